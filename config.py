@@ -1,0 +1,134 @@
+"""Configuration classes, chosen by name (``LMS_CONFIG``) or passed to ``create_app``.
+
+Environment variables are read when the application is created, not at import time, so a test can set
+them and build a fresh application.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from flask import Flask
+
+
+class ConfigurationError(RuntimeError):
+    """The application cannot start with the configuration it was given."""
+
+
+def normalise_database_url(url: str) -> str:
+    """Use psycopg 3 for PostgreSQL, whatever scheme the URL was written with."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+class Config:
+    NAME = "base"
+    SECRET_KEY: str | None = None
+    SQLALCHEMY_DATABASE_URI: str | None = None
+    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+
+    # Interface
+    BABEL_DEFAULT_LOCALE = "nl"
+    BABEL_DEFAULT_TIMEZONE = "Europe/Amsterdam"
+    LANGUAGES = ("nl", "en")
+    PER_PAGE = 25
+
+    # Sessions and forms
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SAMESITE = "Lax"
+    WTF_CSRF_TIME_LIMIT = None  # a form left open on the shop floor must still submit
+
+    # Accounts: Werkzeug's strongest method (scrypt)
+    PASSWORD_HASH_METHOD = "scrypt"
+    INVITATION_TOKEN_HOURS = 7 * 24
+    PASSWORD_RESET_TOKEN_HOURS = 2
+
+    # Requests and files
+    MAX_CONTENT_LENGTH = 64 * 1024 * 1024
+    EVIDENCE_STORAGE_PATH: str | None = None  # defaults to <instance>/evidence
+
+    RATELIMIT_STORAGE_URI = "memory://"
+    RATELIMIT_HEADERS_ENABLED = True
+
+    # Where links in mail and on the command line point to.
+    BASE_URL = "http://127.0.0.1:5000"
+    MAIL_DEFAULT_SENDER = "Vakkracht MKB Zuid-Limburg <noreply@vakkracht.example>"
+
+    @classmethod
+    def init_app(cls, app: Flask) -> None:
+        """Fill in what depends on the environment or on the instance folder."""
+        database_url = os.environ.get("DATABASE_URL")
+        if database_url:
+            app.config["SQLALCHEMY_DATABASE_URI"] = database_url
+        if app.config.get("SQLALCHEMY_DATABASE_URI"):
+            app.config["SQLALCHEMY_DATABASE_URI"] = normalise_database_url(
+                app.config["SQLALCHEMY_DATABASE_URI"]
+            )
+        app.config["BASE_URL"] = os.environ.get("BASE_URL", app.config.get("BASE_URL", ""))
+        if os.environ.get("SECRET_KEY"):
+            app.config["SECRET_KEY"] = os.environ["SECRET_KEY"]
+        if not app.config.get("EVIDENCE_STORAGE_PATH"):
+            app.config["EVIDENCE_STORAGE_PATH"] = os.environ.get(
+                "EVIDENCE_STORAGE_PATH", str(Path(app.instance_path) / "evidence")
+            )
+
+
+class DevelopmentConfig(Config):
+    NAME = "development"
+    DEBUG = True
+    SECRET_KEY = "dev-only-secret-key-not-for-production"
+
+    @classmethod
+    def init_app(cls, app: Flask) -> None:
+        Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+        app.config.setdefault("SQLALCHEMY_DATABASE_URI", None)
+        if not app.config["SQLALCHEMY_DATABASE_URI"]:
+            db_file = Path(app.instance_path) / "lms.sqlite3"
+            app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{db_file}"
+        super().init_app(app)
+
+
+class TestingConfig(Config):
+    NAME = "testing"
+    TESTING = True
+    SECRET_KEY = "testing-secret-key"
+    SQLALCHEMY_DATABASE_URI = "sqlite://"
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {}
+    # Werkzeug's strongest hash is slow by design; tests create many accounts.
+    PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"
+
+
+class ProductionConfig(Config):
+    NAME = "production"
+    SESSION_COOKIE_SECURE = True
+    REMEMBER_COOKIE_SECURE = True
+    PREFERRED_URL_SCHEME = "https"
+
+    @classmethod
+    def init_app(cls, app: Flask) -> None:
+        missing = [name for name in ("SECRET_KEY", "DATABASE_URL") if not os.environ.get(name)]
+        if missing:
+            raise ConfigurationError(
+                "Production configuration refuses to start without: " + ", ".join(missing)
+            )
+        app.config["RATELIMIT_STORAGE_URI"] = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
+        super().init_app(app)
+
+
+CONFIGS: dict[str, type[Config]] = {
+    cls.NAME: cls for cls in (DevelopmentConfig, TestingConfig, ProductionConfig)
+}
+
+
+def config_by_name(name: str) -> type[Config]:
+    try:
+        return CONFIGS[name.lower()]
+    except KeyError:
+        raise ConfigurationError(
+            f"Unknown configuration {name!r}; choose one of: {', '.join(CONFIGS)}"
+        ) from None

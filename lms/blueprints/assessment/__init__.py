@@ -1,0 +1,3 @@
+from lms.blueprints.assessment.routes import bp
+
+__all__ = ["bp"]

@@ -1,0 +1,3 @@
+from flask import Blueprint
+
+bp = Blueprint("assessment", __name__, url_prefix="/assessment")

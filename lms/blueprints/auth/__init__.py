@@ -1,0 +1,3 @@
+from lms.blueprints.auth.routes import bp
+
+__all__ = ["bp"]

@@ -1,0 +1,78 @@
+"""Login, logout and setting a password through a one-time link."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required, login_user, logout_user
+
+from lms.blueprints.auth.forms import EmptyForm, LoginForm, SetPasswordForm
+from lms.extensions import db
+from lms.permissions import home_endpoint
+from lms.services import accounts
+
+bp = Blueprint("auth", __name__)
+
+
+def is_safe_next(target: str | None) -> bool:
+    """Only redirect to a path on this site ("/cohorts/3"), never to another host."""
+    if not target:
+        return False
+    parts = urlsplit(target)
+    return not parts.scheme and not parts.netloc and target.startswith("/") and not target.startswith("//")
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():  # type: ignore[no-untyped-def]
+    if current_user.is_authenticated:
+        return redirect(url_for(home_endpoint(current_user)))
+    form = LoginForm()
+    if request.method == "GET" and request.args.get("email"):
+        form.email.data = request.args["email"]
+    if form.validate_on_submit():
+        result = accounts.authenticate(form.email.data, form.password.data)
+        if result.user is None:
+            if result.failure is accounts.LoginFailure.INACTIVE:
+                form.form_errors.append(
+                    _("This account has been deactivated. Contact the coordinator if that is a mistake.")
+                )
+            else:
+                form.form_errors.append(_("The e-mail address or password is not correct."))
+            return render_template("auth/login.html", form=form), 401
+        next_url = request.args.get("next")
+        session.clear()  # a fresh session at login, so nothing from before it carries over
+        login_user(result.user, remember=form.remember.data)
+        accounts.record_login(result.user, ip_address=request.remote_addr or "")
+        db.session.commit()
+        return redirect(next_url if is_safe_next(next_url) else url_for(home_endpoint(result.user)))
+    return render_template("auth/login.html", form=form)
+
+
+@bp.post("/logout")
+@login_required
+def logout():  # type: ignore[no-untyped-def]
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    logout_user()
+    session.clear()
+    flash(_("You have been logged out."), "success")
+    return redirect(url_for("auth.login"))
+
+
+@bp.route("/set-password/<token>", methods=["GET", "POST"])
+def set_password(token: str):  # type: ignore[no-untyped-def]
+    account_token = accounts.find_usable_token(token)
+    if account_token is None:
+        return render_template("auth/link_invalid.html"), 404
+    form = SetPasswordForm()
+    if form.validate_on_submit():
+        user = accounts.set_password_with_token(token, form.password.data)
+        db.session.commit()
+        if current_user.is_authenticated:
+            logout_user()
+        session.clear()
+        flash(_("Your password has been saved. You can now log in."), "success")
+        return redirect(url_for("auth.login", email=user.email))
+    return render_template("auth/set_password.html", form=form, user=account_token.user)

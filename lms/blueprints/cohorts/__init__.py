@@ -1,0 +1,3 @@
+from lms.blueprints.cohorts.routes import bp
+
+__all__ = ["bp"]

@@ -1,0 +1,3 @@
+from flask import Blueprint
+
+bp = Blueprint("cohorts", __name__, url_prefix="/cohorts")

@@ -1,0 +1,3 @@
+from lms.blueprints.employer.routes import bp
+
+__all__ = ["bp"]

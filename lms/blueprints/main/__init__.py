@@ -1,0 +1,3 @@
+from lms.blueprints.main.routes import bp
+
+__all__ = ["bp"]

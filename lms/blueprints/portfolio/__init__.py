@@ -1,0 +1,3 @@
+from lms.blueprints.portfolio.routes import bp
+
+__all__ = ["bp"]

@@ -1,0 +1,3 @@
+from flask import Blueprint
+
+bp = Blueprint("portfolio", __name__, url_prefix="/portfolio")

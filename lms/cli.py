@@ -1,0 +1,131 @@
+"""Command-line tasks: ``flask --app wsgi lms <command>``. Each command commits once, at the end."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+from flask import current_app
+from flask.cli import with_appcontext
+
+from lms.extensions import db
+from lms.models import Employer, Role
+from lms.services import accounts
+
+CURRICULUM_DIR = Path(__file__).resolve().parent.parent / "curriculum"
+
+
+@click.group("lms")
+def lms_group() -> None:
+    """Vakkracht LMS: curriculum, demo data and accounts."""
+
+
+# --- curriculum -------------------------------------------------------------------------------
+
+
+@lms_group.group("curriculum")
+def curriculum_group() -> None:
+    """The programme as data (curriculum/*.yaml)."""
+
+
+@curriculum_group.command("load")
+@click.argument("paths", nargs=-1, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@with_appcontext
+def curriculum_load(paths: tuple[Path, ...]) -> None:
+    """Validate and load curriculum files (default: every file in curriculum/)."""
+    from lms.services.curriculum import CurriculumError, load_curriculum_file
+
+    files = list(paths) or sorted(CURRICULUM_DIR.glob("*.y*ml"))
+    if not files:
+        raise click.ClickException(f"No curriculum files found in {CURRICULUM_DIR}")
+    try:
+        for path in files:
+            outcome = load_curriculum_file(path)
+            click.echo(f"{path}: {outcome.describe()}")
+    except CurriculumError as error:
+        db.session.rollback()
+        click.echo(str(error), err=True)
+        sys.exit(1)
+    db.session.commit()
+
+
+# --- demo -------------------------------------------------------------------------------------
+
+
+@lms_group.command("demo")
+@with_appcontext
+def demo() -> None:
+    """Create demo accounts, employers and two cohorts with some progress (once)."""
+    if current_app.config["LMS_CONFIG_NAME"] == "production":
+        raise click.ClickException("The demo data is not for production; refusing to load it.")
+    from lms.demo import DEMO_PASSWORD, load_demo_data
+
+    created = load_demo_data()
+    if created:
+        db.session.commit()
+        click.echo(f"Demo data loaded. Every demo account has the password {DEMO_PASSWORD!r}.")
+    else:
+        click.echo("Demo data is already there; nothing changed.")
+
+
+# --- users ------------------------------------------------------------------------------------
+
+
+@lms_group.group("user")
+def user_group() -> None:
+    """Accounts."""
+
+
+@user_group.command("create")
+@click.option("--email", required=True)
+@click.option("--first-name", required=True)
+@click.option("--last-name", required=True)
+@click.option("--name-prefix", default="", help='Tussenvoegsel, e.g. "van der".')
+@click.option(
+    "--role", required=True, type=click.Choice([role.value for role in Role], case_sensitive=False)
+)
+@click.option("--employer-kvk", default=None, help="KvK number of the employer (employer role only).")
+@click.option(
+    "--password",
+    default=None,
+    help="Set a password now; without it, a one-time link to set one is printed.",
+)
+@with_appcontext
+def user_create(
+    email: str,
+    first_name: str,
+    last_name: str,
+    name_prefix: str,
+    role: str,
+    employer_kvk: str | None,
+    password: str | None,
+) -> None:
+    """Add a user from the command line."""
+    employer = None
+    if employer_kvk:
+        employer = db.session.scalar(db.select(Employer).where(Employer.kvk_number == employer_kvk))
+        if employer is None:
+            raise click.ClickException(f"No employer with KvK number {employer_kvk}.")
+    try:
+        user = accounts.create_user(
+            email=email,
+            first_name=first_name,
+            last_name=last_name,
+            name_prefix=name_prefix,
+            role=Role(role.lower()),
+            employer=employer,
+            password=password,
+        )
+        secret = None if password else accounts.create_invitation(user)
+    except accounts.AccountError as error:
+        db.session.rollback()
+        raise click.ClickException(str(error)) from None
+    db.session.commit()
+    click.echo(f"Created {user.role.value} {user.full_name} <{user.email}>.")
+    if secret:
+        click.echo(f"Set-password link (valid once): {invitation_url(secret)}")
+
+
+def invitation_url(secret: str) -> str:
+    return f"{current_app.config['BASE_URL'].rstrip('/')}/set-password/{secret}"

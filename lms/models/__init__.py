@@ -1,0 +1,68 @@
+"""Every model, imported here so that metadata (and Alembic) sees all tables."""
+
+from lms.models.audit import AuditEvent
+from lms.models.base import InvalidTransition, Region
+from lms.models.certificates import Certificate
+from lms.models.cohorts import Cohort, CohortTrainer, Enrolment, EnrolmentStatus, IntakeType
+from lms.models.curriculum import (
+    Assignment,
+    ChecklistGroup,
+    ChecklistItem,
+    ChecklistKind,
+    Period,
+    Programme,
+    assignment_competencies,
+)
+from lms.models.notifications import Notification, OutboxMessage, OutboxStatus, SentReminder
+from lms.models.people import AccountToken, Employer, Role, TokenPurpose, User
+from lms.models.portfolio import (
+    Assessment,
+    Attempt,
+    EvidenceFile,
+    EvidenceKind,
+    Submission,
+    SubmissionStatus,
+    Verdict,
+    WorkplaceConfirmation,
+)
+from lms.models.signoffs import SignOff, SignOffKind, WorkplaceObservation, signoff_evidence
+
+__all__ = [
+    "AccountToken",
+    "Assessment",
+    "Assignment",
+    "Attempt",
+    "AuditEvent",
+    "Certificate",
+    "ChecklistGroup",
+    "ChecklistItem",
+    "ChecklistKind",
+    "Cohort",
+    "CohortTrainer",
+    "Employer",
+    "Enrolment",
+    "EnrolmentStatus",
+    "EvidenceFile",
+    "EvidenceKind",
+    "IntakeType",
+    "InvalidTransition",
+    "Notification",
+    "OutboxMessage",
+    "OutboxStatus",
+    "Period",
+    "Programme",
+    "Region",
+    "Role",
+    "SentReminder",
+    "SignOff",
+    "SignOffKind",
+    "Submission",
+    "SubmissionStatus",
+    "TokenPurpose",
+    "User",
+    "Verdict",
+    "WorkplaceConfirmation",
+    "WorkplaceObservation",
+    "assignment_competencies",
+    "signoff_evidence",
+]

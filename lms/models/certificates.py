@@ -1,0 +1,57 @@
+"""Certificates: issued once as a stored PDF, verifiable by an unguessable code, revocable."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from lms.extensions import db
+from lms.models.base import UTCDateTime
+
+if TYPE_CHECKING:
+    from lms.models.cohorts import Enrolment
+    from lms.models.people import User
+
+
+class Certificate(db.Model):
+    __tablename__ = "certificates"
+    __table_args__ = (
+        sa.CheckConstraint(
+            "(revoked_at IS NULL AND revoked_by_id IS NULL)"
+            " OR (revoked_at IS NOT NULL AND revoked_by_id IS NOT NULL)",
+            name="revocation_complete",
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    enrolment_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("enrolments.id", ondelete="RESTRICT"), index=True
+    )
+    number: Mapped[str] = mapped_column(sa.String(32), unique=True)  # VK-2027-PK-0007
+    verification_code: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    issued_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    issued_by_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="RESTRICT"))
+    pdf_storage_key: Mapped[str] = mapped_column(sa.String(255), unique=True)
+    pdf_sha256: Mapped[str] = mapped_column(sa.String(64))
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    revoked_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="RESTRICT"))
+    revocation_reason: Mapped[str] = mapped_column(sa.Text, default="")
+    # A reissue gets a new number and points at the certificate it replaces.
+    replaces_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("certificates.id", ondelete="RESTRICT"), unique=True
+    )
+
+    enrolment: Mapped[Enrolment] = relationship()
+    issued_by: Mapped[User] = relationship(foreign_keys=[issued_by_id])
+    revoked_by: Mapped[User | None] = relationship(foreign_keys=[revoked_by_id])
+    replaces: Mapped[Certificate | None] = relationship(
+        remote_side=[id], back_populates="replaced_by"
+    )
+    replaced_by: Mapped[Certificate | None] = relationship(back_populates="replaces")
+
+    @property
+    def is_revoked(self) -> bool:
+        return self.revoked_at is not None

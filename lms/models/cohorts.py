@@ -1,0 +1,130 @@
+"""Cohorts (groups of twelve per region) and the enrolments of participants in them."""
+
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime
+from typing import TYPE_CHECKING
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from lms.extensions import db
+from lms.models.base import Region, UTCDateTime, created_at_column, enum_column
+
+if TYPE_CHECKING:
+    from lms.models.curriculum import Programme
+    from lms.models.people import Employer, User
+
+DEFAULT_CAPACITY = 12
+
+
+class CohortTrainer(db.Model):
+    __tablename__ = "cohort_trainers"
+
+    cohort_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("cohorts.id", ondelete="CASCADE"), primary_key=True
+    )
+    trainer_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    assigned_at: Mapped[datetime] = created_at_column()
+
+
+class Cohort(db.Model):
+    __tablename__ = "cohorts"
+    __table_args__ = (
+        sa.CheckConstraint("capacity > 0", name="capacity_positive"),
+        sa.CheckConstraint("start_date < end_date", name="dates_ordered"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(sa.String(120), unique=True)
+    region: Mapped[Region] = mapped_column(enum_column(Region, "cohort_region"), index=True)
+    # Pinned for the cohort's whole life: a new curriculum version never changes a running cohort.
+    programme_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("programmes.id", ondelete="RESTRICT"), index=True
+    )
+    start_date: Mapped[date]
+    end_date: Mapped[date]
+    capacity: Mapped[int] = mapped_column(default=DEFAULT_CAPACITY)
+    created_at: Mapped[datetime] = created_at_column()
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    programme: Mapped[Programme] = relationship()
+    trainers: Mapped[list[User]] = relationship(
+        secondary="cohort_trainers", back_populates="trained_cohorts", order_by="User.last_name"
+    )
+    enrolments: Mapped[list[Enrolment]] = relationship(back_populates="cohort")
+
+    def __repr__(self) -> str:
+        return f"<Cohort {self.name}>"
+
+    @property
+    def is_closed(self) -> bool:
+        return self.closed_at is not None
+
+
+class IntakeType(enum.StrEnum):
+    SIDE_ENTRANT = "side_entrant"  # zij-instromer
+    EMPLOYED = "employed"  # already working at the SME
+
+
+class EnrolmentStatus(enum.StrEnum):
+    ACTIVE = "active"
+    COMPLETED = "completed"
+    WITHDRAWN = "withdrawn"
+    TRANSFERRED = "transferred"
+
+
+class Enrolment(db.Model):
+    __tablename__ = "enrolments"
+    __table_args__ = (
+        sa.UniqueConstraint("cohort_id", "participant_id"),
+        # A participant is never in two active enrolments at once.
+        sa.Index(
+            "uq_enrolments_one_active_per_participant",
+            "participant_id",
+            unique=True,
+            sqlite_where=sa.text("status = 'active'"),
+            postgresql_where=sa.text("status = 'active'"),
+        ),
+        sa.CheckConstraint(
+            "(status = 'active' AND ended_on IS NULL)"
+            " OR (status <> 'active' AND ended_on IS NOT NULL)",
+            name="ended_on_matches_status",
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    cohort_id: Mapped[int] = mapped_column(sa.ForeignKey("cohorts.id", ondelete="RESTRICT"), index=True)
+    participant_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="RESTRICT"))
+    employer_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("employers.id", ondelete="RESTRICT"), index=True
+    )
+    intake_type: Mapped[IntakeType] = mapped_column(enum_column(IntakeType, "intake_type"))
+    status: Mapped[EnrolmentStatus] = mapped_column(
+        enum_column(EnrolmentStatus, "enrolment_status"), default=EnrolmentStatus.ACTIVE
+    )
+    enrolled_on: Mapped[date]
+    ended_on: Mapped[date | None]
+    end_reason: Mapped[str] = mapped_column(sa.Text, default="")
+    # A transfer ends this enrolment and starts one in the other cohort that points back here.
+    transferred_from_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("enrolments.id", ondelete="RESTRICT"), unique=True
+    )
+    created_at: Mapped[datetime] = created_at_column()
+
+    cohort: Mapped[Cohort] = relationship(back_populates="enrolments")
+    participant: Mapped[User] = relationship(
+        back_populates="enrolments", foreign_keys=[participant_id]
+    )
+    employer: Mapped[Employer] = relationship()
+    transferred_from: Mapped[Enrolment | None] = relationship(remote_side=[id])
+
+    def __repr__(self) -> str:
+        return f"<Enrolment {self.participant_id} in {self.cohort_id} ({self.status.value})>"
+
+    @property
+    def is_active(self) -> bool:
+        return self.status is EnrolmentStatus.ACTIVE

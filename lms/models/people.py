@@ -1,0 +1,168 @@
+"""People: user accounts with their role, employers (companies) and one-time account tokens."""
+
+from __future__ import annotations
+
+import enum
+import hashlib
+import secrets
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
+
+import sqlalchemy as sa
+from flask_login import UserMixin
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from lms import clock
+from lms.extensions import db
+from lms.models.base import Region, UTCDateTime, created_at_column, enum_column
+
+if TYPE_CHECKING:
+    from lms.models.cohorts import Cohort, Enrolment
+
+
+class Role(enum.StrEnum):
+    COORDINATOR = "coordinator"
+    TRAINER = "trainer"
+    PARTICIPANT = "participant"
+    EMPLOYER = "employer"  # a contact person (praktijkopleider) of one employer
+
+
+class User(UserMixin, db.Model):
+    __tablename__ = "users"
+    __table_args__ = (
+        # An employer contact belongs to exactly one company; nobody else belongs to one.
+        sa.CheckConstraint(
+            "(role = 'employer' AND employer_id IS NOT NULL)"
+            " OR (role <> 'employer' AND employer_id IS NULL)",
+            name="employer_contact_has_employer",
+        ),
+        sa.CheckConstraint("locale IN ('nl', 'en')", name="locale"),
+        sa.CheckConstraint("email = lower(email)", name="email_lowercase"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(sa.String(254), unique=True)
+    first_name: Mapped[str] = mapped_column(sa.String(80))
+    name_prefix: Mapped[str] = mapped_column(sa.String(20), default="")  # tussenvoegsel: "van der"
+    last_name: Mapped[str] = mapped_column(sa.String(80))
+    role: Mapped[Role] = mapped_column(enum_column(Role, "user_role"), index=True)
+    password_hash: Mapped[str | None] = mapped_column(sa.String(255))
+    is_active_account: Mapped[bool] = mapped_column("is_active", default=True)
+    locale: Mapped[str] = mapped_column(sa.String(2), default="nl")
+    phone: Mapped[str] = mapped_column(sa.String(32), default="")
+    employer_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("employers.id", ondelete="RESTRICT"), index=True
+    )
+    # Bumped on password change or "log out everywhere": older sessions stop being valid.
+    session_version: Mapped[int] = mapped_column(default=1)
+    created_at: Mapped[datetime] = created_at_column()
+    last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    password_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    employer: Mapped[Employer | None] = relationship(back_populates="contacts")
+    enrolments: Mapped[list[Enrolment]] = relationship(
+        back_populates="participant", foreign_keys="Enrolment.participant_id"
+    )
+    trained_cohorts: Mapped[list[Cohort]] = relationship(
+        secondary="cohort_trainers", back_populates="trainers", viewonly=True
+    )
+
+    def __repr__(self) -> str:
+        return f"<User {self.email} ({self.role.value})>"
+
+    @property
+    def full_name(self) -> str:
+        return " ".join(part for part in (self.first_name, self.name_prefix, self.last_name) if part)
+
+    @property
+    def sort_name(self) -> str:
+        """Dutch sorting ignores the tussenvoegsel: "Berg, Jan van den"."""
+        prefix = f" {self.name_prefix}" if self.name_prefix else ""
+        return f"{self.last_name}, {self.first_name}{prefix}"
+
+    # Flask-Login
+    @property
+    def is_active(self) -> bool:  # type: ignore[override]
+        return self.is_active_account
+
+    def get_id(self) -> str:
+        return f"{self.id}:{self.session_version}"
+
+    def has_role(self, *roles: Role) -> bool:
+        return self.role in roles
+
+    def set_password(self, password: str, method: str = "scrypt") -> None:
+        self.password_hash = generate_password_hash(password, method=method)
+        self.password_changed_at = clock.now()
+
+    def check_password(self, password: str) -> bool:
+        if not self.password_hash:
+            return False
+        return check_password_hash(self.password_hash, password)
+
+
+class Employer(db.Model):
+    """A company (SME) that employs participants; its contacts are users with the employer role."""
+
+    __tablename__ = "employers"
+    __table_args__ = (
+        sa.CheckConstraint("length(kvk_number) = 8", name="kvk_number_length"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(sa.String(160), index=True)
+    kvk_number: Mapped[str] = mapped_column(sa.String(8), unique=True)
+    street: Mapped[str] = mapped_column(sa.String(160), default="")
+    postcode: Mapped[str] = mapped_column(sa.String(7), default="")
+    city: Mapped[str] = mapped_column(sa.String(80), default="")
+    region: Mapped[Region] = mapped_column(enum_column(Region, "employer_region"))
+    created_at: Mapped[datetime] = created_at_column()
+
+    contacts: Mapped[list[User]] = relationship(back_populates="employer")
+
+    def __repr__(self) -> str:
+        return f"<Employer {self.name} ({self.kvk_number})>"
+
+
+class TokenPurpose(enum.StrEnum):
+    INVITATION = "invitation"
+    PASSWORD_RESET = "password_reset"
+
+
+class AccountToken(db.Model):
+    """A one-time link to set a password. Only the token's hash is stored."""
+
+    __tablename__ = "account_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    purpose: Mapped[TokenPurpose] = mapped_column(enum_column(TokenPurpose, "token_purpose"))
+    token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    created_at: Mapped[datetime] = created_at_column()
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    user: Mapped[User] = relationship()
+
+    @staticmethod
+    def hash_token(token: str) -> str:
+        return hashlib.sha256(token.encode()).hexdigest()
+
+    @classmethod
+    def issue(cls, user: User, purpose: TokenPurpose, valid_for: timedelta) -> tuple[AccountToken, str]:
+        """A new token row and the secret for the link; the secret is not stored."""
+        secret = secrets.token_urlsafe(32)
+        issued_at = clock.now()
+        token = cls(
+            user=user,
+            purpose=purpose,
+            token_hash=cls.hash_token(secret),
+            created_at=issued_at,
+            expires_at=issued_at + valid_for,
+        )
+        return token, secret
+
+    def is_usable(self, at: datetime | None = None) -> bool:
+        at = at or clock.now()
+        return self.used_at is None and at < self.expires_at

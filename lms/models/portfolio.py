@@ -1,0 +1,180 @@
+"""The portfolio: a participant's submission per assignment, its attempts, evidence and assessments.
+
+A submission is the participant's work on one assignment. Every time it is handed in, the attempt is
+frozen; a "needs revision" verdict opens a new attempt. Assessments are never edited.
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from lms import clock
+from lms.extensions import db
+from lms.models.base import InvalidTransition, UTCDateTime, created_at_column, enum_column
+
+if TYPE_CHECKING:
+    from lms.models.cohorts import Enrolment
+    from lms.models.curriculum import Assignment
+    from lms.models.people import User
+
+
+class SubmissionStatus(enum.StrEnum):
+    DRAFT = "draft"
+    SUBMITTED = "submitted"
+    NEEDS_REVISION = "needs_revision"
+    APPROVED = "approved"
+
+
+class Verdict(enum.StrEnum):
+    APPROVED = "approved"
+    NEEDS_REVISION = "needs_revision"
+
+
+class Submission(db.Model):
+    __tablename__ = "submissions"
+    __table_args__ = (sa.UniqueConstraint("enrolment_id", "assignment_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    enrolment_id: Mapped[int] = mapped_column(sa.ForeignKey("enrolments.id", ondelete="RESTRICT"))
+    assignment_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("assignments.id", ondelete="RESTRICT"), index=True
+    )
+    status: Mapped[SubmissionStatus] = mapped_column(
+        enum_column(SubmissionStatus, "submission_status"),
+        default=SubmissionStatus.DRAFT,
+        index=True,
+    )
+    created_at: Mapped[datetime] = created_at_column()
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=clock.now, onupdate=clock.now)
+    submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())  # latest hand-in
+    approved_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    enrolment: Mapped[Enrolment] = relationship()
+    assignment: Mapped[Assignment] = relationship()
+    attempts: Mapped[list[Attempt]] = relationship(
+        back_populates="submission", order_by="Attempt.number", cascade="all, delete-orphan"
+    )
+    workplace_confirmations: Mapped[list[WorkplaceConfirmation]] = relationship(
+        back_populates="submission", order_by="WorkplaceConfirmation.confirmed_at"
+    )
+
+    @property
+    def current_attempt(self) -> Attempt | None:
+        return self.attempts[-1] if self.attempts else None
+
+    def submit(self, at: datetime) -> Attempt:
+        """Hand in the current draft attempt."""
+        if self.status not in (SubmissionStatus.DRAFT, SubmissionStatus.NEEDS_REVISION):
+            raise InvalidTransition(f"cannot submit a submission that is {self.status.value}")
+        attempt = self.current_attempt
+        if attempt is None or attempt.submitted_at is not None:
+            raise InvalidTransition("there is no open attempt to submit")
+        attempt.submitted_at = at
+        self.status = SubmissionStatus.SUBMITTED
+        self.submitted_at = at
+        return attempt
+
+    def record_verdict(self, verdict: Verdict, at: datetime) -> None:
+        if self.status is not SubmissionStatus.SUBMITTED:
+            raise InvalidTransition(f"cannot assess a submission that is {self.status.value}")
+        if verdict is Verdict.APPROVED:
+            self.status = SubmissionStatus.APPROVED
+            self.approved_at = at
+        else:
+            self.status = SubmissionStatus.NEEDS_REVISION
+
+
+class Attempt(db.Model):
+    __tablename__ = "attempts"
+    __table_args__ = (
+        sa.UniqueConstraint("submission_id", "number"),
+        sa.CheckConstraint("number > 0", name="number_positive"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    submission_id: Mapped[int] = mapped_column(sa.ForeignKey("submissions.id", ondelete="CASCADE"))
+    number: Mapped[int]
+    # The three reflection questions: what did you do, what went well, what did you learn.
+    what_i_did: Mapped[str] = mapped_column(sa.Text, default="")
+    what_went_well: Mapped[str] = mapped_column(sa.Text, default="")
+    what_i_learned: Mapped[str] = mapped_column(sa.Text, default="")
+    created_at: Mapped[datetime] = created_at_column()
+    submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    submission: Mapped[Submission] = relationship(back_populates="attempts")
+    evidence_files: Mapped[list[EvidenceFile]] = relationship(
+        back_populates="attempt", order_by="EvidenceFile.id", cascade="all, delete-orphan"
+    )
+    assessments: Mapped[list[Assessment]] = relationship(
+        back_populates="attempt", order_by="Assessment.created_at"
+    )
+
+
+class EvidenceKind(enum.StrEnum):
+    PHOTO = "photo"
+    PDF = "pdf"
+    VIDEO = "video"
+
+
+class EvidenceFile(db.Model):
+    """A file stored through lms.storage; the row points at it by key and records its hash."""
+
+    __tablename__ = "evidence_files"
+    __table_args__ = (sa.CheckConstraint("size_bytes >= 0", name="size_not_negative"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    attempt_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("attempts.id", ondelete="CASCADE"), index=True
+    )
+    kind: Mapped[EvidenceKind] = mapped_column(enum_column(EvidenceKind, "evidence_kind"))
+    storage_key: Mapped[str] = mapped_column(sa.String(255), unique=True)
+    original_name: Mapped[str] = mapped_column(sa.String(255))
+    content_type: Mapped[str] = mapped_column(sa.String(100))
+    size_bytes: Mapped[int] = mapped_column(sa.BigInteger)
+    sha256: Mapped[str] = mapped_column(sa.String(64))
+    width: Mapped[int | None]
+    height: Mapped[int | None]
+    uploaded_by_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="RESTRICT"))
+    uploaded_at: Mapped[datetime] = created_at_column()
+
+    attempt: Mapped[Attempt] = relationship(back_populates="evidence_files")
+    uploaded_by: Mapped[User] = relationship()
+
+
+class Assessment(db.Model):
+    """A trainer's verdict on one attempt. Append-only."""
+
+    __tablename__ = "assessments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    attempt_id: Mapped[int] = mapped_column(sa.ForeignKey("attempts.id", ondelete="RESTRICT"), index=True)
+    assessor_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="RESTRICT"), index=True)
+    verdict: Mapped[Verdict] = mapped_column(enum_column(Verdict, "assessment_verdict"))
+    feedback: Mapped[str] = mapped_column(sa.Text, default="")
+    created_at: Mapped[datetime] = created_at_column()
+
+    attempt: Mapped[Attempt] = relationship(back_populates="assessments")
+    assessor: Mapped[User] = relationship()
+
+
+class WorkplaceConfirmation(db.Model):
+    """The employer contact confirms the assignment was carried out at their workplace."""
+
+    __tablename__ = "workplace_confirmations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    submission_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("submissions.id", ondelete="CASCADE"), index=True
+    )
+    attempt_id: Mapped[int | None] = mapped_column(sa.ForeignKey("attempts.id", ondelete="SET NULL"))
+    confirmed_by_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="RESTRICT"))
+    remark: Mapped[str] = mapped_column(sa.Text, default="")
+    confirmed_at: Mapped[datetime] = created_at_column()
+
+    submission: Mapped[Submission] = relationship(back_populates="workplace_confirmations")
+    confirmed_by: Mapped[User] = relationship()

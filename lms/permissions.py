@@ -1,0 +1,100 @@
+"""Who may see and do what, in one place.
+
+- ``init_login_manager``: how a session becomes a user (and stops being one after a password change).
+- ``role_required``: route decorator; anonymous visitors go to the login page, other roles get 403.
+- ``home_endpoint``: where each role lands.
+- ``visible_*`` scopes: every query that lists people or their work starts from one of these.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any, TypeVar
+
+import sqlalchemy as sa
+from flask import Flask, abort
+from flask_login import current_user, login_required
+from flask_babel import lazy_gettext as _l
+
+from lms.extensions import db, login_manager
+from lms.models import Cohort, CohortTrainer, Enrolment, Role, User
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+HOME_ENDPOINTS: dict[Role, str] = {
+    Role.COORDINATOR: "cohorts.index",
+    Role.TRAINER: "assessment.index",
+    Role.PARTICIPANT: "portfolio.index",
+    Role.EMPLOYER: "employer.index",
+}
+
+
+def init_login_manager(app: Flask) -> None:
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = _l("Log in to see this page.")
+    login_manager.login_message_category = "info"
+    login_manager.session_protection = "basic"
+
+
+@login_manager.user_loader
+def load_user(session_id: str) -> User | None:
+    """The session stores "<user id>:<session version>"; a bumped version logs old sessions out."""
+    user_id, _, version = session_id.partition(":")
+    if not user_id.isdigit() or not version.isdigit():
+        return None
+    user = db.session.get(User, int(user_id))
+    if user is None or user.session_version != int(version) or not user.is_active:
+        return None
+    return user
+
+
+def home_endpoint(user: User) -> str:
+    return HOME_ENDPOINTS[user.role]
+
+
+def role_required(*roles: Role) -> Callable[[F], F]:
+    """Allow only logged-in users with one of ``roles``; others get 403."""
+
+    def decorator(view: F) -> F:
+        @wraps(view)
+        @login_required
+        def wrapped(*args: Any, **kwargs: Any) -> Any:
+            if current_user.role not in roles:
+                abort(403)
+            return view(*args, **kwargs)
+
+        return wrapped  # type: ignore[return-value]
+
+    return decorator
+
+
+def visible_cohorts(user: User) -> sa.Select[tuple[Cohort]]:
+    """Cohorts the user may see: all for the coordinator, their own for a trainer, none otherwise
+    (participants and employers reach their cohort through ``visible_enrolments``)."""
+    query = sa.select(Cohort)
+    if user.role is Role.COORDINATOR:
+        return query
+    if user.role is Role.TRAINER:
+        return query.join(CohortTrainer, CohortTrainer.cohort_id == Cohort.id).where(
+            CohortTrainer.trainer_id == user.id
+        )
+    return query.where(sa.false())
+
+
+def visible_enrolments(user: User) -> sa.Select[tuple[Enrolment]]:
+    """Enrolments the user may see: all (coordinator), in their cohorts (trainer), their own
+    (participant), or of their company's employees (employer contact)."""
+    query = sa.select(Enrolment)
+    if user.role is Role.COORDINATOR:
+        return query
+    if user.role is Role.TRAINER:
+        return query.join(CohortTrainer, CohortTrainer.cohort_id == Enrolment.cohort_id).where(
+            CohortTrainer.trainer_id == user.id
+        )
+    if user.role is Role.PARTICIPANT:
+        return query.where(Enrolment.participant_id == user.id)
+    if user.role is Role.EMPLOYER and user.employer_id is not None:
+        return query.where(Enrolment.employer_id == user.employer_id)
+    return query.where(sa.false())

@@ -1,0 +1,153 @@
+"""Accounts: creating users, checking a login, and one-time links to set a password.
+
+Functions flush, never commit: the route or command that calls them commits once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+from enum import Enum
+
+import sqlalchemy as sa
+from flask import current_app
+from flask_babel import gettext as _
+
+from lms import clock
+from lms.extensions import db
+from lms.models import AccountToken, Employer, Role, TokenPurpose, User
+from lms.services import audit
+
+MIN_PASSWORD_LENGTH = 10
+
+
+class AccountError(ValueError):
+    """A request about an account that cannot be carried out; the message says why."""
+
+
+class LoginFailure(Enum):
+    BAD_CREDENTIALS = "bad_credentials"
+    INACTIVE = "inactive"
+
+
+@dataclass(frozen=True)
+class LoginResult:
+    user: User | None
+    failure: LoginFailure | None = None
+
+
+def normalise_email(email: str) -> str:
+    return email.strip().lower()
+
+
+def find_user_by_email(email: str) -> User | None:
+    return db.session.scalar(sa.select(User).where(User.email == normalise_email(email)))
+
+
+def password_problem(password: str) -> str | None:
+    """Why a password is not acceptable, or None."""
+    if len(password) < MIN_PASSWORD_LENGTH:
+        return _("The password must be at least %(count)d characters long.", count=MIN_PASSWORD_LENGTH)
+    return None
+
+
+def set_password(user: User, password: str) -> None:
+    problem = password_problem(password)
+    if problem:
+        raise AccountError(problem)
+    user.set_password(password, method=current_app.config["PASSWORD_HASH_METHOD"])
+
+
+def create_user(
+    *,
+    email: str,
+    first_name: str,
+    last_name: str,
+    role: Role,
+    name_prefix: str = "",
+    password: str | None = None,
+    employer: Employer | None = None,
+    locale: str = "nl",
+    actor: User | None = None,
+) -> User:
+    email = normalise_email(email)
+    if find_user_by_email(email) is not None:
+        raise AccountError(_("A user with e-mail address %(email)s already exists.", email=email))
+    if (role is Role.EMPLOYER) != (employer is not None):
+        raise AccountError(_("An employer contact belongs to exactly one employer; other roles to none."))
+    user = User(
+        email=email,
+        first_name=first_name.strip(),
+        name_prefix=name_prefix.strip(),
+        last_name=last_name.strip(),
+        role=role,
+        employer=employer,
+        locale=locale,
+    )
+    if password is not None:
+        set_password(user, password)
+    db.session.add(user)
+    db.session.flush()
+    audit.record("user.create", actor, user, role=role.value)
+    return user
+
+
+def authenticate(email: str, password: str) -> LoginResult:
+    """Check a login. The same answer for an unknown address and a wrong password."""
+    user = find_user_by_email(email)
+    if user is None or not user.check_password(password):
+        return LoginResult(None, LoginFailure.BAD_CREDENTIALS)
+    if not user.is_active:
+        return LoginResult(None, LoginFailure.INACTIVE)
+    return LoginResult(user)
+
+
+def record_login(user: User, ip_address: str = "") -> None:
+    user.last_login_at = clock.now()
+    audit.record("user.login", user, user, ip_address=ip_address)
+
+
+def create_invitation(user: User, actor: User | None = None) -> str:
+    """A one-time "set your password" secret for ``user``; earlier unused invitations stop working."""
+    _expire_open_tokens(user, TokenPurpose.INVITATION)
+    hours = current_app.config["INVITATION_TOKEN_HOURS"]
+    token, secret = AccountToken.issue(user, TokenPurpose.INVITATION, timedelta(hours=hours))
+    db.session.add(token)
+    db.session.flush()
+    audit.record("user.invite", actor, user)
+    return secret
+
+
+def find_usable_token(secret: str) -> AccountToken | None:
+    token = db.session.scalar(
+        sa.select(AccountToken).where(AccountToken.token_hash == AccountToken.hash_token(secret))
+    )
+    if token is None or not token.is_usable() or not token.user.is_active:
+        return None
+    return token
+
+
+def set_password_with_token(secret: str, password: str) -> User:
+    token = find_usable_token(secret)
+    if token is None:
+        raise AccountError(_("This link is no longer valid. Ask the coordinator for a new one."))
+    set_password(token.user, password)
+    token.used_at = clock.now()
+    # Every session the user had before ends.
+    token.user.session_version += 1
+    audit.record("user.password_set", token.user, token.user, purpose=token.purpose.value)
+    return token.user
+
+
+def _expire_open_tokens(user: User, purpose: TokenPurpose) -> None:
+    now = clock.now()
+    open_tokens = db.session.scalars(
+        sa.select(AccountToken).where(
+            AccountToken.user_id == user.id,
+            AccountToken.purpose == purpose,
+            AccountToken.used_at.is_(None),
+            AccountToken.expires_at > now,
+        )
+    )
+    for token in open_tokens:
+        token.expires_at = now

@@ -1,0 +1,42 @@
+"""What every template can use: navigation for the user's role, labels, languages."""
+
+from __future__ import annotations
+
+from typing import Any, NamedTuple
+
+from flask import Flask
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+
+from lms.i18n import LANGUAGE_NAMES, label
+from lms.models import Role
+
+
+class NavItem(NamedTuple):
+    endpoint: str
+    text: Any
+
+
+NAVIGATION: dict[Role, tuple[NavItem, ...]] = {
+    Role.COORDINATOR: (NavItem("cohorts.index", _l("Cohorts")),),
+    Role.TRAINER: (NavItem("assessment.index", _l("My cohorts")),),
+    Role.PARTICIPANT: (NavItem("portfolio.index", _l("My assignments")),),
+    Role.EMPLOYER: (NavItem("employer.index", _l("My employees")),),
+}
+
+
+def navigation_for(user: Any) -> tuple[NavItem, ...]:
+    if not user or not user.is_authenticated:
+        return ()
+    return NAVIGATION[user.role]
+
+
+def register(app: Flask) -> None:
+    @app.context_processor
+    def inject_globals() -> dict[str, Any]:
+        return {
+            "navigation": navigation_for(current_user),
+            "label": label,
+            "language_names": LANGUAGE_NAMES,
+            "Role": Role,
+        }

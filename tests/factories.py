@@ -1,0 +1,153 @@
+"""Small builders for test data. Each flushes, so ids exist; the test decides when to commit."""
+
+from __future__ import annotations
+
+import itertools
+from datetime import date, timedelta
+
+from lms.extensions import db
+from lms.models import (
+    Assignment,
+    ChecklistGroup,
+    ChecklistItem,
+    ChecklistKind,
+    Cohort,
+    Employer,
+    Enrolment,
+    IntakeType,
+    Period,
+    Programme,
+    Region,
+    Role,
+    User,
+)
+
+PASSWORD = "correct-horse-battery"
+_sequence = itertools.count(1)
+
+
+def make_user(
+    role: Role = Role.PARTICIPANT,
+    *,
+    email: str | None = None,
+    password: str | None = PASSWORD,
+    employer: Employer | None = None,
+    active: bool = True,
+    **fields: object,
+) -> User:
+    n = next(_sequence)
+    if role is Role.EMPLOYER and employer is None:
+        employer = make_employer()
+    user = User(
+        email=email or f"{role.value}{n}@example.test",
+        first_name=fields.pop("first_name", f"Voornaam{n}"),
+        last_name=fields.pop("last_name", f"Achternaam{n}"),
+        role=role,
+        employer=employer,
+        is_active_account=active,
+        **fields,
+    )
+    if password is not None:
+        user.set_password(password, method="pbkdf2:sha256:1000")
+    db.session.add(user)
+    db.session.flush()
+    return user
+
+
+def make_employer(**fields: object) -> Employer:
+    n = next(_sequence)
+    employer = Employer(
+        name=fields.pop("name", f"Metaalbedrijf {n} B.V."),
+        kvk_number=fields.pop("kvk_number", f"{10000000 + n:08d}"),
+        city=fields.pop("city", "Heerlen"),
+        region=fields.pop("region", Region.PARKSTAD),
+        **fields,
+    )
+    db.session.add(employer)
+    db.session.flush()
+    return employer
+
+
+def make_programme(*, code: str = "TEST", version: int = 1, assignments: int = 3) -> Programme:
+    """A small programme: one period, ``assignments`` assignments, one item of each kind."""
+    programme = Programme(
+        code=code,
+        version=version,
+        title="Testprogramma",
+        level=2,
+        duration_weeks=40,
+        bpv_hours_target=610,
+        content_hash=f"{next(_sequence):064d}",
+    )
+    period = Period(programme=programme, code="P1", title="Veilig starten", position=1, start_week=1, end_week=10)
+    technical = ChecklistGroup(
+        programme=programme, kind=ChecklistKind.TECHNICAL, code="VEI", title="Veiligheid", position=1
+    )
+    skills = ChecklistGroup(
+        programme=programme, kind=ChecklistKind.SKILL21, code="ICT", title="ICT-basisvaardigheden", position=2
+    )
+    pbm = ChecklistItem(
+        programme=programme, group=technical, code="T01", title="Draagt juiste PBM",
+        indicators=["Kiest PBM bij de taak"], required_level=2, position=1,
+    )
+    login = ChecklistItem(
+        programme=programme, group=skills, code="D1", title="Logt veilig in",
+        indicators=["Gebruikt een sterk wachtwoord"], required_level=2, position=1,
+    )
+    for number in range(1, assignments + 1):
+        Assignment(
+            programme=programme,
+            period=period,
+            code=f"A{number}",
+            title=f"Opdracht {number}",
+            instructions="Doe het werk en laat zien wat je deed.",
+            position=number,
+            due_week=number * 3,
+            competencies=[pbm, login],
+        )
+    db.session.add(programme)
+    db.session.flush()
+    return programme
+
+
+def make_cohort(
+    programme: Programme | None = None,
+    *,
+    region: Region = Region.PARKSTAD,
+    start: date = date(2026, 9, 7),
+    trainers: list[User] | None = None,
+    **fields: object,
+) -> Cohort:
+    programme = programme or make_programme()
+    cohort = Cohort(
+        name=fields.pop("name", f"Cohort {next(_sequence)}"),
+        region=region,
+        programme=programme,
+        start_date=start,
+        end_date=start + timedelta(weeks=programme.duration_weeks),
+        trainers=trainers or [],
+        **fields,
+    )
+    db.session.add(cohort)
+    db.session.flush()
+    return cohort
+
+
+def make_enrolment(
+    cohort: Cohort | None = None,
+    participant: User | None = None,
+    employer: Employer | None = None,
+    **fields: object,
+) -> Enrolment:
+    cohort = cohort or make_cohort()
+    enrolment = Enrolment(
+        cohort=cohort,
+        participant=participant or make_user(Role.PARTICIPANT),
+        employer=employer or make_employer(),
+        intake_type=fields.pop("intake_type", IntakeType.SIDE_ENTRANT),
+        enrolled_on=fields.pop("enrolled_on", cohort.start_date),
+        **fields,
+    )
+    db.session.add(enrolment)
+    db.session.flush()
+    return enrolment
