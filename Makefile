@@ -6,7 +6,7 @@ FLASK := $(BIN)/flask --app wsgi
 PORT ?= 5000
 HOST ?= 127.0.0.1
 
-.PHONY: run test install translations migrate seed clean
+.PHONY: run test install translations messages migrate seed clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -20,7 +20,7 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt | $(BIN)/python
 install: $(VENV)/.installed translations
 
 translations: $(VENV)/.installed
-	$(BIN)/pybabel compile -d lms/translations -f -q
+	$(BIN)/pybabel compile -d lms/translations
 
 migrate: install
 	$(FLASK) db upgrade
@@ -38,3 +38,8 @@ test: install
 
 clean:
 	rm -rf $(VENV) instance/lms.sqlite3
+
+# After changing user-facing strings: extract them and merge into the catalogs, then translate.
+messages: $(VENV)/.installed
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext --no-location --sort-output -o lms/translations/messages.pot .
+	$(BIN)/pybabel update -i lms/translations/messages.pot -d lms/translations --no-fuzzy-matching --ignore-obsolete

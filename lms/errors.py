@@ -3,21 +3,43 @@
 from __future__ import annotations
 
 from flask import Flask, render_template
+from flask_babel import lazy_gettext as _l
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from lms.extensions import db
 
-PAGES = {400, 403, 404, 405, 413, 429}
+# code: (title, what happened and what to do next)
+MESSAGES = {
+    400: (_l("Something went wrong with this request"),
+          _l("The page may have been open for a long time. Go back, reload the page and try again.")),
+    403: (_l("No access"),
+          _l("You are logged in, but this page is not meant for your account.")),
+    404: (_l("Page not found"),
+          _l("This page does not exist (any more). Check the address or start again from your home page.")),
+    405: (_l("This does not work here"),
+          _l("This page cannot be used like this. Start again from your home page.")),
+    413: (_l("Too large"),
+          _l("What you sent is larger than allowed. Make the file smaller and try again.")),
+    429: (_l("Too many attempts"),
+          _l("Wait a few minutes and try again.")),
+    500: (_l("Something went wrong on our side"),
+          _l("Nothing you did caused this, and nothing was saved halfway. Try again in a moment; if it keeps happening, tell the coordinator.")),
+}
+
+
+def render_error(code: int):  # type: ignore[no-untyped-def]
+    title, message = MESSAGES[code]
+    return render_template("errors/page.html", code=code, title=title, message=message), code
 
 
 def register(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):  # type: ignore[no-untyped-def]
-        if error.code not in PAGES:
+        if error.code not in MESSAGES:
             return error
-        return render_template(f"errors/{error.code}.html", error=error), error.code
+        return render_error(error.code)
 
     @app.errorhandler(InternalServerError)
     def server_error(error: InternalServerError):  # type: ignore[no-untyped-def]
         db.session.rollback()
-        return render_template("errors/500.html"), 500
+        return render_error(500)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from enum import Enum
 
-from flask import Flask, current_app, request, session
+from flask import Flask, current_app, has_request_context, request, session
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
@@ -52,6 +52,8 @@ def label(value: Enum) -> str:
 def select_locale() -> str:
     """The user's own choice, else the session's, else the browser's, else Dutch."""
     languages = current_app.config["LANGUAGES"]
+    if not has_request_context():  # command line, scheduled jobs
+        return current_app.config["BABEL_DEFAULT_LOCALE"]
     if current_user and current_user.is_authenticated and current_user.locale in languages:
         return current_user.locale
     chosen = session.get("locale")

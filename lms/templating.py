@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any, NamedTuple
 
 from flask import Flask
+from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
@@ -32,11 +33,14 @@ def navigation_for(user: Any) -> tuple[NavItem, ...]:
 
 
 def register(app: Flask) -> None:
+    # Globals (not context variables) so that imported macros can use them too.
+    app.jinja_env.globals.update(
+        label=label,
+        language_names=LANGUAGE_NAMES,
+        Role=Role,
+        get_locale=get_locale,
+    )
+
     @app.context_processor
-    def inject_globals() -> dict[str, Any]:
-        return {
-            "navigation": navigation_for(current_user),
-            "label": label,
-            "language_names": LANGUAGE_NAMES,
-            "Role": Role,
-        }
+    def inject_navigation() -> dict[str, Any]:
+        return {"navigation": navigation_for(current_user)}

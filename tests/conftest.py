@@ -37,6 +37,15 @@ def make_config(database_url: str, storage: Path) -> type[TestingConfig]:
     )
 
 
+class FreshContextClient(FlaskClient):
+    """Each request gets its own application context, as in production: its own ``g`` and its own
+    database session, so nothing leaks from the test (or an earlier request) into the request."""
+
+    def open(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        with self.application.app_context():
+            return super().open(*args, **kwargs)
+
+
 @pytest.fixture(scope="session", params=BACKENDS)
 def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> str:
     if request.param == "sqlite":
@@ -59,6 +68,7 @@ def schema(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Itera
 @pytest.fixture
 def app(database_url: str, schema: None, tmp_path: Path) -> Iterator[Flask]:
     app = create_app(make_config(database_url, tmp_path / "evidence"))
+    app.test_client_class = FreshContextClient
     with app.app_context():
         yield app
         _db.session.remove()

@@ -39,7 +39,7 @@ def make_user(
     if role is Role.EMPLOYER and employer is None:
         employer = make_employer()
     user = User(
-        email=email or f"{role.value}{n}@example.test",
+        email=email or f"{role.value}{n}@example.org",
         first_name=fields.pop("first_name", f"Voornaam{n}"),
         last_name=fields.pop("last_name", f"Achternaam{n}"),
         role=role,

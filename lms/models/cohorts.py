@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import enum
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
@@ -63,6 +63,16 @@ class Cohort(db.Model):
     @property
     def is_closed(self) -> bool:
         return self.closed_at is not None
+
+    def due_date(self, due_week: int) -> date:
+        """The Friday of the given week of the programme (week 1 starts on the start date)."""
+        return self.start_date + timedelta(weeks=due_week - 1, days=4)
+
+    def week_of_programme(self, on: date) -> int:
+        """1 in the first week, ... ; 0 before the start."""
+        if on < self.start_date:
+            return 0
+        return (on - self.start_date).days // 7 + 1
 
 
 class IntakeType(enum.StrEnum):

@@ -167,6 +167,7 @@ class ChecklistItem(db.Model):
     required_level: Mapped[int]
     position: Mapped[int]
 
+    programme: Mapped[Programme] = relationship()
     group: Mapped[ChecklistGroup] = relationship(back_populates="items")
 
     @property

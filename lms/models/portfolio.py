@@ -63,6 +63,11 @@ class Submission(db.Model):
         back_populates="submission", order_by="WorkplaceConfirmation.confirmed_at"
     )
 
+    def __init__(self, **fields: object) -> None:
+        # A new submission is a draft before it is ever flushed, so transitions work at once.
+        fields.setdefault("status", SubmissionStatus.DRAFT)
+        super().__init__(**fields)
+
     @property
     def current_attempt(self) -> Attempt | None:
         return self.attempts[-1] if self.attempts else None

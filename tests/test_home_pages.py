@@ -1,0 +1,131 @@
+"""Each role lands on its own home page and sees its own real data, and nobody else's page."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+import pytest
+
+from lms import clock
+from lms.models import Attempt, Role, Submission
+from tests.factories import make_cohort, make_employer, make_enrolment, make_programme, make_user
+
+HOMES = {
+    Role.COORDINATOR: "/cohorts/",
+    Role.TRAINER: "/assessment/",
+    Role.PARTICIPANT: "/portfolio/",
+    Role.EMPLOYER: "/employer/",
+}
+
+
+@pytest.fixture
+def world(db):
+    """One cohort with a trainer, a participant employed by a company with a contact, a coordinator,
+    and a second cohort, trainer, company and participant that the first ones must not see."""
+    programme = make_programme(assignments=3)
+    trainer = make_user(Role.TRAINER, first_name="Ingrid", last_name="Vaessen")
+    other_trainer = make_user(Role.TRAINER, first_name="Ruud", last_name="Hendriks")
+    cohort = make_cohort(programme, name="Parkstad 2026-2027", trainers=[trainer], start=date(2026, 9, 7))
+    other_cohort = make_cohort(programme, name="Westelijke Mijnstreek 2026-2027", trainers=[other_trainer])
+    company = make_employer(name="Kerkrade Precisie B.V.")
+    other_company = make_employer(name="Sittard Assemblage B.V.")
+    participant = make_user(Role.PARTICIPANT, first_name="Noël", last_name="Çelik")
+    other_participant = make_user(Role.PARTICIPANT, first_name="Bram", name_prefix="van der", last_name="Heijden")
+    enrolment = make_enrolment(cohort, participant, company)
+    make_enrolment(other_cohort, other_participant, other_company)
+    contact = make_user(Role.EMPLOYER, employer=company, first_name="Petra", last_name="Janssen")
+    coordinator = make_user(Role.COORDINATOR)
+    # The participant has one assignment approved and one waiting for assessment.
+    first, second, _ = programme.assignments
+    at = datetime(2026, 9, 20, 10, tzinfo=clock.LOCAL_TZ)
+    for assignment, approve in ((first, True), (second, False)):
+        submission = Submission(enrolment=enrolment, assignment=assignment, attempts=[Attempt(number=1, what_i_did="Gedaan")])
+        db.session.add(submission)
+        submission.submit(at)
+        if approve:
+            from lms.models import Verdict
+
+            submission.record_verdict(Verdict.APPROVED, at)
+    db.session.commit()
+    return {
+        Role.COORDINATOR: coordinator,
+        Role.TRAINER: trainer,
+        Role.PARTICIPANT: participant,
+        Role.EMPLOYER: contact,
+        "other_participant": other_participant,
+    }
+
+
+@pytest.mark.parametrize("role", list(Role))
+def test_each_role_lands_on_its_home_page(auth, client, world, role) -> None:
+    response = auth.login(world[role].email)
+    assert response.headers["Location"] == HOMES[role]
+    assert client.get("/").headers["Location"] == HOMES[role]
+    assert client.get(HOMES[role]).status_code == 200
+
+
+@pytest.mark.parametrize("role", list(Role))
+def test_other_roles_home_pages_are_forbidden(auth, client, world, role) -> None:
+    auth.login(world[role].email)
+    for other_role, path in HOMES.items():
+        if other_role is not role:
+            assert client.get(path).status_code == 403, path
+
+
+def test_participant_sees_own_assignments_and_progress(auth, client, world) -> None:
+    auth.login(world[Role.PARTICIPANT].email)
+    with clock.frozen_at(datetime(2026, 10, 30, 12)):
+        page = client.get("/portfolio/").get_data(as_text=True)
+    assert "Parkstad 2026-2027" in page
+    assert "Kerkrade Precisie B.V." in page
+    assert "Ingrid Vaessen" in page
+    assert "1 van 3 opdrachten goedgekeurd" in page
+    assert "Opdracht 3" in page
+    # Opdracht 3 was due on Friday of week 9 (6 November): not overdue yet on 30 October.
+    assert "Te laat" not in page
+    with clock.frozen_at(datetime(2026, 11, 9, 12)):
+        page = client.get("/portfolio/").get_data(as_text=True)
+    assert "Te laat" in page
+
+
+def test_participant_without_enrolment_gets_an_explanation(auth, client, db) -> None:
+    loner = make_user(Role.PARTICIPANT)
+    db.session.commit()
+    auth.login(loner.email)
+    page = client.get("/portfolio/").get_data(as_text=True)
+    assert "Je zit nog niet in een groep" in page
+
+
+def test_trainer_sees_own_cohort_and_waiting_work_only(auth, client, world) -> None:
+    auth.login(world[Role.TRAINER].email)
+    page = client.get("/assessment/").get_data(as_text=True)
+    assert "Parkstad 2026-2027" in page
+    assert "Noël Çelik" in page
+    assert "1 inzending wacht op jouw beoordeling." in page
+    assert "Westelijke Mijnstreek 2026-2027" not in page
+    assert "Bram van der Heijden" not in page
+
+
+def test_employer_sees_own_employees_only(auth, client, world) -> None:
+    auth.login(world[Role.EMPLOYER].email)
+    page = client.get("/employer/").get_data(as_text=True)
+    assert "Noël Çelik" in page
+    assert "1 van 3 opdrachten goedgekeurd" in page
+    assert "Bram van der Heijden" not in page
+
+
+def test_coordinator_sees_every_cohort_with_seats(auth, client, world) -> None:
+    auth.login(world[Role.COORDINATOR].email)
+    page = client.get("/cohorts/").get_data(as_text=True)
+    assert "Parkstad 2026-2027" in page
+    assert "Westelijke Mijnstreek 2026-2027" in page
+    assert page.count("1 van 12") == 2
+    assert "Ingrid Vaessen" in page
+
+
+def test_home_pages_have_landmarks_and_navigation(auth, client, world) -> None:
+    auth.login(world[Role.TRAINER].email)
+    page = client.get("/assessment/").get_data(as_text=True)
+    assert '<main id="main"' in page
+    assert 'aria-current="page"' in page
+    assert 'href="#main"' in page
