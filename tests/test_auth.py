@@ -247,3 +247,42 @@ def test_cli_refuses_a_duplicate_email(runner, db) -> None:
     )
     assert result.exit_code != 0
     assert "bestaat al" in result.output
+
+
+def test_profile_changes_the_password_and_logs_out_other_devices(app, client, auth, db) -> None:
+    from tests.conftest import AuthActions
+
+    user = make_user(Role.EMPLOYER)
+    db.session.commit()
+    other_device = app.test_client()
+    AuthActions(other_device).login(user.email)
+    auth.login(user.email)
+    assert "Achternaam" in client.get("/profile").get_data(as_text=True)
+
+    response = auth.post(
+        "/profile",
+        {"current_password": PASSWORD, "password": "nieuw-en-lang-genoeg", "confirm": "nieuw-en-lang-genoeg"},
+    )
+    assert response.status_code == 302
+    assert client.get("/employer/").status_code == 200  # this device stays logged in
+    assert other_device.get("/employer/").status_code == 302  # the other one does not
+    db.session.expire_all()
+    assert accounts.authenticate(user.email, "nieuw-en-lang-genoeg").user is not None
+
+
+def test_profile_refuses_a_wrong_current_password(client, auth, db) -> None:
+    user = make_user(Role.TRAINER)
+    db.session.commit()
+    auth.login(user.email)
+    response = auth.post(
+        "/profile",
+        {"current_password": "niet-mijn-wachtwoord", "password": "nieuw-en-lang-genoeg", "confirm": "nieuw-en-lang-genoeg"},
+    )
+    assert response.status_code == 200
+    assert 'id="current_password-error"' in response.get_data(as_text=True)
+    db.session.expire_all()
+    assert accounts.authenticate(user.email, PASSWORD).user is not None
+
+
+def test_profile_needs_a_login(client) -> None:
+    assert client.get("/profile").headers["Location"].startswith("/login")

@@ -74,7 +74,7 @@ def test_other_roles_home_pages_are_forbidden(auth, client, world, role) -> None
 
 def test_participant_sees_own_assignments_and_progress(auth, client, world) -> None:
     auth.login(world[Role.PARTICIPANT].email)
-    with clock.frozen_at(datetime(2026, 10, 30, 12)):
+    with clock.frozen_at(datetime(2026, 10, 30, 12, tzinfo=clock.LOCAL_TZ)):
         page = client.get("/portfolio/").get_data(as_text=True)
     assert "Parkstad 2026-2027" in page
     assert "Kerkrade Precisie B.V." in page
@@ -83,7 +83,7 @@ def test_participant_sees_own_assignments_and_progress(auth, client, world) -> N
     assert "Opdracht 3" in page
     # Opdracht 3 was due on Friday of week 9 (6 November): not overdue yet on 30 October.
     assert "Te laat" not in page
-    with clock.frozen_at(datetime(2026, 11, 9, 12)):
+    with clock.frozen_at(datetime(2026, 11, 9, 12, tzinfo=clock.LOCAL_TZ)):
         page = client.get("/portfolio/").get_data(as_text=True)
     assert "Te laat" in page
 

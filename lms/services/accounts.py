@@ -139,6 +139,15 @@ def set_password_with_token(secret: str, password: str) -> User:
     return token.user
 
 
+def change_password(user: User, current_password: str, new_password: str) -> None:
+    """Change a password the user knows; every other session of theirs ends."""
+    if not user.check_password(current_password):
+        raise AccountError(_("Your current password is not correct."))
+    set_password(user, new_password)
+    user.session_version += 1
+    audit.record("user.password_change", user, user)
+
+
 def _expire_open_tokens(user: User, purpose: TokenPurpose) -> None:
     now = clock.now()
     open_tokens = db.session.scalars(

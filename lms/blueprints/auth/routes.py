@@ -8,7 +8,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, s
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
-from lms.blueprints.auth.forms import EmptyForm, LoginForm, SetPasswordForm
+from lms.blueprints.auth.forms import ChangePasswordForm, EmptyForm, LoginForm, SetPasswordForm
 from lms.extensions import db
 from lms.permissions import home_endpoint
 from lms.services import accounts
@@ -76,3 +76,21 @@ def set_password(token: str):  # type: ignore[no-untyped-def]
         flash(_("Your password has been saved. You can now log in."), "success")
         return redirect(url_for("auth.login", email=user.email))
     return render_template("auth/set_password.html", form=form, user=account_token.user)
+
+
+@bp.route("/profile", methods=["GET", "POST"])
+@login_required
+def profile():  # type: ignore[no-untyped-def]
+    form = ChangePasswordForm()
+    if form.validate_on_submit():
+        try:
+            accounts.change_password(current_user, form.current_password.data, form.password.data)
+        except accounts.AccountError as error:
+            form.current_password.errors.append(str(error))
+        else:
+            db.session.commit()
+            # Stay logged in here with the new session version; other devices are logged out.
+            login_user(current_user._get_current_object(), fresh=True)
+            flash(_("Your password has been changed. You are logged out on other devices."), "success")
+            return redirect(url_for("auth.profile"))
+    return render_template("auth/profile.html", form=form)
