@@ -14,8 +14,8 @@ from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from flask import Flask, abort
-from flask_login import current_user, login_required
 from flask_babel import lazy_gettext as _l
+from flask_login import current_user, login_required
 
 from lms.extensions import db, login_manager
 from lms.models import Cohort, CohortTrainer, Enrolment, Role, User

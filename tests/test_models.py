@@ -44,9 +44,8 @@ def test_employer_contact_needs_an_employer(db) -> None:
 
 def test_kvk_number_is_unique_and_eight_characters(db) -> None:
     make_employer(kvk_number="12345678")
-    with pytest.raises(IntegrityError):
-        with db.session.begin_nested():
-            make_employer(kvk_number="12345678")
+    with pytest.raises(IntegrityError), db.session.begin_nested():
+        make_employer(kvk_number="12345678")
     with pytest.raises(IntegrityError):
         make_employer(kvk_number="1234")
 
@@ -63,9 +62,8 @@ def test_enrolment_is_unique_per_cohort_and_participant(db) -> None:
 def test_a_participant_has_at_most_one_active_enrolment(db) -> None:
     first = make_enrolment()
     other_cohort = make_cohort(first.cohort.programme)
-    with pytest.raises(IntegrityError):
-        with db.session.begin_nested():
-            make_enrolment(other_cohort, first.participant)
+    with pytest.raises(IntegrityError), db.session.begin_nested():
+        make_enrolment(other_cohort, first.participant)
     # After the first one ends, a new active enrolment is allowed.
     first.status = EnrolmentStatus.TRANSFERRED
     first.ended_on = date(2026, 11, 1)

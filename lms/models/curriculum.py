@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from lms.extensions import db
-from lms.models.base import UTCDateTime, created_at_column, enum_column
+from lms.models.base import created_at_column, enum_column
 
 assignment_competencies = sa.Table(
     "assignment_competencies",
