@@ -371,25 +371,17 @@ class DemoCohort:
 def _create_user(
     local_part: str, person: Person, role: Role, created_by: User | None = None, **extra: object
 ) -> User:
-    """A demo account with DEMO_PASSWORD, hashed with the application's method.
-
-    The password is public, so the accounts the coordinator creates share the coordinator's hash (and
-    salt) instead of each paying for a deliberately slow hash: with scrypt that saves seconds.
-    """
-    user = accounts.create_user(
+    """A demo account with DEMO_PASSWORD, hashed with the application's method."""
+    return accounts.create_user(
         email=email(local_part),
         first_name=person.first_name,
         name_prefix=person.name_prefix,
         last_name=person.last_name,
         role=role,
-        password=None if created_by else DEMO_PASSWORD,
+        password=DEMO_PASSWORD,
         actor=created_by,
         **extra,  # type: ignore[arg-type]
     )
-    if created_by is not None:
-        user.password_hash = created_by.password_hash
-        user.password_changed_at = clock.now()
-    return user
 
 
 def _create_people_and_cohorts(programme: Programme, year: int, start: date) -> list[DemoCohort]:
