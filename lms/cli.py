@@ -117,15 +117,11 @@ def user_create(
             employer=employer,
             password=password,
         )
-        secret = None if password else accounts.create_invitation(user)
+        link = None if password else accounts.send_invitation(user)
     except accounts.AccountError as error:
         db.session.rollback()
         raise click.ClickException(str(error)) from None
     db.session.commit()
     click.echo(f"Created {user.role.value} {user.full_name} <{user.email}>.")
-    if secret:
-        click.echo(f"Set-password link (valid once): {invitation_url(secret)}")
-
-
-def invitation_url(secret: str) -> str:
-    return f"{current_app.config['BASE_URL'].rstrip('/')}/set-password/{secret}"
+    if link:
+        click.echo(f"Invitation queued in the mail outbox. Set-password link (valid once): {link}")

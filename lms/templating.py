@@ -11,6 +11,7 @@ from flask_login import current_user
 
 from lms.i18n import LANGUAGE_NAMES, label
 from lms.models import Role
+from lms.services.accounts import MIN_PASSWORD_LENGTH
 
 
 class NavItem(NamedTuple):
@@ -39,6 +40,7 @@ def register(app: Flask) -> None:
         language_names=LANGUAGE_NAMES,
         Role=Role,
         get_locale=get_locale,
+        min_password_length=MIN_PASSWORD_LENGTH,
     )
 
     @app.context_processor

@@ -12,6 +12,7 @@ from enum import Enum
 import sqlalchemy as sa
 from flask import current_app
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from lms import clock
 from lms.extensions import db
@@ -109,13 +110,33 @@ def record_login(user: User, ip_address: str = "") -> None:
 
 def create_invitation(user: User, actor: User | None = None) -> str:
     """A one-time "set your password" secret for ``user``; earlier unused invitations stop working."""
+    return _new_invitation(user, actor)[1]
+
+
+def _new_invitation(user: User, actor: User | None) -> tuple[AccountToken, str]:
     _expire_open_tokens(user, TokenPurpose.INVITATION)
     hours = current_app.config["INVITATION_TOKEN_HOURS"]
     token, secret = AccountToken.issue(user, TokenPurpose.INVITATION, timedelta(hours=hours))
     db.session.add(token)
     db.session.flush()
     audit.record("user.invite", actor, user)
-    return secret
+    return token, secret
+
+
+def send_invitation(user: User, actor: User | None = None) -> str:
+    """Invite ``user`` by mail (through the outbox) to set a password; returns the link."""
+    from lms.services.mail import external_url, queue_mail
+
+    token, secret = _new_invitation(user, actor)
+    link = external_url("auth.set_password", token=secret)
+    queue_mail(
+        user,
+        "invitation",
+        _l("Your account for Vakkracht MKB"),
+        link=link,
+        expires_at=token.expires_at,
+    )
+    return link
 
 
 def find_usable_token(secret: str) -> AccountToken | None:
