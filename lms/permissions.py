@@ -98,3 +98,20 @@ def visible_enrolments(user: User) -> sa.Select[tuple[Enrolment]]:
     if user.role is Role.EMPLOYER and user.employer_id is not None:
         return query.where(Enrolment.employer_id == user.employer_id)
     return query.where(sa.false())
+
+
+def can_view_enrolment(user: User, enrolment: Enrolment) -> bool:
+    """The same rule as ``visible_enrolments``, for one enrolment already loaded."""
+    if user.role is Role.COORDINATOR:
+        return True
+    if user.role is Role.TRAINER:
+        return any(trainer.id == user.id for trainer in enrolment.cohort.trainers)
+    if user.role is Role.PARTICIPANT:
+        return enrolment.participant_id == user.id
+    if user.role is Role.EMPLOYER:
+        return user.employer_id is not None and enrolment.employer_id == user.employer_id
+    return False
+
+
+def is_trainer_of(user: User, cohort: Cohort) -> bool:
+    return user.role is Role.TRAINER and any(trainer.id == user.id for trainer in cohort.trainers)

@@ -1,0 +1,3 @@
+from lms.blueprints.people.routes import bp
+
+__all__ = ["bp"]
