@@ -34,20 +34,20 @@ def curriculum_group() -> None:
 @with_appcontext
 def curriculum_load(paths: tuple[Path, ...]) -> None:
     """Validate and load curriculum files (default: every file in curriculum/)."""
-    from lms.services.curriculum import CurriculumError, load_curriculum_file
+    from lms.services.curriculum import CurriculumError, load_curriculum_files
 
     files = list(paths) or sorted(CURRICULUM_DIR.glob("*.y*ml"))
     if not files:
         raise click.ClickException(f"No curriculum files found in {CURRICULUM_DIR}")
     try:
-        for path in files:
-            outcome = load_curriculum_file(path)
-            click.echo(f"{path}: {outcome.describe()}")
+        outcomes = load_curriculum_files(files)
     except CurriculumError as error:
         db.session.rollback()
         click.echo(str(error), err=True)
         sys.exit(1)
     db.session.commit()
+    for path, outcome in zip(files, outcomes, strict=True):
+        click.echo(f"{path}: {outcome.describe()}")
 
 
 # --- demo -------------------------------------------------------------------------------------

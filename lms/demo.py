@@ -327,11 +327,9 @@ def load_demo_data(today: date | None = None) -> bool:
 def demo_programme() -> Programme:
     """The programme the cohorts are pinned to; loads curriculum/ first if no programme is loaded."""
     if db.session.scalar(sa.select(Programme.id).limit(1)) is None:
-        from lms.services.curriculum import load_curriculum_file
+        from lms.services.curriculum import load_curriculum_files
 
-        for path in sorted(CURRICULUM_DIR.glob("*.y*ml")):
-            load_curriculum_file(path)
-        db.session.flush()
+        load_curriculum_files(sorted(CURRICULUM_DIR.glob("*.y*ml")))
     programme = db.session.scalar(
         sa.select(Programme)
         .order_by(

@@ -335,3 +335,13 @@ def test_changed_file_for_an_unused_version_replaces_it(db, runner, tmp_path) ->
     assert programme.source_file == "changed.yaml"
     links = assignment_competencies.name
     assert row_counts(db) == {**counts, links: counts[links] - 4}  # nothing left behind
+
+
+def test_two_files_with_the_same_version_in_one_run_are_refused(db, runner, tmp_path) -> None:
+    copy = tmp_path / "copy.yaml"
+    copy.write_text(shipped_text().replace("title: Productie", "title: Andere Productie", 1), encoding="utf-8")
+
+    result = load_cli(runner, SHIPPED, copy)
+    assert result.exit_code != 0
+    assert "copy.yaml" in result.output and "vakkracht-productie-montage-v1.yaml" in result.output
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Programme)) == 0

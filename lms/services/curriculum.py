@@ -451,6 +451,24 @@ def load_curriculum_file(path: Path) -> LoadOutcome:
     return LoadOutcome(LoadAction.REPLACED, create_programme(spec, digest, path.name), spec)
 
 
+def load_curriculum_files(paths: Iterable[Path]) -> list[LoadOutcome]:
+    """Load several files in one go; two files with the same code and version are refused, since the
+    second would silently replace the first."""
+    outcomes: list[LoadOutcome] = []
+    seen: dict[tuple[str, int], Path] = {}
+    for path in map(Path, paths):
+        outcome = load_curriculum_file(path)
+        key = (outcome.spec.code, outcome.spec.version)
+        if key in seen:
+            raise CurriculumError(
+                f"{path}: {outcome.spec.label} is also defined in {seen[key]}; "
+                "each programme version belongs in one file"
+            )
+        seen[key] = path
+        outcomes.append(outcome)
+    return outcomes
+
+
 def find_programme(code: str, version: int) -> Programme | None:
     return db.session.scalar(
         sa.select(Programme).where(Programme.code == code, Programme.version == version)
