@@ -9,6 +9,7 @@ from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
+from lms.blueprints.assessment.navigation import QueueNavText
 from lms.i18n import LANGUAGE_NAMES, label
 from lms.models import Role
 from lms.services.accounts import MIN_PASSWORD_LENGTH
@@ -21,7 +22,10 @@ class NavItem(NamedTuple):
 
 NAVIGATION: dict[Role, tuple[NavItem, ...]] = {
     Role.COORDINATOR: (NavItem("cohorts.index", _l("Cohorts")),),
-    Role.TRAINER: (NavItem("assessment.index", _l("My cohorts")),),
+    Role.TRAINER: (
+        NavItem("assessment.index", _l("My cohorts")),
+        NavItem("assessment.queue", QueueNavText()),  # "Assess (3)": the queue's length, one query
+    ),
     Role.PARTICIPANT: (NavItem("portfolio.index", _l("My assignments")),),
     Role.EMPLOYER: (NavItem("employer.index", _l("My employees")),),
 }

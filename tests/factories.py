@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import itertools
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
+from lms import clock
 from lms.extensions import db
 from lms.models import (
     Assignment,
+    Attempt,
     ChecklistGroup,
     ChecklistItem,
     ChecklistKind,
@@ -19,6 +21,7 @@ from lms.models import (
     Programme,
     Region,
     Role,
+    Submission,
     User,
 )
 
@@ -151,3 +154,27 @@ def make_enrolment(
     db.session.add(enrolment)
     db.session.flush()
     return enrolment
+
+
+def make_handed_in_submission(
+    enrolment: Enrolment,
+    assignment: Assignment,
+    *,
+    at: datetime | None = None,
+    what_i_did: str = "Ik heb de machine volgens de instructie ingesteld.",
+) -> Submission:
+    """A submission whose first attempt was handed in at ``at`` (default: now), waiting for a trainer."""
+    at = at or clock.now()
+    attempt = Attempt(
+        number=1,
+        what_i_did=what_i_did,
+        what_went_well="Netjes gewerkt.",
+        what_i_learned="Beter meten.",
+    )
+    submission = Submission(
+        enrolment=enrolment, assignment=assignment, attempts=[attempt], created_at=at
+    )
+    db.session.add(submission)
+    submission.submit(at)
+    db.session.flush()
+    return submission

@@ -93,6 +93,36 @@ class Submission(db.Model):
         else:
             self.status = SubmissionStatus.NEEDS_REVISION
 
+    def correctable_attempt(self) -> Attempt | None:
+        """The attempt whose verdict may still be corrected: the latest assessed one, as long as no newer
+        attempt has been handed in."""
+        if self.status not in (SubmissionStatus.APPROVED, SubmissionStatus.NEEDS_REVISION):
+            return None
+        for attempt in reversed(self.attempts):
+            if attempt.submitted_at is not None:  # skip a new draft; stop at the latest hand-in
+                return attempt if attempt.assessments else None
+        return None
+
+    def correct_verdict(self, verdict: Verdict, at: datetime) -> Attempt:
+        """Move to the corrected verdict; returns the attempt the correcting assessment belongs to.
+
+        Approving is refused once the participant has started a new attempt: that one is assessed when
+        it is handed in.
+        """
+        attempt = self.correctable_attempt()
+        if attempt is None:
+            raise InvalidTransition(f"no verdict to correct on a submission that is {self.status.value}")
+        if verdict is Verdict.APPROVED:
+            if attempt is not self.current_attempt:
+                raise InvalidTransition("a new attempt has been started since the verdict")
+            if self.status is not SubmissionStatus.APPROVED:
+                self.approved_at = at
+            self.status = SubmissionStatus.APPROVED
+        else:
+            self.status = SubmissionStatus.NEEDS_REVISION
+            self.approved_at = None
+        return attempt
+
 
 class Attempt(db.Model):
     __tablename__ = "attempts"

@@ -1,33 +1,57 @@
-"""The trainer's side: my cohorts, their participants and the work waiting for me."""
+"""The trainer's side: my cohorts, their participants, the queue of work waiting for me, assessing it."""
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy.orm import joinedload, selectinload
 
 from lms import clock
+from lms.blueprints.assessment.forms import AssessmentForm, CorrectionForm
 from lms.extensions import db
-from lms.models import Cohort, Enrolment, EnrolmentStatus, Role
+from lms.models import (
+    Assessment,
+    Assignment,
+    Attempt,
+    ChecklistItem,
+    Cohort,
+    Enrolment,
+    EnrolmentStatus,
+    Role,
+    Submission,
+    SubmissionStatus,
+    Verdict,
+    WorkplaceConfirmation,
+)
+from lms.pagination import paginate
 from lms.permissions import role_required, visible_cohorts
+from lms.services import assessment as assessment_service
 from lms.services.progress import assignment_progress
+from lms.services.workplace import latest_handed_in_attempt
 
 bp = Blueprint("assessment", __name__, url_prefix="/assessment")
+
+RECENT_ASSESSMENTS = 5
 
 
 @bp.get("/")
 @role_required(Role.TRAINER)
 def index():  # type: ignore[no-untyped-def]
-    cohorts = db.session.scalars(
-        visible_cohorts(current_user)
-        .where(Cohort.closed_at.is_(None))
-        .options(
-            joinedload(Cohort.programme),
-            selectinload(Cohort.enrolments).joinedload(Enrolment.participant),
-            selectinload(Cohort.enrolments).joinedload(Enrolment.employer),
+    cohorts = (
+        db.session.scalars(
+            visible_cohorts(current_user)
+            .where(Cohort.closed_at.is_(None))
+            .options(
+                joinedload(Cohort.programme),
+                selectinload(Cohort.enrolments).joinedload(Enrolment.participant),
+                selectinload(Cohort.enrolments).joinedload(Enrolment.employer),
+            )
+            .order_by(Cohort.start_date.desc(), Cohort.name)
         )
-        .order_by(Cohort.start_date.desc(), Cohort.name)
-    ).unique().all()
+        .unique()
+        .all()
+    )
     active = {
         cohort.id: sorted(
             (e for e in cohort.enrolments if e.status is EnrolmentStatus.ACTIVE),
@@ -46,3 +70,165 @@ def index():  # type: ignore[no-untyped-def]
         waiting=waiting,
         today=today,
     )
+
+
+@bp.get("/queue")
+@role_required(Role.TRAINER)
+def queue():  # type: ignore[no-untyped-def]
+    page = paginate(
+        assessment_service.queue_query(current_user).options(
+            joinedload(Submission.enrolment).joinedload(Enrolment.participant),
+            joinedload(Submission.enrolment).joinedload(Enrolment.cohort),
+            joinedload(Submission.assignment),
+            selectinload(Submission.attempts),
+            selectinload(Submission.workplace_confirmations).joinedload(
+                WorkplaceConfirmation.confirmed_by
+            ),
+        )
+    )
+    recent = db.session.scalars(
+        db.select(Assessment)
+        .where(Assessment.assessor_id == current_user.id)
+        .order_by(Assessment.created_at.desc(), Assessment.id.desc())
+        .limit(RECENT_ASSESSMENTS)
+        .options(
+            joinedload(Assessment.attempt)
+            .joinedload(Attempt.submission)
+            .options(
+                joinedload(Submission.assignment),
+                joinedload(Submission.enrolment).joinedload(Enrolment.participant),
+            )
+        )
+    ).all()
+    today = clock.today()
+    return render_template(
+        "assessment/queue.html",
+        page=page,
+        recent=recent,
+        waiting_days={
+            s.id: (today - s.submitted_at.astimezone(clock.LOCAL_TZ).date()).days
+            for s in page.items
+        },
+    )
+
+
+def _load_for_assessment(submission_id: int) -> Submission:
+    """The submission with everything the assessment page shows; 404 or 403 before anything else."""
+    submission = db.session.scalar(
+        db.select(Submission)
+        .where(Submission.id == submission_id)
+        .options(
+            joinedload(Submission.enrolment).options(
+                joinedload(Enrolment.participant),
+                joinedload(Enrolment.employer),
+                joinedload(Enrolment.cohort).selectinload(Cohort.trainers),
+            ),
+            joinedload(Submission.assignment).options(
+                joinedload(Assignment.period),
+                selectinload(Assignment.competencies).joinedload(ChecklistItem.group),
+            ),
+            selectinload(Submission.attempts).options(
+                selectinload(Attempt.evidence_files),
+                selectinload(Attempt.assessments).joinedload(Assessment.assessor),
+            ),
+            selectinload(Submission.workplace_confirmations).joinedload(
+                WorkplaceConfirmation.confirmed_by
+            ),
+        )
+    )
+    if submission is None:
+        abort(404)
+    if not assessment_service.may_assess(current_user, submission):
+        abort(403)
+    if latest_handed_in_attempt(submission) is None:  # a draft is the participant's own, for now
+        abort(404)
+    return submission
+
+
+def _render_assessment(
+    submission: Submission, form: AssessmentForm, correction_form: CorrectionForm
+):  # type: ignore[no-untyped-def]
+    handed_in = [attempt for attempt in submission.attempts if attempt.submitted_at is not None]
+    return render_template(
+        "assessment/assess.html",
+        submission=submission,
+        assignment=submission.assignment,
+        enrolment=submission.enrolment,
+        attempt=handed_in[-1],
+        earlier_attempts=list(reversed(handed_in[:-1])),
+        new_attempt_started=submission.current_attempt is not handed_in[-1],
+        attempt_numbers={attempt.id: attempt.number for attempt in submission.attempts},
+        correctable=submission.correctable_attempt() is not None,
+        form=form,
+        correction_form=correction_form,
+        evidence_links="portfolio.evidence" in current_app.view_functions,
+    )
+
+
+@bp.route("/submissions/<int:submission_id>", methods=["GET", "POST"])
+@role_required(Role.TRAINER)
+def assess(submission_id: int):  # type: ignore[no-untyped-def]
+    submission = _load_for_assessment(submission_id)
+    form = AssessmentForm()
+    if request.method == "POST" and submission.status is not SubmissionStatus.SUBMITTED:
+        flash(_("This work has already been assessed. Its verdict is shown below."), "warning")
+        return redirect(url_for("assessment.assess", submission_id=submission.id))
+    if form.validate_on_submit():
+        try:
+            assessment_service.assess_submission(
+                submission,
+                actor=current_user,
+                verdict=form.verdict_value,
+                feedback=form.feedback.data or "",
+                at=clock.now(),
+            )
+        except assessment_service.AssessmentError as error:
+            db.session.rollback()
+            form.form_errors.append(str(error))
+        else:
+            db.session.commit()
+            name = submission.enrolment.participant.full_name
+            if form.verdict_value is Verdict.APPROVED:
+                flash(
+                    _("Approved. %(name)s gets a message with your feedback.", name=name), "success"
+                )
+            else:
+                flash(
+                    _(
+                        "Saved: needs revision. %(name)s gets a message with your feedback.",
+                        name=name,
+                    ),
+                    "success",
+                )
+            return redirect(url_for("assessment.queue"))
+    return _render_assessment(submission, form, CorrectionForm(formdata=None))
+
+
+@bp.post("/submissions/<int:submission_id>/correct")
+@role_required(Role.TRAINER)
+def correct(submission_id: int):  # type: ignore[no-untyped-def]
+    submission = _load_for_assessment(submission_id)
+    form = CorrectionForm()
+    if form.validate_on_submit():
+        try:
+            assessment_service.correct_assessment(
+                submission,
+                actor=current_user,
+                verdict=form.verdict_value,
+                feedback=form.feedback.data or "",
+                at=clock.now(),
+            )
+        except assessment_service.AssessmentError as error:
+            db.session.rollback()
+            form.form_errors.append(str(error))
+        else:
+            db.session.commit()
+            flash(
+                _(
+                    "The verdict has been corrected. %(name)s gets a message about it.",
+                    name=submission.enrolment.participant.full_name,
+                ),
+                "success",
+            )
+            return redirect(url_for("assessment.assess", submission_id=submission.id))
+    return _render_assessment(submission, AssessmentForm(formdata=None), form)

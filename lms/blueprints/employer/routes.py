@@ -1,18 +1,41 @@
-"""The employer contact's side: my employees in the programme and how they are doing."""
+"""The employer contact's side: my employees in the programme, how they are doing, and confirming the
+work they carried out at our workplace."""
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import joinedload, selectinload
 
 from lms import clock
+from lms.blueprints.employer.forms import ConfirmationForm
 from lms.extensions import db
-from lms.models import Cohort, Enrolment, EnrolmentStatus, Role, User
+from lms.models import (
+    Attempt,
+    Cohort,
+    Enrolment,
+    EnrolmentStatus,
+    Role,
+    Submission,
+    User,
+    WorkplaceConfirmation,
+)
+from lms.pagination import paginate
 from lms.permissions import role_required, visible_enrolments
+from lms.services import workplace
 from lms.services.progress import assignment_progress
 
 bp = Blueprint("employer", __name__, url_prefix="/employer")
+
+CONFIRMATIONS_ON_HOME = 3
+
+
+def _awaiting_confirmation():  # type: ignore[no-untyped-def]
+    return workplace.awaiting_confirmation_query(current_user).options(
+        joinedload(Submission.enrolment).joinedload(Enrolment.participant),
+        joinedload(Submission.assignment),
+    )
 
 
 @bp.get("/")
@@ -22,7 +45,10 @@ def index():  # type: ignore[no-untyped-def]
         visible_enrolments(current_user)
         .where(Enrolment.status == EnrolmentStatus.ACTIVE)
         .join(Enrolment.participant)
-        .options(joinedload(Enrolment.participant), joinedload(Enrolment.cohort).joinedload(Cohort.programme))
+        .options(
+            joinedload(Enrolment.participant),
+            joinedload(Enrolment.cohort).joinedload(Cohort.programme),
+        )
         .order_by(User.last_name, User.first_name)
     ).all()
     today = clock.today()
@@ -32,4 +58,75 @@ def index():  # type: ignore[no-untyped-def]
         enrolments=enrolments,
         progress=assignment_progress(enrolments, today),
         today=today,
+        to_confirm=db.session.scalars(_awaiting_confirmation().limit(CONFIRMATIONS_ON_HOME)).all(),
+        to_confirm_count=workplace.awaiting_confirmation_count(current_user),
+    )
+
+
+@bp.get("/confirmations")
+@role_required(Role.EMPLOYER)
+def confirmations():  # type: ignore[no-untyped-def]
+    return render_template(
+        "employer/confirmations.html",
+        employer=current_user.employer,
+        page=paginate(_awaiting_confirmation()),
+    )
+
+
+@bp.route("/confirmations/<int:submission_id>", methods=["GET", "POST"])
+@role_required(Role.EMPLOYER)
+def confirm(submission_id: int):  # type: ignore[no-untyped-def]
+    submission = db.session.scalar(
+        db.select(Submission)
+        .where(Submission.id == submission_id)
+        .options(
+            joinedload(Submission.enrolment).joinedload(Enrolment.participant),
+            joinedload(Submission.assignment),
+            selectinload(Submission.attempts).selectinload(Attempt.evidence_files),
+            selectinload(Submission.workplace_confirmations).joinedload(
+                WorkplaceConfirmation.confirmed_by
+            ),
+        )
+    )
+    # Another company's work, or work that needs no confirmation or was never handed in: not here.
+    if submission is None or not workplace.may_confirm(current_user, submission):
+        abort(404)
+    attempt = workplace.latest_handed_in_attempt(submission)
+    if attempt is None:
+        abort(404)
+    confirmation = (
+        submission.workplace_confirmations[0] if submission.workplace_confirmations else None
+    )
+    form = ConfirmationForm()
+    if form.validate_on_submit():
+        try:
+            workplace.confirm_workplace(
+                submission, actor=current_user, remark=form.remark.data or "", at=clock.now()
+            )
+        except workplace.AlreadyConfirmed as error:
+            db.session.rollback()
+            flash(str(error), "info")
+            return redirect(url_for("employer.confirm", submission_id=submission_id))
+        except workplace.WorkplaceError:
+            db.session.rollback()
+            abort(404)
+        db.session.commit()
+        flash(
+            _(
+                "Thank you. You confirmed that %(name)s carried out %(code)s at your workplace.",
+                name=submission.enrolment.participant.full_name,
+                code=submission.assignment.code,
+            ),
+            "success",
+        )
+        return redirect(url_for("employer.confirmations"))
+    return render_template(
+        "employer/confirm.html",
+        submission=submission,
+        assignment=submission.assignment,
+        participant=submission.enrolment.participant,
+        attempt=attempt,
+        confirmation=confirmation,
+        form=form,
+        evidence_links="portfolio.evidence" in current_app.view_functions,
     )
