@@ -400,7 +400,8 @@ def test_assessment_page_shows_the_work_the_assignment_and_the_missing_confirmat
     assert "Doe het werk en laat zien wat je deed." in page  # the instructions
     assert "T01" in page and "Draagt juiste PBM" in page and "D1" in page  # linked competencies
     assert "Kerkrade Precisie B.V. heeft nog niet bevestigd" in page
-    assert 'name="verdict"' in page and 'name="feedback"' in page
+    assert "<title>A1 beoordelen · Noël Çelik · " in page
+    assert page.count('name="verdict"') == 2 and page.count('name="feedback"') == 1  # one form
 
 
 def test_approve_through_the_page_then_back_to_the_queue_with_the_next(
@@ -569,3 +570,47 @@ def test_recent_assessments_are_listed_for_correction(auth, client, db, world) -
     page = client.get("/assessment/queue").get_data(as_text=True)
     assert "Onlangs door jou beoordeeld" in page
     assert f'/assessment/submissions/{world["noel_a1"].id}"' in page
+
+
+def test_trainer_home_links_to_the_queue(auth, client, world) -> None:
+    auth.login(world["trainer"].email)
+    page = client.get("/assessment/").get_data(as_text=True)
+    assert 'href="/assessment/queue"' in page
+    assert "Naar het werk om te beoordelen" in page
+
+
+def test_a_refused_correction_is_explained_on_the_page(auth, client, db, world) -> None:
+    submission = world["sam_a2"]
+    service.assess_submission(
+        submission,
+        actor=world["trainer"],
+        verdict=Verdict.NEEDS_REVISION,
+        feedback="Meer foto's.",
+        at=MONDAY,
+    )
+    submission.attempts.append(Attempt(number=2, what_i_did="Opnieuw"))
+    db.session.commit()
+    auth.login(world["trainer"].email)
+    path = f"/assessment/submissions/{submission.id}"
+    assert "De deelnemer werkt aan een nieuwe poging." in client.get(path).get_data(as_text=True)
+    response = auth.post(path + "/correct", {"verdict": "approved", "feedback": "Toch goed."})
+    assert response.status_code == 200
+    page = response.get_data(as_text=True)
+    assert "De deelnemer is al aan een nieuwe poging begonnen." in page
+    assert ">Toch goed.</textarea>" in page or "\nToch goed.</textarea>" in page  # kept
+    db.session.expire_all()
+    assert len(rows(db, Assessment)) == 1
+    assert db.session.get(Submission, submission.id).status is SubmissionStatus.NEEDS_REVISION
+
+
+def test_the_link_uses_the_portfolio_page_once_it_exists(app, db, world) -> None:
+    app.add_url_rule(
+        "/portfolio/opdracht/<code>", endpoint="portfolio.assignment", view_func=lambda code: code
+    )
+    service.assess_submission(
+        world["noel_a1"], actor=world["trainer"], verdict=Verdict.APPROVED, feedback="", at=MONDAY
+    )
+    assert db.session.scalar(sa.select(Notification.link)) == "/portfolio/opdracht/A1"
+    assert "http://127.0.0.1:5000/portfolio/opdracht/A1" in db.session.scalar(
+        sa.select(OutboxMessage.body_text)
+    )
