@@ -632,3 +632,22 @@ def test_anonymous_visitors_are_sent_to_login(client, db, world, method, path) -
 def test_an_unknown_cohort_is_404(auth, client, world) -> None:
     auth.login(world["coordinator"].email)
     assert client.get("/cohorts/999999/import").status_code == 404
+
+
+def test_a_windows_1252_file_is_read_with_a_warning_to_check_accents(auth, world) -> None:
+    auth.login(world["coordinator"].email)
+    page = upload(auth, world["cohort"], csv_bytes(HEADER, *GOOD_ROWS, encoding="cp1252"))
+    page = page.get_data(as_text=True)
+    assert "niet als UTF-8 opgeslagen" in page
+    assert "Noël Çelik" in page and "3 deelnemers importeren" in page
+
+
+def test_a_closed_cohort_offers_no_upload_and_refuses_a_file(auth, client, db, world) -> None:
+    world["cohort"].closed_at = clock.now()
+    db.session.commit()
+    auth.login(world["coordinator"].email)
+    page = client.get(import_path(world["cohort"])).get_data(as_text=True)
+    assert "Dit cohort is gesloten" in page and 'type="file"' not in page
+    page = upload(auth, world["cohort"], csv_bytes(HEADER, GOOD_ROWS[0])).get_data(as_text=True)
+    assert "Cohort Parkstad 2026-2027 is gesloten." in page and "/import/confirm" not in page
+    assert count(db, Enrolment) == 0
