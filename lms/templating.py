@@ -21,7 +21,12 @@ class NavItem(NamedTuple):
 
 
 NAVIGATION: dict[Role, tuple[NavItem, ...]] = {
-    Role.COORDINATOR: (NavItem("cohorts.index", _l("Cohorts")),),
+    Role.COORDINATOR: (
+        NavItem("cohorts.index", _l("Cohorts")),
+        NavItem("people.employers", _l("Employers")),
+        NavItem("people.trainers", _l("Trainers")),
+        NavItem("people.participants", _l("Participants")),
+    ),
     Role.TRAINER: (
         NavItem("assessment.index", _l("My cohorts")),
         NavItem("assessment.queue", QueueNavText()),  # "Assess (3)": the queue's length, one query
