@@ -125,3 +125,31 @@ def user_create(
     click.echo(f"Created {user.role.value} {user.full_name} <{user.email}>.")
     if link:
         click.echo(f"Invitation queued in the mail outbox. Set-password link (valid once): {link}")
+
+
+# --- ledger -----------------------------------------------------------------------------------
+
+
+@lms_group.group("ledger")
+def ledger_group() -> None:
+    """The sign-off ledger (append-only, hash-chained)."""
+
+
+@ledger_group.command("verify")
+@with_appcontext
+def ledger_verify() -> None:
+    """Recompute the hash chain: "OK: N records", or the first broken record and exit status 1."""
+    from lms.services.signoff import check_ledger
+
+    report = check_ledger()
+    if report.ok:
+        click.echo(f"OK: {report.count} records")
+        return
+    record = report.first_broken
+    assert record is not None
+    click.echo(
+        f"BROKEN at sequence {record.sequence} (id {record.id}) of {report.count} records:"
+        f" {report.problem}",
+        err=True,
+    )
+    sys.exit(1)

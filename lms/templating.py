@@ -31,8 +31,14 @@ NAVIGATION: dict[Role, tuple[NavItem, ...]] = {
         NavItem("assessment.index", _l("My cohorts")),
         NavItem("assessment.queue", QueueNavText()),  # "Assess (3)": the queue's length, one query
     ),
-    Role.PARTICIPANT: (NavItem("portfolio.index", _l("My assignments")),),
-    Role.EMPLOYER: (NavItem("employer.index", _l("My employees")),),
+    Role.PARTICIPANT: (
+        NavItem("portfolio.index", _l("My assignments")),
+        NavItem("checklists.mine", _l("My checklists")),
+    ),
+    Role.EMPLOYER: (
+        NavItem("employer.index", _l("My employees")),
+        NavItem("checklists.index", _l("Checklists")),
+    ),
 }
 
 

@@ -178,3 +178,29 @@ def make_handed_in_submission(
     submission.submit(at)
     db.session.flush()
     return submission
+
+
+def make_approved_submission(
+    enrolment: Enrolment, assignment: Assignment, *, at: datetime | None = None
+) -> Submission:
+    """A submission handed in and approved at ``at`` (default: now): work a sign-off can rest on."""
+    from lms.models import Verdict
+
+    at = at or clock.now()
+    submission = make_handed_in_submission(enrolment, assignment, at=at)
+    submission.record_verdict(Verdict.APPROVED, at)
+    db.session.flush()
+    return submission
+
+
+def remove_committed_revocations() -> None:
+    """Test clean-up only (the ledger is never edited). Rows that point at a row of their own table with
+    ON DELETE RESTRICT (a revocation at its sign-off, a transferred enrolment at the earlier one) stop
+    SQLite, which checks RESTRICT row by row, from emptying the table after the test. Call this from an
+    autouse fixture's teardown in modules that commit revocations or transfers."""
+    import sqlalchemy as sa
+
+    db.session.rollback()  # what the test left uncommitted goes anyway, and would hold locks
+    with db.engine.begin() as connection:
+        connection.execute(sa.text("DELETE FROM signoffs WHERE revokes_id IS NOT NULL"))
+        connection.execute(sa.text("UPDATE enrolments SET transferred_from_id = NULL"))

@@ -7,10 +7,16 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import sqlalchemy as sa
 
-from lms.models import AuditEvent, ChecklistItem, Role, Submission
+from lms.models import AuditEvent, ChecklistItem, Role, Submission, Verdict
 from lms.models.signoffs import GENESIS_HASH
 from lms.services.signoff import SignOffError, sign_off, verify_ledger
-from tests.factories import make_cohort, make_enrolment, make_programme, make_user
+from tests.factories import (
+    make_cohort,
+    make_enrolment,
+    make_handed_in_submission,
+    make_programme,
+    make_user,
+)
 
 AT = datetime(2026, 10, 9, 14, 0, tzinfo=UTC)
 
@@ -58,8 +64,8 @@ def test_an_empty_ledger_verifies(db) -> None:
 def test_evidence_is_part_of_the_hash(db, setting) -> None:
     _, enrolment, _ = setting
     assignment = enrolment.cohort.programme.assignments[0]
-    submission = Submission(enrolment=enrolment, assignment=assignment)
-    db.session.add(submission)
+    submission = make_handed_in_submission(enrolment, assignment, at=AT - timedelta(days=2))
+    submission.record_verdict(Verdict.APPROVED, AT - timedelta(days=1))
     record = sign(setting, evidence=[submission])
     assert record.content()["evidence"] == [submission.id]
     db.session.execute(sa.text("DELETE FROM signoff_evidence"))

@@ -1,6 +1,11 @@
-"""Progress, one truth: every page, report and reminder counts through here.
+"""Progress, one truth: every page, report, reminder and the certificate check count through here.
 
-Works on a list of enrolments at once in a constant number of queries, however many there are.
+Works on a list of enrolments at once in a constant number of queries, however many there are:
+
+- ``assignment_progress``: assignment counts only (approved of total, waiting, overdue, ...);
+- ``enrolment_progress``: everything (``Progress``): assignments, technical competencies and
+  21st-century skills signed off of required, overdue items, the expected progress for this week,
+  whether the participant is behind, and whether the certificate is due.
 """
 
 from __future__ import annotations
@@ -11,9 +16,22 @@ from dataclasses import dataclass
 from datetime import date
 
 import sqlalchemy as sa
+from sqlalchemy.orm import joinedload
 
 from lms.extensions import db
-from lms.models import Assignment, Cohort, Enrolment, Submission, SubmissionStatus
+from lms.models import (
+    Assignment,
+    ChecklistGroup,
+    ChecklistItem,
+    ChecklistKind,
+    Cohort,
+    Enrolment,
+    EnrolmentStatus,
+    Submission,
+    SubmissionStatus,
+    assignment_competencies,
+)
+from lms.services.signoff import current_levels
 
 # A submission in one of these states no longer counts as overdue: the participant has done their part.
 HANDED_IN = {SubmissionStatus.SUBMITTED, SubmissionStatus.APPROVED}
@@ -36,44 +54,185 @@ class AssignmentProgress:
 def assignment_progress(
     enrolments: Sequence[Enrolment], today: date
 ) -> dict[int, AssignmentProgress]:
-    """Assignment counts per enrolment id, with overdue work measured against ``today``."""
+    """Assignment counts per enrolment id, with overdue work measured against ``today``. Three queries."""
     if not enrolments:
         return {}
-    enrolment_ids = [enrolment.id for enrolment in enrolments]
-    cohorts = {
-        cohort.id: cohort
-        for cohort in db.session.scalars(
-            sa.select(Cohort).where(Cohort.id.in_({e.cohort_id for e in enrolments}))
+    facts = _AssignmentFacts.load(enrolments)
+    return {enrolment.id: facts.count(enrolment, today) for enrolment in enrolments}
+
+
+@dataclass(frozen=True)
+class ItemProgress:
+    """Checklist items of one kind: how many are signed off at (or above) their required level, of all
+    the items of that kind (every item has a required level, so every item is required)."""
+
+    signed: int = 0
+    required: int = 0
+
+    @property
+    def percent(self) -> int:
+        return round(100 * self.signed / self.required) if self.required else 0
+
+    @property
+    def complete(self) -> bool:
+        return self.signed == self.required
+
+
+@dataclass(frozen=True)
+class Progress:
+    """Everything there is to know about how far one enrolment is, on one day.
+
+    - ``assignments``: approved of total, and the other states (see ``AssignmentProgress``).
+    - ``technical`` / ``skills``: the technical competencies and 21st-century skills signed off at their
+      required level, of all of them. A sign-off counts along the transfer chain; a revoked one does not.
+    - ``items_overdue``: checklist items not yet signed off at their required level although their due
+      date has passed. An item is due on the due date of the *last* assignment linked to it (the last
+      chance the programme gives to show it); an item no assignment is linked to is due in the
+      programme's last week.
+    - ``week``: the week of the programme today is in (0 before the start).
+    - ``expected_assignments``: how many assignments should be handed in by now, i.e. those whose due
+      date (the Friday of their due week) has passed. ``expected_percent`` is that share of the total.
+    - ``behind``: fewer assignments handed in (submitted or approved) than expected by now.
+    - ``certificate_due``: the enrolment is active, every assignment is approved and every checklist item
+      is signed off at its required level.
+    """
+
+    assignments: AssignmentProgress
+    technical: ItemProgress
+    skills: ItemProgress
+    items_overdue: int
+    week: int
+    expected_assignments: int
+    behind: bool
+    certificate_due: bool
+
+    @property
+    def handed_in(self) -> int:
+        return self.assignments.approved + self.assignments.submitted
+
+    @property
+    def expected_percent(self) -> int:
+        total = self.assignments.total
+        return round(100 * self.expected_assignments / total) if total else 0
+
+
+def enrolment_progress(enrolments: Sequence[Enrolment], today: date) -> dict[int, Progress]:
+    """The full progress per enrolment id on ``today``, in seven queries however many enrolments."""
+    if not enrolments:
+        return {}
+    facts = _AssignmentFacts.load(enrolments)
+    programme_ids = {cohort.programme_id for cohort in facts.cohorts.values()}
+    items_by_programme: dict[int, list[tuple[int, ChecklistKind, int]]] = defaultdict(list)
+    for item_id, programme_id, kind, required_level in db.session.execute(
+        sa.select(
+            ChecklistItem.id,
+            ChecklistItem.programme_id,
+            ChecklistGroup.kind,
+            ChecklistItem.required_level,
         )
-    }
-    due_weeks_by_programme: dict[int, dict[int, int]] = defaultdict(dict)
-    for programme_id, assignment_id, due_week in db.session.execute(
-        sa.select(Assignment.programme_id, Assignment.id, Assignment.due_week).where(
-            Assignment.programme_id.in_({cohort.programme_id for cohort in cohorts.values()})
-        )
+        .join(ChecklistItem.group)
+        .where(ChecklistItem.programme_id.in_(programme_ids))
     ):
-        due_weeks_by_programme[programme_id][assignment_id] = due_week
-    statuses: dict[int, dict[int, SubmissionStatus]] = defaultdict(dict)
-    for enrolment_id, assignment_id, status in db.session.execute(
-        sa.select(Submission.enrolment_id, Submission.assignment_id, Submission.status).where(
-            Submission.enrolment_id.in_(enrolment_ids)
-        )
-    ):
-        statuses[enrolment_id][assignment_id] = status
+        items_by_programme[programme_id].append((item_id, kind, required_level))
+    item_due_weeks: dict[int, int] = dict(
+        db.session.execute(
+            sa.select(assignment_competencies.c.checklist_item_id, sa.func.max(Assignment.due_week))
+            .join(Assignment, Assignment.id == assignment_competencies.c.assignment_id)
+            .where(Assignment.programme_id.in_(programme_ids))
+            .group_by(assignment_competencies.c.checklist_item_id)
+        ).all()
+    )
+    levels = current_levels(enrolments)
 
     result = {}
     for enrolment in enrolments:
-        cohort = cohorts[enrolment.cohort_id]
-        due_weeks = due_weeks_by_programme[cohort.programme_id]
-        own = statuses[enrolment.id]
-        counts = defaultdict(int)
+        cohort = facts.cohorts[enrolment.cohort_id]
+        assignments = facts.count(enrolment, today)
+        reached = levels[enrolment.id]
+        signed = {ChecklistKind.TECHNICAL: 0, ChecklistKind.SKILL21: 0}
+        required = {ChecklistKind.TECHNICAL: 0, ChecklistKind.SKILL21: 0}
+        overdue_items = 0
+        for item_id, kind, required_level in items_by_programme[cohort.programme_id]:
+            required[kind] += 1
+            if reached.get(item_id, 0) >= required_level:
+                signed[kind] += 1
+                continue
+            due_week = item_due_weeks.get(item_id, cohort.programme.duration_weeks)
+            if cohort.due_date(due_week) < today:
+                overdue_items += 1
+        expected = sum(
+            1
+            for due_week in facts.due_weeks_by_programme[cohort.programme_id].values()
+            if cohort.due_date(due_week) < today
+        )
+        technical = ItemProgress(signed[ChecklistKind.TECHNICAL], required[ChecklistKind.TECHNICAL])
+        skills = ItemProgress(signed[ChecklistKind.SKILL21], required[ChecklistKind.SKILL21])
+        result[enrolment.id] = Progress(
+            assignments=assignments,
+            technical=technical,
+            skills=skills,
+            items_overdue=overdue_items,
+            week=cohort.week_of_programme(today),
+            expected_assignments=expected,
+            behind=assignments.approved + assignments.submitted < expected,
+            certificate_due=(
+                enrolment.status is EnrolmentStatus.ACTIVE
+                and assignments.total > 0
+                and assignments.approved == assignments.total
+                and technical.complete
+                and skills.complete
+            ),
+        )
+    return result
+
+
+@dataclass
+class _AssignmentFacts:
+    """The cohorts (with their programmes), assignment due weeks and submission states of a list of
+    enrolments: three queries."""
+
+    cohorts: dict[int, Cohort]
+    due_weeks_by_programme: dict[int, dict[int, int]]
+    statuses: dict[int, dict[int, SubmissionStatus]]
+
+    @classmethod
+    def load(cls, enrolments: Sequence[Enrolment]) -> _AssignmentFacts:
+        cohorts = {
+            cohort.id: cohort
+            for cohort in db.session.scalars(
+                sa.select(Cohort)
+                .where(Cohort.id.in_({e.cohort_id for e in enrolments}))
+                .options(joinedload(Cohort.programme))
+            )
+        }
+        due_weeks_by_programme: dict[int, dict[int, int]] = defaultdict(dict)
+        for programme_id, assignment_id, due_week in db.session.execute(
+            sa.select(Assignment.programme_id, Assignment.id, Assignment.due_week).where(
+                Assignment.programme_id.in_({cohort.programme_id for cohort in cohorts.values()})
+            )
+        ):
+            due_weeks_by_programme[programme_id][assignment_id] = due_week
+        statuses: dict[int, dict[int, SubmissionStatus]] = defaultdict(dict)
+        for enrolment_id, assignment_id, status in db.session.execute(
+            sa.select(Submission.enrolment_id, Submission.assignment_id, Submission.status).where(
+                Submission.enrolment_id.in_([enrolment.id for enrolment in enrolments])
+            )
+        ):
+            statuses[enrolment_id][assignment_id] = status
+        return cls(cohorts, due_weeks_by_programme, statuses)
+
+    def count(self, enrolment: Enrolment, today: date) -> AssignmentProgress:
+        cohort = self.cohorts[enrolment.cohort_id]
+        due_weeks = self.due_weeks_by_programme[cohort.programme_id]
+        own = self.statuses[enrolment.id]
+        counts: dict[object, int] = defaultdict(int)
         for assignment_id, due_week in due_weeks.items():
             status = own.get(assignment_id)
             if status is not None:
                 counts[status] += 1
             if status not in HANDED_IN and cohort.due_date(due_week) < today:
                 counts["overdue"] += 1
-        result[enrolment.id] = AssignmentProgress(
+        return AssignmentProgress(
             total=len(due_weeks),
             approved=counts[SubmissionStatus.APPROVED],
             submitted=counts[SubmissionStatus.SUBMITTED],
@@ -81,4 +240,3 @@ def assignment_progress(
             draft=counts[SubmissionStatus.DRAFT],
             overdue=counts["overdue"],
         )
-    return result

@@ -1,0 +1,3 @@
+from lms.blueprints.checklists.routes import bp
+
+__all__ = ["bp"]

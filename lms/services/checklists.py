@@ -1,0 +1,338 @@
+"""Checklists: what a participant can do, per item of the pinned programme version, as the ledger says.
+
+- ``build_checklist``: one enrolment's checklists, the technical competencies by group and the
+  21st-century skills, each item with where it stands, its history and the employer's observations;
+- ``build_matrix``: a cohort's participants by a selection of items, for the trainer's matrix;
+- ``add_observation``: an employer contact's workplace observation on an item (not a sign-off).
+
+Ledger records and observations are read along the transfer chain (``signoff.enrolment_chains``): a
+transfer moves the submissions to the new enrolment, but what was written down stays where it was
+written. Every builder costs a constant number of queries. Functions flush, never commit.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import sqlalchemy as sa
+from flask_babel import gettext as _
+from sqlalchemy.orm import joinedload, selectinload
+
+from lms.extensions import db
+from lms.models import (
+    Assignment,
+    ChecklistGroup,
+    ChecklistItem,
+    ChecklistKind,
+    Cohort,
+    Enrolment,
+    EnrolmentStatus,
+    Programme,
+    Role,
+    SignOff,
+    SignOffKind,
+    Submission,
+    SubmissionStatus,
+    User,
+    WorkplaceObservation,
+)
+from lms.services import audit
+from lms.services.signoff import (
+    MAX_LEVEL,
+    MIN_LEVEL,
+    approved_work,
+    current_signoffs,
+    enrolment_chains,
+)
+
+OBSERVATION_MAX = 2000
+
+
+class ObservationError(ValueError):
+    """An observation the rules refuse; the message says why, in the user's language."""
+
+
+@dataclass(frozen=True)
+class Level:
+    number: int
+    name: str
+    description: str
+
+
+def scale(programme: Programme) -> dict[int, Level]:
+    """The programme's level scale by number, 1 to 4 (a level the curriculum does not name has no name)."""
+    named = {
+        int(entry["level"]): Level(
+            int(entry["level"]), str(entry.get("name", "")), str(entry.get("description", ""))
+        )
+        for entry in programme.levels or []
+    }
+    return {
+        number: named.get(number, Level(number, "", ""))
+        for number in range(MIN_LEVEL, MAX_LEVEL + 1)
+    }
+
+
+@dataclass
+class ItemStanding:
+    """One checklist item for one enrolment."""
+
+    item: ChecklistItem
+    standing: SignOff | None  # the latest sign-off that has not been revoked
+    history: list[SignOff] = field(default_factory=list)  # sign-offs and revocations, newest first
+    revocations: dict[int, SignOff] = field(
+        default_factory=dict
+    )  # revoked sign-off id -> revocation
+    observations: list[WorkplaceObservation] = field(default_factory=list)  # newest first
+
+    @property
+    def level(self) -> int:
+        return self.standing.level if self.standing else 0
+
+    @property
+    def met(self) -> bool:
+        return self.level >= self.item.required_level
+
+
+@dataclass
+class GroupChecklist:
+    group: ChecklistGroup
+    items: list[ItemStanding]
+
+    @property
+    def signed(self) -> int:
+        return sum(1 for row in self.items if row.met)
+
+    @property
+    def total(self) -> int:
+        return len(self.items)
+
+
+@dataclass
+class Checklist:
+    enrolment: Enrolment
+    programme: Programme
+    levels: dict[int, Level]
+    groups: list[GroupChecklist]
+    chain: list[int]  # this enrolment's id and those it was transferred from
+
+    def of_kind(self, kind: ChecklistKind) -> list[GroupChecklist]:
+        return [group for group in self.groups if group.group.kind is kind]
+
+    @property
+    def technical(self) -> list[GroupChecklist]:
+        return self.of_kind(ChecklistKind.TECHNICAL)
+
+    @property
+    def skills(self) -> list[GroupChecklist]:
+        return self.of_kind(ChecklistKind.SKILL21)
+
+    def totals(self, kind: ChecklistKind) -> tuple[int, int]:
+        groups = self.of_kind(kind)
+        return sum(g.signed for g in groups), sum(g.total for g in groups)
+
+    def item(self, item_id: int) -> ItemStanding | None:
+        for group in self.groups:
+            for row in group.items:
+                if row.item.id == item_id:
+                    return row
+        return None
+
+
+def load_programme(programme_id: int) -> Programme:
+    """The programme with its groups and items (three queries)."""
+    programme = db.session.scalar(
+        sa.select(Programme)
+        .where(Programme.id == programme_id)
+        .options(selectinload(Programme.checklist_groups).selectinload(ChecklistGroup.items))
+    )
+    assert programme is not None
+    return programme
+
+
+def _evidence_options() -> tuple[object, ...]:
+    return (
+        joinedload(SignOff.signed_by),
+        selectinload(SignOff.evidence).joinedload(Submission.assignment),
+    )
+
+
+def build_checklist(enrolment: Enrolment) -> Checklist:
+    """The checklists of ``enrolment`` from its cohort's pinned programme version."""
+    programme = load_programme(enrolment.cohort.programme_id)
+    chain = enrolment_chains([enrolment])[enrolment.id]
+    records = db.session.scalars(
+        sa.select(SignOff)
+        .where(SignOff.enrolment_id.in_(chain))
+        .order_by(SignOff.sequence.desc())
+        .options(*_evidence_options())
+    ).all()
+    observations = db.session.scalars(
+        sa.select(WorkplaceObservation)
+        .where(WorkplaceObservation.enrolment_id.in_(chain))
+        .order_by(WorkplaceObservation.created_at.desc(), WorkplaceObservation.id.desc())
+        .options(joinedload(WorkplaceObservation.author).joinedload(User.employer))
+    ).all()
+
+    history: dict[int, list[SignOff]] = defaultdict(list)
+    revocations: dict[int, SignOff] = {}
+    for record in records:
+        history[record.checklist_item_id].append(record)
+        if record.kind is SignOffKind.REVOCATION and record.revokes_id is not None:
+            revocations[record.revokes_id] = record
+    by_item: dict[int, list[WorkplaceObservation]] = defaultdict(list)
+    for observation in observations:
+        by_item[observation.checklist_item_id].append(observation)
+
+    groups = []
+    for group in programme.checklist_groups:
+        rows = []
+        for item in group.items:
+            item_history = history[item.id]
+            standing = next(
+                (
+                    record
+                    for record in item_history
+                    if record.kind is SignOffKind.SIGN_OFF and record.id not in revocations
+                ),
+                None,
+            )
+            rows.append(
+                ItemStanding(
+                    item=item,
+                    standing=standing,
+                    history=item_history,
+                    revocations={r.revokes_id: r for r in item_history if r.revokes_id},
+                    observations=by_item[item.id],
+                )
+            )
+        groups.append(GroupChecklist(group=group, items=rows))
+    return Checklist(
+        enrolment=enrolment,
+        programme=programme,
+        levels=scale(programme),
+        groups=groups,
+        chain=chain,
+    )
+
+
+def approved_submissions(enrolment: Enrolment) -> list[Submission]:
+    """The participant's approved work in this enrolment, by assignment: what a sign-off can rest on."""
+    return list(
+        db.session.scalars(
+            sa.select(Submission)
+            .where(
+                Submission.enrolment_id == enrolment.id,
+                Submission.status == SubmissionStatus.APPROVED,
+            )
+            .join(Submission.assignment)
+            .options(joinedload(Submission.assignment))
+            .order_by(Assignment.position)
+        )
+    )
+
+
+# --- the cohort matrix ------------------------------------------------------------------------
+
+
+@dataclass
+class MatrixCell:
+    standing: SignOff | None
+    work: list[Submission]  # approved work on assignments linked to the item
+
+    @property
+    def level(self) -> int:
+        return self.standing.level if self.standing else 0
+
+
+@dataclass
+class Matrix:
+    cohort: Cohort
+    levels: dict[int, Level]
+    enrolments: list[Enrolment]
+    groups: list[tuple[ChecklistGroup, list[ChecklistItem]]]
+    cells: dict[tuple[int, int], MatrixCell]
+
+    @property
+    def items(self) -> list[ChecklistItem]:
+        return [item for _, items in self.groups for item in items]
+
+    def cell(self, enrolment: Enrolment, item: ChecklistItem) -> MatrixCell:
+        return self.cells[(enrolment.id, item.id)]
+
+
+def active_enrolments(cohort: Cohort) -> list[Enrolment]:
+    """The cohort's active participants, by name (one query)."""
+    enrolments = db.session.scalars(
+        sa.select(Enrolment)
+        .where(Enrolment.cohort_id == cohort.id, Enrolment.status == EnrolmentStatus.ACTIVE)
+        .options(joinedload(Enrolment.participant))
+    ).all()
+    return sorted(enrolments, key=lambda e: e.participant.sort_name.casefold())
+
+
+def build_matrix(cohort: Cohort, programme: Programme, groups: Sequence[ChecklistGroup]) -> Matrix:
+    """The cohort's active participants by the items of ``groups`` (of ``programme``, already loaded)."""
+    enrolments = active_enrolments(cohort)
+    items = [item for group in groups for item in group.items]
+    standings = current_signoffs(enrolments, options=_evidence_options())
+    work = approved_work(enrolments, items)
+    cells = {
+        (enrolment.id, item.id): MatrixCell(
+            standing=standings[enrolment.id].get(item.id),
+            work=work.get((enrolment.id, item.id), []),
+        )
+        for enrolment in enrolments
+        for item in items
+    }
+    return Matrix(
+        cohort=cohort,
+        levels=scale(programme),
+        enrolments=enrolments,
+        groups=[(group, list(group.items)) for group in groups],
+        cells=cells,
+    )
+
+
+# --- workplace observations -------------------------------------------------------------------
+
+
+def may_observe(user: User, enrolment: Enrolment) -> bool:
+    """A contact of the participant's employer, while the enrolment is active."""
+    return (
+        user.role is Role.EMPLOYER
+        and user.employer_id is not None
+        and user.employer_id == enrolment.employer_id
+        and enrolment.is_active
+    )
+
+
+def add_observation(
+    *, enrolment: Enrolment, item: ChecklistItem, actor: User, note: str, at: datetime
+) -> WorkplaceObservation:
+    """Record what the employer contact ``actor`` saw of ``item`` at work. Not a sign-off."""
+    if not may_observe(actor, enrolment):
+        raise ObservationError(
+            _("Only a contact of the participant's employer can add a workplace observation.")
+        )
+    if item.programme_id != enrolment.cohort.programme_id:
+        raise ObservationError(
+            _("This checklist item is not part of the programme of this cohort.")
+        )
+    note = note.strip()
+    if not note:
+        raise ObservationError(_("Write what you saw at work."))
+    if len(note) > OBSERVATION_MAX:
+        raise ObservationError(
+            _("Keep the observation under %(max)d characters.", max=OBSERVATION_MAX)
+        )
+    observation = WorkplaceObservation(
+        enrolment=enrolment, checklist_item=item, author=actor, note=note, created_at=at
+    )
+    db.session.add(observation)
+    db.session.flush()
+    audit.record("checklist.observe", actor, observation, enrolment=enrolment.id, item=item.code)
+    return observation
