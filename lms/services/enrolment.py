@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import date
 
 import sqlalchemy as sa
+from flask_babel import format_date
 from flask_babel import gettext as _
 
 from lms.extensions import db
@@ -70,12 +71,44 @@ def seats_taken(cohort: Cohort) -> int:
     )
 
 
+def lock_participant(participant: User) -> None:
+    """Lock the participant's row, so two enrolments of one person at the same moment (in two cohorts)
+    queue up: the second one then sees the first and is refused with a clear message, instead of
+    running into the database's one-active-enrolment index."""
+    db.session.execute(sa.select(User.id).where(User.id == participant.id).with_for_update())
+
+
 def active_enrolment_of(participant: User) -> Enrolment | None:
     return db.session.scalar(
         sa.select(Enrolment).where(
             Enrolment.participant_id == participant.id, Enrolment.status == EnrolmentStatus.ACTIVE
         )
     )
+
+
+def reserve_seat(cohort: Cohort, enrolled_on: date) -> Cohort:
+    """Lock the cohort and check that it takes an enrolment on ``enrolled_on``: open, not ended, and
+    with a free seat. Returns the locked cohort; until the transaction ends nobody else can take a seat."""
+    cohort = lock_cohort(cohort.id)
+    if cohort.is_closed:
+        raise EnrolmentError(_("Cohort %(name)s is closed.", name=cohort.name))
+    if enrolled_on > cohort.end_date:
+        raise EnrolmentError(
+            _(
+                "Cohort %(name)s ends on %(end)s; the enrolment date cannot be later.",
+                name=cohort.name,
+                end=format_date(cohort.end_date, "long"),
+            )
+        )
+    if seats_taken(cohort) >= cohort.capacity:
+        raise CohortFull(
+            _(
+                "Cohort %(name)s is full: all %(capacity)d seats are taken.",
+                name=cohort.name,
+                capacity=cohort.capacity,
+            )
+        )
+    return cohort
 
 
 def enrol_participant(
@@ -91,21 +124,12 @@ def enrol_participant(
 ) -> Enrolment:
     """Enrol an existing participant or a new person (who gets an account and an invitation mail).
 
-    Refuses a closed cohort, a full cohort and a participant who already has an active enrolment.
+    Refuses a closed cohort, an enrolment date after the cohort's end, a full cohort, an account that
+    is not a participant's and a participant who already has an active enrolment.
     """
     if (participant is None) == (new_person is None):
         raise ValueError("give exactly one of participant and new_person")
-    cohort = lock_cohort(cohort.id)
-    if cohort.is_closed:
-        raise EnrolmentError(_("Cohort %(name)s is closed.", name=cohort.name))
-    if seats_taken(cohort) >= cohort.capacity:
-        raise CohortFull(
-            _(
-                "Cohort %(name)s is full: all %(capacity)d seats are taken.",
-                name=cohort.name,
-                capacity=cohort.capacity,
-            )
-        )
+    cohort = reserve_seat(cohort, enrolled_on)
     invite = False
     if participant is None:
         participant = accounts.find_user_by_email(new_person.email)
@@ -123,6 +147,7 @@ def enrol_participant(
         raise EnrolmentError(
             _("%(email)s has an account that is not a participant's.", email=participant.email)
         )
+    lock_participant(participant)
     current = active_enrolment_of(participant)
     if current is not None and current is not transferred_from:
         raise AlreadyEnrolled(
@@ -161,6 +186,7 @@ def withdraw(enrolment: Enrolment, *, on: date, reason: str, actor: User) -> Non
         raise EnrolmentError(_("Only an active enrolment can be withdrawn."))
     if not reason.strip():
         raise EnrolmentError(_("Give a reason for the withdrawal."))
+    _check_end_date(enrolment, on)
     enrolment.status = EnrolmentStatus.WITHDRAWN
     enrolment.ended_on = on
     enrolment.end_reason = reason.strip()
@@ -183,6 +209,9 @@ def transfer(
     them along the transfer chain (``Enrolment.transferred_from``)."""
     if not enrolment.is_active:
         raise EnrolmentError(_("Only an active enrolment can be transferred."))
+    if not reason.strip():
+        raise EnrolmentError(_("Give a reason for the transfer."))
+    _check_end_date(enrolment, on)
     if to_cohort.id == enrolment.cohort_id:
         raise EnrolmentError(_("Choose another cohort than the current one."))
     if to_cohort.programme_id != enrolment.cohort.programme_id:
@@ -191,6 +220,8 @@ def transfer(
                 "A transfer keeps the work done, so the other cohort must follow the same programme version."
             )
         )
+    # Check the new cohort before anything changes, so a refusal leaves the enrolment as it was.
+    reserve_seat(to_cohort, on)
     enrolment.status = EnrolmentStatus.TRANSFERRED
     enrolment.ended_on = on
     enrolment.end_reason = reason.strip()
@@ -219,3 +250,13 @@ def transfer(
         submissions_moved=len(submissions),
     )
     return new
+
+
+def _check_end_date(enrolment: Enrolment, on: date) -> None:
+    if on < enrolment.enrolled_on:
+        raise EnrolmentError(
+            _(
+                "The date cannot be before the enrolment date (%(date)s).",
+                date=format_date(enrolment.enrolled_on, "long"),
+            )
+        )

@@ -1,0 +1,239 @@
+"""Cohorts: forming, changing, closing and reopening a group, and the dates of its year.
+
+Functions flush, never commit: the route or command that calls them commits once. Each change is
+recorded as an audit event.
+
+The dates follow one rule, the one ``Cohort.due_date`` uses: week 1 starts on the start date (a Monday)
+and a week's work is due on its Friday. So a cohort ends on the Friday of the programme's last week.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+import sqlalchemy as sa
+from flask_babel import gettext as _
+
+from lms.extensions import db
+from lms.models import Cohort, Period, Programme, Region, Role, User
+from lms.models.cohorts import DEFAULT_CAPACITY
+from lms.services import audit
+from lms.services.enrolment import lock_cohort, seats_taken
+
+# Groups of at most twelve (the programme's design); the coordinator may set fewer seats.
+MAX_CAPACITY = DEFAULT_CAPACITY
+MONDAY = 0
+
+
+class CohortError(ValueError):
+    """A cohort change that the rules refuse. ``field`` names the form field the message belongs to."""
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+@dataclass(frozen=True)
+class PeriodDates:
+    period: Period
+    starts_on: date
+    ends_on: date
+
+
+def week_start(start_date: date, week: int) -> date:
+    """The Monday of ``week`` of a cohort that starts on ``start_date`` (week 1 starts on it)."""
+    return start_date + timedelta(weeks=week - 1)
+
+
+def week_friday(start_date: date, week: int) -> date:
+    """The Friday of ``week``: the same day as ``Cohort.due_date(week)``."""
+    return start_date + timedelta(weeks=week - 1, days=4)
+
+
+def end_date_for(programme: Programme, start_date: date) -> date:
+    """The last day of a cohort: the Friday of the programme's last week."""
+    return week_friday(start_date, programme.duration_weeks)
+
+
+def period_dates(cohort: Cohort) -> list[PeriodDates]:
+    """Each period of the cohort's pinned programme with its dates: Monday of its first week to Friday
+    of its last."""
+    return [
+        PeriodDates(
+            period,
+            week_start(cohort.start_date, period.start_week),
+            week_friday(cohort.start_date, period.end_week),
+        )
+        for period in cohort.programme.periods
+    ]
+
+
+def create_cohort(
+    *,
+    name: str,
+    region: Region,
+    programme: Programme,
+    start_date: date,
+    trainers: Sequence[User],
+    actor: User,
+    capacity: int = DEFAULT_CAPACITY,
+) -> Cohort:
+    """A new, open cohort pinned to ``programme`` for its whole life."""
+    name = name.strip()
+    _check_name(name)
+    _check_start_date(start_date)
+    _check_capacity(capacity)
+    _check_trainers(trainers)
+    cohort = Cohort(
+        name=name,
+        region=region,
+        programme=programme,
+        start_date=start_date,
+        end_date=end_date_for(programme, start_date),
+        capacity=capacity,
+        trainers=list(trainers),
+    )
+    db.session.add(cohort)
+    db.session.flush()
+    audit.record(
+        "cohort.create",
+        actor,
+        cohort,
+        name=cohort.name,
+        region=region.value,
+        programme=f"{programme.code} v{programme.version}",
+        start_date=start_date.isoformat(),
+        end_date=cohort.end_date.isoformat(),
+        capacity=capacity,
+        trainers=[trainer.email for trainer in trainers],
+    )
+    return cohort
+
+
+def update_cohort(
+    cohort: Cohort,
+    *,
+    name: str,
+    region: Region,
+    start_date: date,
+    capacity: int,
+    trainers: Sequence[User],
+    actor: User,
+) -> dict[str, list[object]]:
+    """Change a cohort's name, region, start date (the end date follows), capacity and trainers.
+
+    The programme version stays pinned. The capacity never drops below the seats already taken; the
+    cohort row is locked while counting, so an enrolment at the same moment cannot slip past.
+    Returns what changed, as {field: [old, new]} (empty when nothing did).
+    """
+    name = name.strip()
+    _check_name(name, ignore=cohort)
+    _check_start_date(start_date)
+    _check_capacity(capacity)
+    _check_trainers(trainers)
+    cohort = lock_cohort(cohort.id)
+    taken = seats_taken(cohort)
+    if capacity < taken:
+        raise CohortError(
+            _(
+                "%(taken)d seats are taken, so the capacity cannot be lower than %(taken)d.",
+                taken=taken,
+            ),
+            field="capacity",
+        )
+    new_values: dict[str, object] = {
+        "name": name,
+        "region": region.value,
+        "start_date": start_date.isoformat(),
+        "end_date": end_date_for(cohort.programme, start_date).isoformat(),
+        "capacity": capacity,
+        "trainers": sorted(trainer.email for trainer in trainers),
+    }
+    old_values: dict[str, object] = {
+        "name": cohort.name,
+        "region": Region(cohort.region).value,
+        "start_date": cohort.start_date.isoformat(),
+        "end_date": cohort.end_date.isoformat(),
+        "capacity": cohort.capacity,
+        "trainers": sorted(trainer.email for trainer in cohort.trainers),
+    }
+    changes = {
+        key: [old_values[key], new_values[key]]
+        for key in new_values
+        if old_values[key] != new_values[key]
+    }
+    if not changes:
+        return changes
+    cohort.name = name
+    cohort.region = region
+    cohort.start_date = start_date
+    cohort.end_date = end_date_for(cohort.programme, start_date)
+    cohort.capacity = capacity
+    cohort.trainers = list(trainers)
+    db.session.flush()
+    audit.record("cohort.update", actor, cohort, changes=changes)
+    return changes
+
+
+def close_cohort(cohort: Cohort, *, actor: User, now: datetime) -> None:
+    """Close a cohort: it takes no more enrolments and leaves the trainers' list of active cohorts.
+    Enrolments stay as they are."""
+    if cohort.is_closed:
+        raise CohortError(_("Cohort %(name)s is already closed.", name=cohort.name))
+    cohort.closed_at = now
+    db.session.flush()
+    audit.record(
+        "cohort.close", actor, cohort, name=cohort.name, active_enrolments=seats_taken(cohort)
+    )
+
+
+def reopen_cohort(cohort: Cohort, *, actor: User) -> None:
+    """Open a closed cohort again, for enrolments and on the trainers' lists."""
+    if not cohort.is_closed:
+        raise CohortError(_("Cohort %(name)s is open already.", name=cohort.name))
+    cohort.closed_at = None
+    db.session.flush()
+    audit.record("cohort.reopen", actor, cohort, name=cohort.name)
+
+
+def _check_name(name: str, ignore: Cohort | None = None) -> None:
+    if not name:
+        raise CohortError(_("Give the cohort a name."), field="name")
+    query = sa.select(Cohort.id).where(sa.func.lower(Cohort.name) == name.lower())
+    if ignore is not None:
+        query = query.where(Cohort.id != ignore.id)
+    if db.session.scalar(query) is not None:
+        raise CohortError(
+            _("There is already a cohort called %(name)s. Choose another name.", name=name),
+            field="name",
+        )
+
+
+def start_date_problem(start_date: date) -> str | None:
+    """Why ``start_date`` cannot start a cohort, or None. Week 1 starts on it, so it is a Monday."""
+    if start_date.weekday() != MONDAY:
+        return _("Choose a Monday: week 1 of the programme starts on the start date.")
+    return None
+
+
+def _check_start_date(start_date: date) -> None:
+    problem = start_date_problem(start_date)
+    if problem:
+        raise CohortError(problem, field="start_date")
+
+
+def _check_capacity(capacity: int) -> None:
+    if not 1 <= capacity <= MAX_CAPACITY:
+        raise CohortError(
+            _("The capacity is at least 1 and at most %(max)d seats.", max=MAX_CAPACITY),
+            field="capacity",
+        )
+
+
+def _check_trainers(trainers: Sequence[User]) -> None:
+    if not trainers:
+        raise CohortError(_("Choose at least one trainer."), field="trainers")
+    if any(trainer.role is not Role.TRAINER for trainer in trainers):
+        raise CohortError(_("Only trainers can be assigned to a cohort."), field="trainers")
