@@ -313,7 +313,7 @@ def test_trainer_signs_off_several_items_with_a_note_and_evidence(auth, client, 
         },
     )
     assert response.status_code == 302
-    assert response.headers["Location"] == f"/checklists/enrolments/{e.id}"
+    assert response.headers["Location"] == f"/checklists/enrolments/{e.id}#item-{items['T01'].id}"
     new = records(db)[1:]
     assert [(r.checklist_item_id, r.level, r.note) for r in new] == [
         (items["T01"].id, 3, "Na de praktijkles."),

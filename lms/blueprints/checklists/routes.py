@@ -241,7 +241,13 @@ def sign(enrolment_id: int):  # type: ignore[no-untyped-def]
                 ),
                 "success",
             )
-            return redirect(url_for("checklists.enrolment", enrolment_id=enrolment.id))
+            return redirect(
+                url_for(
+                    "checklists.enrolment",
+                    enrolment_id=enrolment.id,
+                    _anchor=f"item-{records[0].checklist_item_id}",
+                )
+            )
     return render_template(
         "checklists/sign.html",
         enrolment=enrolment,
@@ -272,7 +278,11 @@ def revoke(signoff_id: int):  # type: ignore[no-untyped-def]
     checklist = checklist_service.build_checklist(enrolment)
     if record.enrolment_id not in checklist.chain:
         abort(404)
-    back = url_for("checklists.enrolment", enrolment_id=enrolment.id)
+    back = url_for(
+        "checklists.enrolment",
+        enrolment_id=enrolment.id,
+        _anchor=f"item-{record.checklist_item_id}",
+    )
     row = checklist.item(record.checklist_item_id)
     if row is not None and record.id in row.revocations:
         flash(_("This sign-off has already been revoked."), "info")
@@ -351,7 +361,13 @@ def observe(enrolment_id: int):  # type: ignore[no-untyped-def]
                 ),
                 "success",
             )
-            return redirect(url_for("checklists.enrolment", enrolment_id=enrolment.id))
+            return redirect(
+                url_for(
+                    "checklists.enrolment",
+                    enrolment_id=enrolment.id,
+                    _anchor=f"item-{form.item.data}",
+                )
+            )
     return render_template("checklists/observe.html", enrolment=enrolment, form=form)
 
 
