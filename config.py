@@ -48,9 +48,16 @@ class Config:
     INVITATION_TOKEN_HOURS = 7 * 24
     PASSWORD_RESET_TOKEN_HOURS = 2
 
-    # Requests and files
-    MAX_CONTENT_LENGTH = 64 * 1024 * 1024
+    # Requests and files. Evidence limits are per file (by what the file really is) and per attempt;
+    # a request may be a little larger than one attempt's files, so the limit message can name the file.
     EVIDENCE_STORAGE_PATH: str | None = None  # defaults to <instance>/evidence
+    EVIDENCE_MAX_PHOTO_BYTES = 15 * 1024 * 1024
+    EVIDENCE_MAX_PDF_BYTES = 10 * 1024 * 1024
+    EVIDENCE_MAX_VIDEO_BYTES = 50 * 1024 * 1024
+    EVIDENCE_MAX_ATTEMPT_BYTES = 100 * 1024 * 1024
+    EVIDENCE_MAX_FILES_PER_ATTEMPT = 20
+    EVIDENCE_MAX_IMAGE_PIXELS = 50_000_000  # larger photos are refused before they are decoded
+    MAX_CONTENT_LENGTH = EVIDENCE_MAX_ATTEMPT_BYTES + 5 * 1024 * 1024
 
     RATELIMIT_STORAGE_URI = "memory://"
     RATELIMIT_HEADERS_ENABLED = True

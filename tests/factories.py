@@ -16,6 +16,7 @@ from lms.models import (
     Cohort,
     Employer,
     Enrolment,
+    EvidenceFile,
     IntakeType,
     Period,
     Programme,
@@ -204,3 +205,36 @@ def remove_committed_revocations() -> None:
     with db.engine.begin() as connection:
         connection.execute(sa.text("DELETE FROM signoffs WHERE revokes_id IS NOT NULL"))
         connection.execute(sa.text("UPDATE enrolments SET transferred_from_id = NULL"))
+
+
+def make_photo_bytes(
+    width: int = 64,
+    height: int = 48,
+    *,
+    image_format: str = "JPEG",
+    color: tuple[int, ...] = (200, 60, 40),
+    mode: str = "RGB",
+    exif: object = None,
+) -> bytes:
+    """A small real image, as a camera or phone would send it (``exif``: a ``PIL.Image.Exif``)."""
+    import io
+
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    options = {"exif": exif} if exif is not None else {}
+    Image.new(mode, (width, height), color).save(buffer, image_format, **options)
+    return buffer.getvalue()
+
+
+PDF_BYTES = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
+
+
+def make_evidence(attempt: Attempt, *, name: str = "foto.jpg", data: bytes | None = None) -> EvidenceFile:
+    """A file added to ``attempt`` through the real checks and the app's storage."""
+    from lms.services.evidence import EvidenceLimits, Upload, prepare_upload, store_evidence
+    from lms.storage import get_storage
+
+    prepared = prepare_upload(Upload.from_bytes(name, data or make_photo_bytes()), EvidenceLimits())
+    participant = attempt.submission.enrolment.participant
+    return store_evidence(attempt, prepared, actor=participant, storage=get_storage(), at=clock.now())

@@ -72,6 +72,33 @@ class Submission(db.Model):
     def current_attempt(self) -> Attempt | None:
         return self.attempts[-1] if self.attempts else None
 
+    @property
+    def open_attempt(self) -> Attempt | None:
+        """The attempt the participant may still change: a draft, or a revision not yet handed in."""
+        attempt = self.current_attempt
+        if self.status in (SubmissionStatus.DRAFT, SubmissionStatus.NEEDS_REVISION) and (
+            attempt is not None and attempt.submitted_at is None
+        ):
+            return attempt
+        return None
+
+    def start_revision(self, at: datetime) -> Attempt:
+        """After "needs revision": open the next attempt, starting from the last one's reflection."""
+        previous = self.current_attempt
+        if self.status is not SubmissionStatus.NEEDS_REVISION:
+            raise InvalidTransition(f"cannot revise a submission that is {self.status.value}")
+        if previous is None or previous.submitted_at is None:
+            raise InvalidTransition("a new attempt is already open")
+        attempt = Attempt(
+            number=previous.number + 1,
+            what_i_did=previous.what_i_did,
+            what_went_well=previous.what_went_well,
+            what_i_learned=previous.what_i_learned,
+            created_at=at,
+        )
+        self.attempts.append(attempt)
+        return attempt
+
     def submit(self, at: datetime) -> Attempt:
         """Hand in the current draft attempt."""
         if self.status not in (SubmissionStatus.DRAFT, SubmissionStatus.NEEDS_REVISION):
