@@ -651,3 +651,40 @@ def test_a_closed_cohort_offers_no_upload_and_refuses_a_file(auth, client, db, w
     page = upload(auth, world["cohort"], csv_bytes(HEADER, GOOD_ROWS[0])).get_data(as_text=True)
     assert "Cohort Parkstad 2026-2027 is gesloten." in page and "/import/confirm" not in page
     assert count(db, Enrolment) == 0
+
+
+def test_a_refusal_while_writing_rolls_back_every_row(auth, client, db, world, monkeypatch) -> None:
+    """Another coordinator takes the last seats between the check and the writing: the rows already
+    enrolled in this request are rolled back with the rest."""
+    fill_seats(world["cohort"], 11)
+    db.session.commit()
+    data = csv_bytes(HEADER, *GOOD_ROWS)
+    monkeypatch.setattr(pi, "seats_taken", lambda cohort: 0)  # the check still sees free seats
+    auth.login(world["coordinator"].email)
+    response = confirm(client, world["cohort"], base64.b64encode(data).decode())
+    assert response.headers["Location"] == import_path(world["cohort"])
+    page = client.get(import_path(world["cohort"])).get_data(as_text=True)
+    assert "Er is niets geïmporteerd: Cohort Parkstad 2026-2027 is vol" in page
+    db.session.expire_all()
+    assert count(db, Enrolment) == 11
+    assert (
+        db.session.scalar(sa.select(User).where(User.email == "jan.vanderberg@example.nl")) is None
+    )
+    assert count(db, OutboxMessage) == 0
+    actions = db.session.scalars(sa.select(AuditEvent.action)).all()
+    assert actions == ["user.login"]
+
+
+def test_a_file_near_the_size_limit_survives_the_confirm_step(auth, client, db, world) -> None:
+    """The confirm form carries the file back; Flask refuses form fields over 500 kB."""
+    notes = "x" * ((pi.MAX_BYTES - 2_000) // 12 - 50)
+    rows = [f"P{n};;Q;p{n}@example.nl;12345678;werkzaam;;{notes}" for n in range(12)]
+    data = csv_bytes(HEADER + ";opmerking", *rows)
+    assert pi.MAX_BYTES - 20_000 < len(data) <= pi.MAX_BYTES
+    auth.login(world["coordinator"].email)
+    page = upload(auth, world["cohort"], data).get_data(as_text=True)
+    assert "12 deelnemers importeren" in page
+    response = confirm(client, world["cohort"], hidden(page, "content"))
+    assert response.status_code == 302
+    db.session.expire_all()
+    assert count(db, Enrolment) == 12
