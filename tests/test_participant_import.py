@@ -483,6 +483,7 @@ def test_preview_then_confirm_enrols_everyone_in_one_go(auth, client, db, world,
 
     response = confirm(client, cohort, hidden(page, "content"), hidden(page, "file_name"))
     assert response.status_code == 302
+    assert response.headers["Location"] == f"/cohorts/{cohort.id}"
     db.session.expire_all()
     enrolled = db.session.scalars(
         sa.select(User.email)
@@ -688,3 +689,16 @@ def test_a_file_near_the_size_limit_survives_the_confirm_step(auth, client, db, 
     assert response.status_code == 302
     db.session.expire_all()
     assert count(db, Enrolment) == 12
+
+
+def test_the_cohort_page_links_to_the_import_while_seats_are_free(auth, client, db, world) -> None:
+    auth.login(world["coordinator"].email)
+    cohort = world["cohort"]
+    assert f'href="{import_path(cohort)}"' in client.get(f"/cohorts/{cohort.id}").get_data(
+        as_text=True
+    )
+    fill_seats(cohort, 12)
+    db.session.commit()
+    assert f'href="{import_path(cohort)}"' not in client.get(f"/cohorts/{cohort.id}").get_data(
+        as_text=True
+    )

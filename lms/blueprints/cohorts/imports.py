@@ -11,7 +11,7 @@ import base64
 import binascii
 
 import sqlalchemy as sa
-from flask import Response, current_app, flash, redirect, render_template, url_for
+from flask import Response, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
@@ -55,10 +55,7 @@ def load_cohort(cohort_id: int) -> Cohort:
 
 
 def cohort_page(cohort: Cohort) -> str:
-    """The cohort's own page, once the cohorts area has one; the cohort list until then."""
-    if "cohorts.detail" in current_app.view_functions:
-        return url_for("cohorts.detail", cohort_id=cohort.id)
-    return url_for("cohorts.index")
+    return url_for("cohorts.detail", cohort_id=cohort.id)
 
 
 def encode_content(data: bytes) -> str:
