@@ -310,6 +310,16 @@ def test_after_needs_revision_the_page_shows_the_feedback_and_a_new_attempt(
     assert len(submission.attempts[1].evidence_files) == 1
 
 
+def test_handed_in_work_waits_for_the_employers_confirmation(auth, client, db, world) -> None:
+    hand_in(db, world["enrolment"], world["programme"].assignments[0])
+    auth.login(world["noel"].email)
+    page = text(client.get("/portfolio/assignments/A1"))
+    assert "Nog niet bevestigd" in page
+    assert "Je werkgever (Kerkrade Precisie B.V.) heeft nog niet in de app bevestigd" in page
+    assert "Ingeleverd op 21 september 2026 10:00. Je trainer beoordeelt het" in page
+    assert 'name="what_i_did"' not in page
+
+
 def test_approved_work_shows_the_feedback_and_no_form(auth, client, db, world) -> None:
     submission = hand_in(db, world["enrolment"], world["programme"].assignments[1])
     db.session.add(
