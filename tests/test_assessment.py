@@ -603,14 +603,47 @@ def test_a_refused_correction_is_explained_on_the_page(auth, client, db, world) 
     assert db.session.get(Submission, submission.id).status is SubmissionStatus.NEEDS_REVISION
 
 
-def test_the_link_uses_the_portfolio_page_once_it_exists(app, db, world) -> None:
-    app.add_url_rule(
-        "/portfolio/opdracht/<code>", endpoint="portfolio.assignment", view_func=lambda code: code
-    )
+def test_the_link_is_built_from_the_participants_assignment_page(
+    app, db, world, monkeypatch
+) -> None:
+    app.add_url_rule("/elders/<code>", endpoint="test_assignment", view_func=lambda code: code)
+    monkeypatch.setattr(service, "ASSIGNMENT_ENDPOINT", "test_assignment")
     service.assess_submission(
         world["noel_a1"], actor=world["trainer"], verdict=Verdict.APPROVED, feedback="", at=MONDAY
     )
-    assert db.session.scalar(sa.select(Notification.link)) == "/portfolio/opdracht/A1"
-    assert "http://127.0.0.1:5000/portfolio/opdracht/A1" in db.session.scalar(
+    assert db.session.scalar(sa.select(Notification.link)) == "/elders/A1"
+    assert "http://127.0.0.1:5000/elders/A1" in db.session.scalar(
         sa.select(OutboxMessage.body_text)
     )
+
+
+def test_the_link_falls_back_to_the_known_path(app, monkeypatch) -> None:
+    monkeypatch.setattr(service, "ASSIGNMENT_ENDPOINT", "not.there")
+    assert service.assignment_path("A7") == "/portfolio/assignments/A7"
+
+
+def add_evidence(db, submission, name="meting.pdf"):  # type: ignore[no-untyped-def]
+    from lms.models import EvidenceFile, EvidenceKind
+
+    evidence = EvidenceFile(
+        attempt=submission.attempts[0],
+        kind=EvidenceKind.PDF,
+        storage_key=f"test/{submission.id}/{name}",
+        original_name=name,
+        content_type="application/pdf",
+        size_bytes=2048,
+        sha256="0" * 64,
+        uploaded_by=submission.enrolment.participant,
+    )
+    db.session.add(evidence)
+    db.session.flush()
+    return evidence
+
+
+def test_the_assessment_page_links_the_evidence(auth, client, db, world) -> None:
+    evidence = add_evidence(db, world["noel_a1"], "momentsleutel.pdf")
+    db.session.commit()
+    auth.login(world["trainer"].email)
+    page = client.get(f"/assessment/submissions/{world['noel_a1'].id}").get_data(as_text=True)
+    assert "momentsleutel.pdf" in page
+    assert f'href="/portfolio/evidence/{evidence.id}"' in page

@@ -261,3 +261,25 @@ def test_the_trainer_sees_the_confirmation_in_the_queue_and_on_the_assessment_pa
     assert "(poging 1)" in page
     other = client.get(f"/assessment/submissions/{world['noel_a2'].id}").get_data(as_text=True)
     assert "Kerkrade Precisie B.V. heeft nog niet bevestigd" in other
+
+
+def test_the_employer_sees_the_evidence_of_the_work_to_confirm(auth, client, db, world) -> None:
+    from lms.models import EvidenceFile, EvidenceKind
+
+    submission = world["noel_a1"]
+    evidence = EvidenceFile(
+        attempt=submission.attempts[0],
+        kind=EvidenceKind.PDF,
+        storage_key="test/kolomboor.pdf",
+        original_name="kolomboor.pdf",
+        content_type="application/pdf",
+        size_bytes=4096,
+        sha256="0" * 64,
+        uploaded_by=submission.enrolment.participant,
+    )
+    db.session.add(evidence)
+    db.session.commit()
+    auth.login(world["contact"].email)
+    page = client.get(f"/employer/confirmations/{submission.id}").get_data(as_text=True)
+    assert "kolomboor.pdf" in page
+    assert f'href="/portfolio/evidence/{evidence.id}"' in page

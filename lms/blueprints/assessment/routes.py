@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy.orm import joinedload, selectinload
@@ -161,7 +161,6 @@ def _render_assessment(
         correctable=submission.correctable_attempt() is not None,
         form=form,
         correction_form=correction_form,
-        evidence_links="portfolio.evidence" in current_app.view_functions,
     )
 
 

@@ -3,7 +3,7 @@ work they carried out at our workplace."""
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy.orm import joinedload, selectinload
@@ -128,5 +128,4 @@ def confirm(submission_id: int):  # type: ignore[no-untyped-def]
         attempt=attempt,
         confirmation=confirmation,
         form=form,
-        evidence_links="portfolio.evidence" in current_app.view_functions,
     )
