@@ -84,7 +84,16 @@ def register_blueprints(app: Flask) -> None:
     from lms.blueprints.people import bp as people_bp
     from lms.blueprints.portfolio import bp as portfolio_bp
 
-    blueprints = (main_bp, auth_bp, cohorts_bp, people_bp, portfolio_bp, assessment_bp, employer_bp, checklists_bp)
+    blueprints = (
+        main_bp,
+        auth_bp,
+        cohorts_bp,
+        people_bp,
+        portfolio_bp,
+        assessment_bp,
+        employer_bp,
+        checklists_bp,
+    )
     for blueprint in blueprints:
         app.register_blueprint(blueprint)
 

@@ -85,7 +85,9 @@ def user_group() -> None:
 @click.option(
     "--role", required=True, type=click.Choice([role.value for role in Role], case_sensitive=False)
 )
-@click.option("--employer-kvk", default=None, help="KvK number of the employer (employer role only).")
+@click.option(
+    "--employer-kvk", default=None, help="KvK number of the employer (employer role only)."
+)
 @click.option(
     "--password",
     default=None,

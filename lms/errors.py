@@ -10,20 +10,32 @@ from lms.extensions import db
 
 # code: (title, what happened and what to do next)
 MESSAGES = {
-    400: (_l("Something went wrong with this request"),
-          _l("The page may have been open for a long time. Go back, reload the page and try again.")),
-    403: (_l("No access"),
-          _l("You are logged in, but this page is not meant for your account.")),
-    404: (_l("Page not found"),
-          _l("This page does not exist (any more). Check the address or start again from your home page.")),
-    405: (_l("This does not work here"),
-          _l("This page cannot be used like this. Start again from your home page.")),
-    413: (_l("Too large"),
-          _l("What you sent is larger than allowed. Make the file smaller and try again.")),
-    429: (_l("Too many attempts"),
-          _l("Wait a few minutes and try again.")),
-    500: (_l("Something went wrong on our side"),
-          _l("Nothing you did caused this, and nothing was saved halfway. Try again in a moment; if it keeps happening, tell the coordinator.")),
+    400: (
+        _l("Something went wrong with this request"),
+        _l("The page may have been open for a long time. Go back, reload the page and try again."),
+    ),
+    403: (_l("No access"), _l("You are logged in, but this page is not meant for your account.")),
+    404: (
+        _l("Page not found"),
+        _l(
+            "This page does not exist (any more). Check the address or start again from your home page."
+        ),
+    ),
+    405: (
+        _l("This does not work here"),
+        _l("This page cannot be used like this. Start again from your home page."),
+    ),
+    413: (
+        _l("Too large"),
+        _l("What you sent is larger than allowed. Make the file smaller and try again."),
+    ),
+    429: (_l("Too many attempts"), _l("Wait a few minutes and try again.")),
+    500: (
+        _l("Something went wrong on our side"),
+        _l(
+            "Nothing you did caused this, and nothing was saved halfway. Try again in a moment; if it keeps happening, tell the coordinator."
+        ),
+    ),
 }
 
 

@@ -59,9 +59,9 @@ def select_locale() -> str:
     chosen = session.get("locale")
     if chosen in languages:
         return chosen
-    return request.accept_languages.best_match(languages) or current_app.config[
-        "BABEL_DEFAULT_LOCALE"
-    ]
+    return (
+        request.accept_languages.best_match(languages) or current_app.config["BABEL_DEFAULT_LOCALE"]
+    )
 
 
 def init_babel(app: Flask) -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import re
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -47,10 +48,26 @@ class FreshContextClient(FlaskClient):
 
 
 @pytest.fixture(scope="session", params=BACKENDS)
-def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> str:
+def database_url(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
     if request.param == "sqlite":
-        return f"sqlite:///{tmp_path_factory.mktemp('sqlite') / 'test.sqlite3'}"
-    return normalise_database_url(os.environ["LMS_TEST_DATABASE_URL"])
+        yield f"sqlite:///{tmp_path_factory.mktemp('sqlite') / 'test.sqlite3'}"
+        return
+    # A database of its own for each test run, so two runs on one server never meet.
+    server_url = normalise_database_url(os.environ["LMS_TEST_DATABASE_URL"])
+    name = f"lms_test_{uuid.uuid4().hex[:12]}"
+    admin = sa.create_engine(server_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield (
+            sa.engine.make_url(server_url).set(database=name).render_as_string(hide_password=False)
+        )
+    finally:
+        with admin.connect() as connection:
+            connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
 
 
 @pytest.fixture(scope="session")
@@ -78,13 +95,21 @@ def app(database_url: str, schema: None, tmp_path: Path) -> Iterator[Flask]:
 
 def empty_all_tables() -> None:
     tables = list(reversed(_db.metadata.sorted_tables))
-    with _db.engine.begin() as connection:
-        if connection.dialect.name == "postgresql":
-            names = ", ".join(f'"{table.name}"' for table in tables)
+    if _db.engine.dialect.name == "postgresql":
+        names = ", ".join(f'"{table.name}"' for table in tables)
+        with _db.engine.begin() as connection:
             connection.execute(sa.text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
-        else:
-            for table in tables:
-                connection.execute(table.delete())
+        return
+    # Rows that point at rows of their own table (a transfer, a revocation, a reissue) are protected
+    # by ON DELETE RESTRICT, which SQLite checks row by row; the pragma only works outside a transaction.
+    with _db.engine.connect() as connection:
+        connection.exec_driver_sql("PRAGMA foreign_keys = OFF")
+        connection.commit()
+        for table in tables:
+            connection.execute(table.delete())
+        connection.commit()
+        connection.exec_driver_sql("PRAGMA foreign_keys = ON")
+        connection.commit()
 
 
 @pytest.fixture

@@ -83,20 +83,45 @@ def make_programme(*, code: str = "TEST", version: int = 1, assignments: int = 3
         bpv_hours_target=610,
         content_hash=f"{next(_sequence):064d}",
     )
-    period = Period(programme=programme, code="P1", title="Veilig starten", position=1, start_week=1, end_week=10)
+    period = Period(
+        programme=programme,
+        code="P1",
+        title="Veilig starten",
+        position=1,
+        start_week=1,
+        end_week=10,
+    )
     technical = ChecklistGroup(
-        programme=programme, kind=ChecklistKind.TECHNICAL, code="VEI", title="Veiligheid", position=1
+        programme=programme,
+        kind=ChecklistKind.TECHNICAL,
+        code="VEI",
+        title="Veiligheid",
+        position=1,
     )
     skills = ChecklistGroup(
-        programme=programme, kind=ChecklistKind.SKILL21, code="ICT", title="ICT-basisvaardigheden", position=2
+        programme=programme,
+        kind=ChecklistKind.SKILL21,
+        code="ICT",
+        title="ICT-basisvaardigheden",
+        position=2,
     )
     pbm = ChecklistItem(
-        programme=programme, group=technical, code="T01", title="Draagt juiste PBM",
-        indicators=["Kiest PBM bij de taak"], required_level=2, position=1,
+        programme=programme,
+        group=technical,
+        code="T01",
+        title="Draagt juiste PBM",
+        indicators=["Kiest PBM bij de taak"],
+        required_level=2,
+        position=1,
     )
     login = ChecklistItem(
-        programme=programme, group=skills, code="D1", title="Logt veilig in",
-        indicators=["Gebruikt een sterk wachtwoord"], required_level=2, position=1,
+        programme=programme,
+        group=skills,
+        code="D1",
+        title="Logt veilig in",
+        indicators=["Gebruikt een sterk wachtwoord"],
+        required_level=2,
+        position=1,
     )
     for number in range(1, assignments + 1):
         Assignment(
@@ -194,19 +219,6 @@ def make_approved_submission(
     return submission
 
 
-def remove_committed_revocations() -> None:
-    """Test clean-up only (the ledger is never edited). Rows that point at a row of their own table with
-    ON DELETE RESTRICT (a revocation at its sign-off, a transferred enrolment at the earlier one) stop
-    SQLite, which checks RESTRICT row by row, from emptying the table after the test. Call this from an
-    autouse fixture's teardown in modules that commit revocations or transfers."""
-    import sqlalchemy as sa
-
-    db.session.rollback()  # what the test left uncommitted goes anyway, and would hold locks
-    with db.engine.begin() as connection:
-        connection.execute(sa.text("DELETE FROM signoffs WHERE revokes_id IS NOT NULL"))
-        connection.execute(sa.text("UPDATE enrolments SET transferred_from_id = NULL"))
-
-
 def make_photo_bytes(
     width: int = 64,
     height: int = 48,
@@ -230,11 +242,15 @@ def make_photo_bytes(
 PDF_BYTES = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
 
 
-def make_evidence(attempt: Attempt, *, name: str = "foto.jpg", data: bytes | None = None) -> EvidenceFile:
+def make_evidence(
+    attempt: Attempt, *, name: str = "foto.jpg", data: bytes | None = None
+) -> EvidenceFile:
     """A file added to ``attempt`` through the real checks and the app's storage."""
     from lms.services.evidence import EvidenceLimits, Upload, prepare_upload, store_evidence
     from lms.storage import get_storage
 
     prepared = prepare_upload(Upload.from_bytes(name, data or make_photo_bytes()), EvidenceLimits())
     participant = attempt.submission.enrolment.participant
-    return store_evidence(attempt, prepared, actor=participant, storage=get_storage(), at=clock.now())
+    return store_evidence(
+        attempt, prepared, actor=participant, storage=get_storage(), at=clock.now()
+    )

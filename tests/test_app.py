@@ -28,7 +28,10 @@ def test_unknown_configuration_name_is_refused() -> None:
 def test_development_uses_sqlite_in_the_instance_folder(tmp_path, monkeypatch) -> None:
     monkeypatch.setenv("LMS_INSTANCE_PATH", str(tmp_path / "instance"))
     app = create_app(DevelopmentConfig)
-    assert app.config["SQLALCHEMY_DATABASE_URI"] == f"sqlite:///{tmp_path / 'instance' / 'lms.sqlite3'}"
+    assert (
+        app.config["SQLALCHEMY_DATABASE_URI"]
+        == f"sqlite:///{tmp_path / 'instance' / 'lms.sqlite3'}"
+    )
     assert (tmp_path / "instance").is_dir()
 
 
@@ -39,7 +42,10 @@ def test_database_url_overrides_every_configuration(monkeypatch, tmp_path) -> No
     for config in (DevelopmentConfig, TestingConfig, ProductionConfig):
         app = create_app(config)
         # A plain postgres:// URL is served by psycopg 3.
-        assert app.config["SQLALCHEMY_DATABASE_URI"] == "postgresql+psycopg://someone@db.internal:5432/lms"
+        assert (
+            app.config["SQLALCHEMY_DATABASE_URI"]
+            == "postgresql+psycopg://someone@db.internal:5432/lms"
+        )
 
 
 @pytest.mark.parametrize("missing", ["SECRET_KEY", "DATABASE_URL"])

@@ -39,7 +39,10 @@ def test_login_lands_on_the_role_home_and_is_audited(client, auth, participant, 
     assert response.headers["Location"] == "/portfolio/"
     db.session.expire_all()
     assert db.session.get(User, participant.id).last_login_at is not None
-    assert db.session.scalar(sa.select(AuditEvent.action).where(AuditEvent.actor_id == participant.id)) == "user.login"
+    assert (
+        db.session.scalar(sa.select(AuditEvent.action).where(AuditEvent.actor_id == participant.id))
+        == "user.login"
+    )
 
 
 def test_login_email_is_case_insensitive(auth, participant) -> None:
@@ -61,7 +64,9 @@ def test_unknown_email_gets_the_same_answer_as_a_wrong_password(auth) -> None:
 
 
 def test_empty_login_form_shows_field_messages(client) -> None:
-    response = client.post("/login", data={"email": "", "password": "", "csrf_token": csrf_token(client)})
+    response = client.post(
+        "/login", data={"email": "", "password": "", "csrf_token": csrf_token(client)}
+    )
     page = response.get_data(as_text=True)
     assert "Vul je e-mailadres in." in page
     assert "Vul je wachtwoord in." in page
@@ -105,7 +110,9 @@ def test_anonymous_visitor_is_sent_to_login_with_next(client, auth, participant)
     assert response.headers["Location"] == "/portfolio/"
 
 
-@pytest.mark.parametrize("target", ["https://evil.example/", "//evil.example/", "javascript:alert(1)"])
+@pytest.mark.parametrize(
+    "target", ["https://evil.example/", "//evil.example/", "javascript:alert(1)"]
+)
 def test_login_never_redirects_to_another_site(client, participant, target: str) -> None:
     token = csrf_token(client)
     response = client.post(
@@ -134,7 +141,11 @@ def test_invitation_link_sets_the_password_once(client, db) -> None:
     assert page.status_code == 200
     response = client.post(
         f"/set-password/{secret}",
-        data={"password": "ons-nieuwe-wachtwoord", "confirm": "ons-nieuwe-wachtwoord", "csrf_token": csrf_token(client, f"/set-password/{secret}")},
+        data={
+            "password": "ons-nieuwe-wachtwoord",
+            "confirm": "ons-nieuwe-wachtwoord",
+            "csrf_token": csrf_token(client, f"/set-password/{secret}"),
+        },
     )
     assert response.status_code == 302
     db.session.expire_all()  # the request committed in its own session
@@ -148,11 +159,17 @@ def test_set_password_form_keeps_rules_and_says_what_is_wrong(client, db) -> Non
     secret = accounts.create_invitation(user)
     db.session.commit()
     token = csrf_token(client, f"/set-password/{secret}")
-    too_short = client.post(f"/set-password/{secret}", data={"password": "kort", "confirm": "kort", "csrf_token": token})
+    too_short = client.post(
+        f"/set-password/{secret}", data={"password": "kort", "confirm": "kort", "csrf_token": token}
+    )
     assert "minstens 10 tekens" in too_short.get_data(as_text=True)
     different = client.post(
         f"/set-password/{secret}",
-        data={"password": "lang-genoeg-wachtwoord", "confirm": "iets-anders-helemaal", "csrf_token": token},
+        data={
+            "password": "lang-genoeg-wachtwoord",
+            "confirm": "iets-anders-helemaal",
+            "csrf_token": token,
+        },
     )
     assert "niet hetzelfde" in different.get_data(as_text=True)
     db.session.expire_all()
@@ -198,8 +215,19 @@ def test_setting_a_password_logs_out_other_sessions(app, db) -> None:
 
 def test_cli_creates_a_user_with_an_invitation_link(runner, db) -> None:
     result = runner.invoke(
-        args=["lms", "user", "create", "--email", "Sanne.Hermans@example.org", "--first-name", "Sanne",
-              "--last-name", "Hermans", "--role", "trainer"]
+        args=[
+            "lms",
+            "user",
+            "create",
+            "--email",
+            "Sanne.Hermans@example.org",
+            "--first-name",
+            "Sanne",
+            "--last-name",
+            "Hermans",
+            "--role",
+            "trainer",
+        ]
     )
     assert result.exit_code == 0, result.output
     user = db.session.scalar(sa.select(User).where(User.email == "sanne.hermans@example.org"))
@@ -212,9 +240,25 @@ def test_cli_creates_an_employer_contact_with_password(runner, db) -> None:
     employer = make_employer(kvk_number="14012345")
     db.session.commit()
     result = runner.invoke(
-        args=["lms", "user", "create", "--email", "p.opleider@example.org", "--first-name", "Piet",
-              "--name-prefix", "van der", "--last-name", "Linden", "--role", "employer",
-              "--employer-kvk", "14012345", "--password", "een-goed-wachtwoord"]
+        args=[
+            "lms",
+            "user",
+            "create",
+            "--email",
+            "p.opleider@example.org",
+            "--first-name",
+            "Piet",
+            "--name-prefix",
+            "van der",
+            "--last-name",
+            "Linden",
+            "--role",
+            "employer",
+            "--employer-kvk",
+            "14012345",
+            "--password",
+            "een-goed-wachtwoord",
+        ]
     )
     assert result.exit_code == 0, result.output
     user = accounts.authenticate("p.opleider@example.org", "een-goed-wachtwoord").user
@@ -232,7 +276,18 @@ def test_cli_creates_an_employer_contact_with_password(runner, db) -> None:
 )
 def test_cli_refuses_bad_users(runner, db, extra, message) -> None:
     result = runner.invoke(
-        args=["lms", "user", "create", "--email", "x@example.org", "--first-name", "X", "--last-name", "Y", *extra]
+        args=[
+            "lms",
+            "user",
+            "create",
+            "--email",
+            "x@example.org",
+            "--first-name",
+            "X",
+            "--last-name",
+            "Y",
+            *extra,
+        ]
     )
     assert result.exit_code != 0
     assert message in result.output
@@ -243,7 +298,19 @@ def test_cli_refuses_a_duplicate_email(runner, db) -> None:
     make_user(Role.TRAINER, email="dubbel@example.org")
     db.session.commit()
     result = runner.invoke(
-        args=["lms", "user", "create", "--email", "DUBBEL@example.org", "--first-name", "X", "--last-name", "Y", "--role", "trainer"]
+        args=[
+            "lms",
+            "user",
+            "create",
+            "--email",
+            "DUBBEL@example.org",
+            "--first-name",
+            "X",
+            "--last-name",
+            "Y",
+            "--role",
+            "trainer",
+        ]
     )
     assert result.exit_code != 0
     assert "bestaat al" in result.output
@@ -261,7 +328,11 @@ def test_profile_changes_the_password_and_logs_out_other_devices(app, client, au
 
     response = auth.post(
         "/profile",
-        {"current_password": PASSWORD, "password": "nieuw-en-lang-genoeg", "confirm": "nieuw-en-lang-genoeg"},
+        {
+            "current_password": PASSWORD,
+            "password": "nieuw-en-lang-genoeg",
+            "confirm": "nieuw-en-lang-genoeg",
+        },
     )
     assert response.status_code == 302
     assert client.get("/employer/").status_code == 200  # this device stays logged in
@@ -276,7 +347,11 @@ def test_profile_refuses_a_wrong_current_password(client, auth, db) -> None:
     auth.login(user.email)
     response = auth.post(
         "/profile",
-        {"current_password": "niet-mijn-wachtwoord", "password": "nieuw-en-lang-genoeg", "confirm": "nieuw-en-lang-genoeg"},
+        {
+            "current_password": "niet-mijn-wachtwoord",
+            "password": "nieuw-en-lang-genoeg",
+            "confirm": "nieuw-en-lang-genoeg",
+        },
     )
     assert response.status_code == 200
     assert 'id="current_password-error"' in response.get_data(as_text=True)

@@ -27,7 +27,6 @@ from tests.factories import (
     make_enrolment,
     make_programme,
     make_user,
-    remove_committed_revocations,
 )
 
 AT = datetime(2026, 10, 9, 14, 0, tzinfo=clock.LOCAL_TZ)
@@ -37,12 +36,6 @@ LEVELS = [
     {"level": 3, "name": "Zelfstandig", "description": "Alleen."},
     {"level": 4, "name": "Instrueert anderen", "description": "Legt uit."},
 ]
-
-
-@pytest.fixture(autouse=True)
-def _clean_revocations(app):  # type: ignore[no-untyped-def]
-    yield
-    remove_committed_revocations()
 
 
 @pytest.fixture

@@ -8,22 +8,12 @@ import pytest
 import sqlalchemy as sa
 
 from lms import clock
-from lms.models import AuditEvent, Cohort, Enrolment, EnrolmentStatus, Period, Region, Role
+from lms.models import AuditEvent, Cohort, EnrolmentStatus, Period, Region, Role
 from lms.services import cohorts as cohort_service
 from lms.services.cohorts import CohortError
 from tests.factories import make_cohort, make_employer, make_enrolment, make_programme, make_user
 
 MONDAY = date(2026, 9, 7)
-
-
-@pytest.fixture(autouse=True)
-def _untangle_transfer_chains(db):
-    """The shared teardown empties tables with DELETE; on SQLite the ON DELETE RESTRICT of
-    ``enrolments.transferred_from_id`` refuses to delete a chain row by row, so break chains first."""
-    yield
-    db.session.rollback()
-    db.session.execute(sa.update(Enrolment).values(transferred_from_id=None))
-    db.session.commit()
 
 
 @pytest.fixture

@@ -76,13 +76,21 @@ def test_shipped_file_validates_and_loads_everything_it_describes(db) -> None:
     db.session.expire_all()
 
     programme = db.session.scalar(sa.select(Programme))
-    assert (programme.code, programme.version, programme.title) == (data["code"], data["version"], data["title"])
+    assert (programme.code, programme.version, programme.title) == (
+        data["code"],
+        data["version"],
+        data["title"],
+    )
     assert (programme.level, programme.start_month, programme.duration_weeks) == (
-        data["mbo_level"], data["start_month"], data["duration_weeks"]
+        data["mbo_level"],
+        data["start_month"],
+        data["duration_weeks"],
     )
     assert programme.bpv_hours_target == data["bpv_hours_target"]
     assert programme.source_file == SHIPPED.name
-    assert [level["level"] for level in programme.levels] == [lvl["level"] for lvl in data["levels"]]
+    assert [level["level"] for level in programme.levels] == [
+        lvl["level"] for lvl in data["levels"]
+    ]
     assert [(p.code, p.start_week, p.end_week) for p in programme.periods] == [
         (p["code"], p["start_week"], p["end_week"]) for p in data["periods"]
     ]
@@ -91,12 +99,17 @@ def test_shipped_file_validates_and_loads_everything_it_describes(db) -> None:
     for assignment, expected in zip(programme.assignments, data["assignments"], strict=True):
         assert assignment.period.code == expected["period"]
         assert assignment.due_week == expected["due_week"]
-        assert assignment.requires_workplace_confirmation == expected["requires_workplace_confirmation"]
+        assert (
+            assignment.requires_workplace_confirmation
+            == expected["requires_workplace_confirmation"]
+        )
         assert {item.code for item in assignment.competencies} == set(expected["competencies"])
 
     groups = data["checklist_groups"]
     assert [g.code for g in programme.checklist_groups] == [g["code"] for g in groups]
-    expected_items = {item["code"]: (group["kind"], item) for group in groups for item in group["items"]}
+    expected_items = {
+        item["code"]: (group["kind"], item) for group in groups for item in group["items"]
+    }
     loaded_items = db.session.scalars(sa.select(ChecklistItem)).all()
     assert {item.code for item in loaded_items} == set(expected_items)
     for item in loaded_items:
@@ -149,16 +162,22 @@ def test_reformatted_file_with_the_same_content_is_unchanged(db, runner, tmp_pat
 
 def test_without_paths_every_file_in_the_curriculum_folder_is_loaded(db, runner) -> None:
     files = sorted(CURRICULUM_DIR.glob("*.y*ml"))
-    expected = {(d["code"], d["version"]) for d in (yaml.safe_load(f.read_text("utf-8")) for f in files)}
+    expected = {
+        (d["code"], d["version"]) for d in (yaml.safe_load(f.read_text("utf-8")) for f in files)
+    }
 
     result = runner.invoke(args=["lms", "curriculum", "load"])
     assert result.exit_code == 0, result.output
-    assert {tuple(row) for row in db.session.execute(sa.select(Programme.code, Programme.version))} == expected
+    assert {
+        tuple(row) for row in db.session.execute(sa.select(Programme.code, Programme.version))
+    } == expected
 
 
 def test_without_paths_the_folder_is_read_in_order(db, runner, tmp_path, monkeypatch) -> None:
     (tmp_path / "a-v1.yaml").write_text(shipped_text(), encoding="utf-8")
-    (tmp_path / "b-v2.yml").write_text(shipped_text().replace("version: 1", "version: 2", 1), encoding="utf-8")
+    (tmp_path / "b-v2.yml").write_text(
+        shipped_text().replace("version: 1", "version: 2", 1), encoding="utf-8"
+    )
     (tmp_path / "notes.txt").write_text("not a curriculum", encoding="utf-8")
     monkeypatch.setattr(cli, "CURRICULUM_DIR", tmp_path)
 
@@ -184,31 +203,60 @@ def test_one_broken_file_among_several_loads_nothing(db, runner, tmp_path) -> No
 BROKEN = {
     # name: (anchor, old, new, place, line of "anchor" or "old", words in the message)
     "yaml syntax": (
-        "  - code: A05", "title: Werkvoorbereiding", "title: Werkvoorbereiding: deel 1",
-        "YAML syntax", "old", "mapping values are not allowed",
+        "  - code: A05",
+        "title: Werkvoorbereiding",
+        "title: Werkvoorbereiding: deel 1",
+        "YAML syntax",
+        "old",
+        "mapping values are not allowed",
     ),
     "missing field": (
-        "  - code: A05", "    due_week: 12\n", "", "assignments[4].due_week", "anchor", "this required key is missing",
+        "  - code: A05",
+        "    due_week: 12\n",
+        "",
+        "assignments[4].due_week",
+        "anchor",
+        "this required key is missing",
     ),
     "unknown competency": (
-        "  - code: A06", "T25", "T99", "assignments[5].competencies[2]", "old",
+        "  - code: A06",
+        "T25",
+        "T99",
+        "assignments[5].competencies[2]",
+        "old",
         "unknown competency code 'T99'",
     ),
     "duplicate assignment code": (
-        "  - code: A05", "code: A05", "code: A04", "assignments[4].code", "old",
+        "  - code: A05",
+        "code: A05",
+        "code: A04",
+        "assignments[4].code",
+        "old",
         "duplicate code 'A04', already used at assignments[3].code",
     ),
     "due week outside period": (
-        "  - code: A01", "due_week: 3", "due_week: 13", "assignments[0].due_week", "old",
+        "  - code: A01",
+        "due_week: 3",
+        "due_week: 13",
+        "assignments[0].due_week",
+        "old",
         "week 13 is outside period P1 (weeks 1-10)",
     ),
     "wrong type": (
-        "  - code: A02", "due_week: 5", "due_week: vijf", "assignments[1].due_week", "old",
+        "  - code: A02",
+        "due_week: 5",
+        "due_week: vijf",
+        "assignments[1].due_week",
+        "old",
         "Input should be a valid integer (found 'vijf')",
     ),
     "unknown key": (
-        "  - code: A03", "requires_workplace_confirmation:", "requires_confirmation:",
-        "assignments[2].requires_confirmation", "old", "unknown key",
+        "  - code: A03",
+        "requires_workplace_confirmation:",
+        "requires_confirmation:",
+        "assignments[2].requires_confirmation",
+        "old",
+        "unknown key",
     ),
 }
 
@@ -282,11 +330,15 @@ def test_structural_rules(tmp_path, case) -> None:
 
 
 def test_a_key_written_twice_is_refused_not_silently_overwritten(tmp_path) -> None:
-    text, _, line = edit(shipped_text(), "  - code: A01", "    due_week: 3\n", "    due_week: 3\n    due_week: 4\n")
+    text, _, line = edit(
+        shipped_text(), "  - code: A01", "    due_week: 3\n", "    due_week: 3\n    due_week: 4\n"
+    )
     path = tmp_path / "twice.yaml"
     path.write_text(text, encoding="utf-8")
 
-    with pytest.raises(CurriculumError, match=rf"assignments\[0\]\.due_week \(line {line + 1}\): the key"):
+    with pytest.raises(
+        CurriculumError, match=rf"assignments\[0\]\.due_week \(line {line + 1}\): the key"
+    ):
         read_curriculum(path)
 
 
@@ -300,12 +352,16 @@ def test_an_empty_file_is_refused(tmp_path) -> None:
 # --- versions --------------------------------------------------------------------------------------
 
 
-def test_changed_file_for_a_version_in_use_is_refused_and_nothing_changes(db, runner, tmp_path) -> None:
+def test_changed_file_for_a_version_in_use_is_refused_and_nothing_changes(
+    db, runner, tmp_path
+) -> None:
     make_cohort(load_curriculum_file(SHIPPED).programme, name="Parkstad 2026")
     db.session.commit()
     counts, before = row_counts(db), programme_snapshot(db)
     changed = tmp_path / "changed.yaml"
-    changed.write_text(shipped_text().replace("Veiligheidsronde en PBM", "Veiligheidsronde"), encoding="utf-8")
+    changed.write_text(
+        shipped_text().replace("Veiligheidsronde en PBM", "Veiligheidsronde"), encoding="utf-8"
+    )
 
     result = load_cli(runner, changed)
 
@@ -320,9 +376,13 @@ def test_changed_file_for_an_unused_version_replaces_it(db, runner, tmp_path) ->
     load_curriculum_file(SHIPPED)
     db.session.commit()
     counts = row_counts(db)
-    text, _, _ = edit(shipped_text(), "  - code: A01", "[T01, T02, T04, T05, D7, SC2]", "[T01, T02]")
+    text, _, _ = edit(
+        shipped_text(), "  - code: A01", "[T01, T02, T04, T05, D7, SC2]", "[T01, T02]"
+    )
     changed = tmp_path / "changed.yaml"
-    changed.write_text(text.replace("Veiligheidsronde en PBM", "Veiligheidsronde"), encoding="utf-8")
+    changed.write_text(
+        text.replace("Veiligheidsronde en PBM", "Veiligheidsronde"), encoding="utf-8"
+    )
 
     result = load_cli(runner, changed)
 
@@ -331,7 +391,10 @@ def test_changed_file_for_an_unused_version_replaces_it(db, runner, tmp_path) ->
     db.session.expire_all()
     programme = db.session.scalar(sa.select(Programme))
     first = programme.assignments[0]
-    assert (first.title, [item.code for item in first.competencies]) == ("Veiligheidsronde", ["T01", "T02"])
+    assert (first.title, [item.code for item in first.competencies]) == (
+        "Veiligheidsronde",
+        ["T01", "T02"],
+    )
     assert programme.source_file == "changed.yaml"
     links = assignment_competencies.name
     assert row_counts(db) == {**counts, links: counts[links] - 4}  # nothing left behind
@@ -339,7 +402,9 @@ def test_changed_file_for_an_unused_version_replaces_it(db, runner, tmp_path) ->
 
 def test_two_files_with_the_same_version_in_one_run_are_refused(db, runner, tmp_path) -> None:
     copy = tmp_path / "copy.yaml"
-    copy.write_text(shipped_text().replace("title: Productie", "title: Andere Productie", 1), encoding="utf-8")
+    copy.write_text(
+        shipped_text().replace("title: Productie", "title: Andere Productie", 1), encoding="utf-8"
+    )
 
     result = load_cli(runner, SHIPPED, copy)
     assert result.exit_code != 0

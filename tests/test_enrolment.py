@@ -40,16 +40,6 @@ from tests.factories import make_cohort, make_employer, make_enrolment, make_pro
 START = date(2026, 9, 7)
 
 
-@pytest.fixture(autouse=True)
-def _untangle_transfer_chains(db):
-    """The shared teardown empties tables with DELETE; on SQLite the ON DELETE RESTRICT of
-    ``enrolments.transferred_from_id`` refuses to delete a chain row by row, so break chains first."""
-    yield
-    db.session.rollback()
-    db.session.execute(sa.update(Enrolment).values(transferred_from_id=None))
-    db.session.commit()
-
-
 @pytest.fixture
 def coordinator(db):
     user = make_user(Role.COORDINATOR)

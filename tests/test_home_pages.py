@@ -25,12 +25,18 @@ def world(db):
     programme = make_programme(assignments=3)
     trainer = make_user(Role.TRAINER, first_name="Ingrid", last_name="Vaessen")
     other_trainer = make_user(Role.TRAINER, first_name="Ruud", last_name="Hendriks")
-    cohort = make_cohort(programme, name="Parkstad 2026-2027", trainers=[trainer], start=date(2026, 9, 7))
-    other_cohort = make_cohort(programme, name="Westelijke Mijnstreek 2026-2027", trainers=[other_trainer])
+    cohort = make_cohort(
+        programme, name="Parkstad 2026-2027", trainers=[trainer], start=date(2026, 9, 7)
+    )
+    other_cohort = make_cohort(
+        programme, name="Westelijke Mijnstreek 2026-2027", trainers=[other_trainer]
+    )
     company = make_employer(name="Kerkrade Precisie B.V.")
     other_company = make_employer(name="Sittard Assemblage B.V.")
     participant = make_user(Role.PARTICIPANT, first_name="Noël", last_name="Çelik")
-    other_participant = make_user(Role.PARTICIPANT, first_name="Bram", name_prefix="van der", last_name="Heijden")
+    other_participant = make_user(
+        Role.PARTICIPANT, first_name="Bram", name_prefix="van der", last_name="Heijden"
+    )
     enrolment = make_enrolment(cohort, participant, company)
     make_enrolment(other_cohort, other_participant, other_company)
     contact = make_user(Role.EMPLOYER, employer=company, first_name="Petra", last_name="Janssen")
@@ -39,7 +45,11 @@ def world(db):
     first, second, _ = programme.assignments
     at = datetime(2026, 9, 20, 10, tzinfo=clock.LOCAL_TZ)
     for assignment, approve in ((first, True), (second, False)):
-        submission = Submission(enrolment=enrolment, assignment=assignment, attempts=[Attempt(number=1, what_i_did="Gedaan")])
+        submission = Submission(
+            enrolment=enrolment,
+            assignment=assignment,
+            attempts=[Attempt(number=1, what_i_did="Gedaan")],
+        )
         db.session.add(submission)
         submission.submit(at)
         if approve:

@@ -9,15 +9,9 @@ import sqlalchemy as sa
 
 from lms.models import ChecklistItem, Role, SignOff
 from lms.services.signoff import revoke, sign_off
-from tests.factories import make_cohort, make_enrolment, make_user, remove_committed_revocations
+from tests.factories import make_cohort, make_enrolment, make_user
 
 AT = datetime(2026, 10, 9, 14, 0, tzinfo=UTC)
-
-
-@pytest.fixture(autouse=True)
-def _clean_revocations(app):  # type: ignore[no-untyped-def]
-    yield
-    remove_committed_revocations()
 
 
 @pytest.fixture

@@ -12,7 +12,10 @@ from tests.factories import make_user
 
 def test_external_url_uses_the_configured_address(app) -> None:
     app.config["BASE_URL"] = "https://vakkracht.example.nl/"
-    assert external_url("auth.set_password", token="abc") == "https://vakkracht.example.nl/set-password/abc"
+    assert (
+        external_url("auth.set_password", token="abc")
+        == "https://vakkracht.example.nl/set-password/abc"
+    )
 
 
 def test_invitation_is_queued_in_the_outbox_in_dutch(db, client) -> None:
@@ -39,8 +42,19 @@ def test_invitation_mail_is_in_english_for_an_english_user(db) -> None:
 
 def test_cli_user_create_queues_the_invitation(runner, db) -> None:
     result = runner.invoke(
-        args=["lms", "user", "create", "--email", "nieuw@example.org", "--first-name", "Nieuw",
-              "--last-name", "Persoon", "--role", "participant"]
+        args=[
+            "lms",
+            "user",
+            "create",
+            "--email",
+            "nieuw@example.org",
+            "--first-name",
+            "Nieuw",
+            "--last-name",
+            "Persoon",
+            "--role",
+            "participant",
+        ]
     )
     assert result.exit_code == 0, result.output
     assert db.session.scalar(sa.select(OutboxMessage.recipient)) == "nieuw@example.org"

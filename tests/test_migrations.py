@@ -26,14 +26,20 @@ def empty_database_url(database_url: str, tmp_path) -> Iterator[str]:
     with admin.connect() as connection:
         connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
     try:
-        yield sa.engine.make_url(database_url).set(database=name).render_as_string(hide_password=False)
+        yield (
+            sa.engine.make_url(database_url)
+            .set(database=name)
+            .render_as_string(hide_password=False)
+        )
     finally:
         with admin.connect() as connection:
             connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
 
 
-def test_upgrade_builds_the_models_schema_and_downgrade_removes_it(empty_database_url, tmp_path) -> None:
+def test_upgrade_builds_the_models_schema_and_downgrade_removes_it(
+    empty_database_url, tmp_path
+) -> None:
     app = create_app(make_config(empty_database_url, tmp_path / "evidence"))
     runner = app.test_cli_runner()
     result = runner.invoke(args=["db", "upgrade"])

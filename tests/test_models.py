@@ -38,7 +38,9 @@ def test_role_is_checked_by_the_database(db) -> None:
 
 def test_employer_contact_needs_an_employer(db) -> None:
     with pytest.raises(IntegrityError):
-        db.session.add(User(email="c@example.org", first_name="C", last_name="D", role=Role.EMPLOYER))
+        db.session.add(
+            User(email="c@example.org", first_name="C", last_name="D", role=Role.EMPLOYER)
+        )
         db.session.flush()
 
 

@@ -17,7 +17,9 @@ AT = datetime(2026, 9, 20, 10, tzinfo=clock.LOCAL_TZ)
 
 
 def hand_in(enrolment, assignment, verdict: Verdict | None = None) -> Submission:
-    submission = Submission(enrolment=enrolment, assignment=assignment, attempts=[Attempt(number=1)])
+    submission = Submission(
+        enrolment=enrolment, assignment=assignment, attempts=[Attempt(number=1)]
+    )
     submission.submit(AT)
     if verdict is not None:
         submission.record_verdict(verdict, AT)
@@ -29,13 +31,20 @@ def test_progress_counts_each_state_and_overdue_work(db) -> None:
     cohort = make_cohort(programme, start=date(2026, 9, 7))
     enrolment = make_enrolment(cohort)
     a1, a2, a3, a4 = programme.assignments
-    db.session.add_all([hand_in(enrolment, a1, Verdict.APPROVED), hand_in(enrolment, a2, Verdict.NEEDS_REVISION)])
+    db.session.add_all(
+        [hand_in(enrolment, a1, Verdict.APPROVED), hand_in(enrolment, a2, Verdict.NEEDS_REVISION)]
+    )
     db.session.add(Submission(enrolment=enrolment, assignment=a3))  # a draft
     db.session.flush()
 
     # Week 9's Friday is 6 November, week 12's is 27 November.
     progress = assignment_progress([enrolment], date(2026, 11, 9))[enrolment.id]
-    assert (progress.total, progress.approved, progress.needs_revision, progress.draft) == (4, 1, 1, 1)
+    assert (progress.total, progress.approved, progress.needs_revision, progress.draft) == (
+        4,
+        1,
+        1,
+        1,
+    )
     assert progress.submitted == 0
     assert progress.overdue == 2  # a2 (needs revision) and a3 (draft); a4 not yet due
     assert progress.percent_approved == 25
@@ -52,7 +61,9 @@ def test_progress_for_many_enrolments_uses_a_constant_number_of_queries(db, coun
     db.session.commit()
     # Loaded as a page would load them (committing expired the objects).
     ids = [enrolment.id for enrolment in many]
-    many = db.session.scalars(sa.select(Enrolment).where(Enrolment.id.in_(ids)).order_by(Enrolment.id)).all()
+    many = db.session.scalars(
+        sa.select(Enrolment).where(Enrolment.id.in_(ids)).order_by(Enrolment.id)
+    ).all()
     few = many[:2]
 
     with count_queries() as small:
@@ -71,11 +82,18 @@ def test_overview_groups_assignments_by_period_with_due_dates(db) -> None:
     (period,) = assignment_overview(enrolment, date(2026, 9, 30))
     assert period.code == "P1"
     first, second = period.rows
-    assert (first.code, first.status, first.due_date, first.overdue) == ("A1", SubmissionStatus.SUBMITTED, date(2026, 9, 25), False)
+    assert (first.code, first.status, first.due_date, first.overdue) == (
+        "A1",
+        SubmissionStatus.SUBMITTED,
+        date(2026, 9, 25),
+        False,
+    )
     assert (second.status, second.due_date, second.overdue) == (None, date(2026, 10, 16), False)
 
 
-def test_trainer_home_costs_the_same_queries_for_two_or_twelve_participants(app, db, count_queries) -> None:
+def test_trainer_home_costs_the_same_queries_for_two_or_twelve_participants(
+    app, db, count_queries
+) -> None:
     programme = make_programme(assignments=3)
     trainer = make_user(Role.TRAINER)
     cohort = make_cohort(programme, trainers=[trainer])

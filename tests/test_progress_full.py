@@ -31,18 +31,11 @@ from tests.factories import (
     make_enrolment,
     make_handed_in_submission,
     make_user,
-    remove_committed_revocations,
 )
 
 START = date(2026, 9, 7)  # a Monday; week n's due date is the Friday of that week
 TODAY = date(2026, 10, 20)  # Tuesday of week 7
 AT = datetime(2026, 10, 1, 12, tzinfo=clock.LOCAL_TZ)
-
-
-@pytest.fixture(autouse=True)
-def _clean_revocations(app):  # type: ignore[no-untyped-def]
-    yield
-    remove_committed_revocations()
 
 
 def build_programme(db) -> tuple[Programme, dict[str, Assignment], dict[str, ChecklistItem]]:  # type: ignore[no-untyped-def]

@@ -37,7 +37,9 @@ class Certificate(db.Model):
     pdf_storage_key: Mapped[str] = mapped_column(sa.String(255), unique=True)
     pdf_sha256: Mapped[str] = mapped_column(sa.String(64))
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    revoked_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="RESTRICT"))
+    revoked_by_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("users.id", ondelete="RESTRICT")
+    )
     revocation_reason: Mapped[str] = mapped_column(sa.Text, default="")
     # A reissue gets a new number and points at the certificate it replaces.
     replaces_id: Mapped[int | None] = mapped_column(

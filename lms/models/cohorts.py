@@ -107,7 +107,9 @@ class Enrolment(db.Model):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    cohort_id: Mapped[int] = mapped_column(sa.ForeignKey("cohorts.id", ondelete="RESTRICT"), index=True)
+    cohort_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("cohorts.id", ondelete="RESTRICT"), index=True
+    )
     participant_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="RESTRICT"))
     employer_id: Mapped[int] = mapped_column(
         sa.ForeignKey("employers.id", ondelete="RESTRICT"), index=True

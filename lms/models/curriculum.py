@@ -102,7 +102,9 @@ class Assignment(db.Model):
     programme_id: Mapped[int] = mapped_column(
         sa.ForeignKey("programmes.id", ondelete="CASCADE"), index=True
     )
-    period_id: Mapped[int] = mapped_column(sa.ForeignKey("periods.id", ondelete="CASCADE"), index=True)
+    period_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("periods.id", ondelete="CASCADE"), index=True
+    )
     code: Mapped[str] = mapped_column(sa.String(10))
     title: Mapped[str] = mapped_column(sa.String(200))
     instructions: Mapped[str] = mapped_column(sa.Text)

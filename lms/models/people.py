@@ -73,7 +73,9 @@ class User(UserMixin, db.Model):
 
     @property
     def full_name(self) -> str:
-        return " ".join(part for part in (self.first_name, self.name_prefix, self.last_name) if part)
+        return " ".join(
+            part for part in (self.first_name, self.name_prefix, self.last_name) if part
+        )
 
     @property
     def sort_name(self) -> str:
@@ -106,9 +108,7 @@ class Employer(db.Model):
     """A company (SME) that employs participants; its contacts are users with the employer role."""
 
     __tablename__ = "employers"
-    __table_args__ = (
-        sa.CheckConstraint("length(kvk_number) = 8", name="kvk_number_length"),
-    )
+    __table_args__ = (sa.CheckConstraint("length(kvk_number) = 8", name="kvk_number_length"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(sa.String(160), index=True)
@@ -150,7 +150,9 @@ class AccountToken(db.Model):
         return hashlib.sha256(token.encode()).hexdigest()
 
     @classmethod
-    def issue(cls, user: User, purpose: TokenPurpose, valid_for: timedelta) -> tuple[AccountToken, str]:
+    def issue(
+        cls, user: User, purpose: TokenPurpose, valid_for: timedelta
+    ) -> tuple[AccountToken, str]:
         """A new token row and the secret for the link; the secret is not stored."""
         secret = secrets.token_urlsafe(32)
         issued_at = clock.now()

@@ -50,7 +50,9 @@ class Submission(db.Model):
         index=True,
     )
     created_at: Mapped[datetime] = created_at_column()
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=clock.now, onupdate=clock.now)
+    updated_at: Mapped[datetime] = mapped_column(
+        UTCDateTime(), default=clock.now, onupdate=clock.now
+    )
     submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())  # latest hand-in
     approved_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
@@ -138,7 +140,9 @@ class Submission(db.Model):
         """
         attempt = self.correctable_attempt()
         if attempt is None:
-            raise InvalidTransition(f"no verdict to correct on a submission that is {self.status.value}")
+            raise InvalidTransition(
+                f"no verdict to correct on a submission that is {self.status.value}"
+            )
         if verdict is Verdict.APPROVED:
             if attempt is not self.current_attempt:
                 raise InvalidTransition("a new attempt has been started since the verdict")
@@ -214,8 +218,12 @@ class Assessment(db.Model):
     __tablename__ = "assessments"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    attempt_id: Mapped[int] = mapped_column(sa.ForeignKey("attempts.id", ondelete="RESTRICT"), index=True)
-    assessor_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="RESTRICT"), index=True)
+    attempt_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("attempts.id", ondelete="RESTRICT"), index=True
+    )
+    assessor_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("users.id", ondelete="RESTRICT"), index=True
+    )
     verdict: Mapped[Verdict] = mapped_column(enum_column(Verdict, "assessment_verdict"))
     feedback: Mapped[str] = mapped_column(sa.Text, default="")
     created_at: Mapped[datetime] = created_at_column()
@@ -233,7 +241,9 @@ class WorkplaceConfirmation(db.Model):
     submission_id: Mapped[int] = mapped_column(
         sa.ForeignKey("submissions.id", ondelete="CASCADE"), index=True
     )
-    attempt_id: Mapped[int | None] = mapped_column(sa.ForeignKey("attempts.id", ondelete="SET NULL"))
+    attempt_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("attempts.id", ondelete="SET NULL")
+    )
     confirmed_by_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="RESTRICT"))
     remark: Mapped[str] = mapped_column(sa.Text, default="")
     confirmed_at: Mapped[datetime] = created_at_column()

@@ -68,7 +68,9 @@ class SignOff(db.Model):
     revokes_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("signoffs.id", ondelete="RESTRICT"), unique=True
     )
-    signed_by_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="RESTRICT"), index=True)
+    signed_by_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("users.id", ondelete="RESTRICT"), index=True
+    )
     signed_at: Mapped[datetime] = mapped_column(UTCDateTime())
     previous_hash: Mapped[str] = mapped_column(sa.String(64))
     record_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)

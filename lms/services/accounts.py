@@ -48,7 +48,9 @@ def find_user_by_email(email: str) -> User | None:
 def password_problem(password: str) -> str | None:
     """Why a password is not acceptable, or None."""
     if len(password) < MIN_PASSWORD_LENGTH:
-        return _("The password must be at least %(count)d characters long.", count=MIN_PASSWORD_LENGTH)
+        return _(
+            "The password must be at least %(count)d characters long.", count=MIN_PASSWORD_LENGTH
+        )
     return None
 
 
@@ -75,7 +77,9 @@ def create_user(
     if find_user_by_email(email) is not None:
         raise AccountError(_("A user with e-mail address %(email)s already exists.", email=email))
     if (role is Role.EMPLOYER) != (employer is not None):
-        raise AccountError(_("An employer contact belongs to exactly one employer; other roles to none."))
+        raise AccountError(
+            _("An employer contact belongs to exactly one employer; other roles to none.")
+        )
     user = User(
         email=email,
         first_name=first_name.strip(),

@@ -46,7 +46,9 @@ class CurriculumError(ValueError):
 
 
 def _text(max_length: int) -> Any:
-    return Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=max_length)]
+    return Annotated[
+        str, StringConstraints(strip_whitespace=True, min_length=1, max_length=max_length)
+    ]
 
 
 def _code(max_length: int) -> Any:
@@ -180,9 +182,15 @@ def line_of(root: yaml.Node | None, loc: Loc) -> int | None:
 
 def _child(node: yaml.Node, part: str | int) -> tuple[yaml.Node | None, yaml.Node] | None:
     if isinstance(node, yaml.MappingNode) and isinstance(part, str):
-        matches = [(k, v) for k, v in node.value if isinstance(k, yaml.ScalarNode) and k.value == part]
+        matches = [
+            (k, v) for k, v in node.value if isinstance(k, yaml.ScalarNode) and k.value == part
+        ]
         return matches[-1] if matches else None  # the last one wins, as in yaml.safe_load
-    if isinstance(node, yaml.SequenceNode) and isinstance(part, int) and 0 <= part < len(node.value):
+    if (
+        isinstance(node, yaml.SequenceNode)
+        and isinstance(part, int)
+        and 0 <= part < len(node.value)
+    ):
         return None, node.value[part]
     return None
 
@@ -229,7 +237,9 @@ def _read_text(path: Path) -> str:
     try:
         return path.read_text(encoding="utf-8")
     except UnicodeDecodeError as error:
-        raise CurriculumError(f"{path}: not UTF-8 text ({error.reason} at byte {error.start})") from None
+        raise CurriculumError(
+            f"{path}: not UTF-8 text ({error.reason} at byte {error.start})"
+        ) from None
     except OSError as error:
         raise CurriculumError(f"{path}: cannot be read ({error.strerror})") from None
 
@@ -318,7 +328,9 @@ def _period_problems(spec: CurriculumSpec) -> Iterator[Problem]:
     expected_start = 1
     for index, period in enumerate(spec.periods):
         if period.start_week != expected_start:
-            after = "the programme starts in week 1" if index == 0 else "periods must follow each other"
+            after = (
+                "the programme starts in week 1" if index == 0 else "periods must follow each other"
+            )
             yield Problem(
                 ("periods", index, "start_week"),
                 f"{after}: expected week {expected_start}, found {period.start_week}",
@@ -359,7 +371,9 @@ def _duplicates(coded: Iterable[tuple[Loc, str]]) -> Iterator[Problem]:
     first_seen: dict[str, Loc] = {}
     for loc, code in coded:
         if code in first_seen:
-            yield Problem(loc, f"duplicate code {code!r}, already used at {place(first_seen[code])}")
+            yield Problem(
+                loc, f"duplicate code {code!r}, already used at {place(first_seen[code])}"
+            )
         else:
             first_seen[code] = loc
 

@@ -9,7 +9,11 @@ from lms.services.accounts import password_problem
 class LoginForm(FlaskForm):
     email = EmailField(
         _l("E-mail address"),
-        validators=[DataRequired(_l("Fill in your e-mail address.")), Email(_l("This is not a valid e-mail address.")), Length(max=254)],
+        validators=[
+            DataRequired(_l("Fill in your e-mail address.")),
+            Email(_l("This is not a valid e-mail address.")),
+            Length(max=254),
+        ],
         filters=[lambda value: value.strip() if value else value],
         render_kw={"autocomplete": "username", "autofocus": True},
     )

@@ -21,7 +21,12 @@ def is_safe_next(target: str | None) -> bool:
     if not target:
         return False
     parts = urlsplit(target)
-    return not parts.scheme and not parts.netloc and target.startswith("/") and not target.startswith("//")
+    return (
+        not parts.scheme
+        and not parts.netloc
+        and target.startswith("/")
+        and not target.startswith("//")
+    )
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -36,7 +41,9 @@ def login():  # type: ignore[no-untyped-def]
         if result.user is None:
             if result.failure is accounts.LoginFailure.INACTIVE:
                 form.form_errors.append(
-                    _("This account has been deactivated. Contact the coordinator if that is a mistake.")
+                    _(
+                        "This account has been deactivated. Contact the coordinator if that is a mistake."
+                    )
                 )
             else:
                 form.form_errors.append(_("The e-mail address or password is not correct."))
@@ -91,6 +98,8 @@ def profile():  # type: ignore[no-untyped-def]
             db.session.commit()
             # Stay logged in here with the new session version; other devices are logged out.
             login_user(current_user._get_current_object(), fresh=True)
-            flash(_("Your password has been changed. You are logged out on other devices."), "success")
+            flash(
+                _("Your password has been changed. You are logged out on other devices."), "success"
+            )
             return redirect(url_for("auth.profile"))
     return render_template("auth/profile.html", form=form)
