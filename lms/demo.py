@@ -38,6 +38,7 @@ from lms.models import (
     WorkplaceConfirmation,
 )
 from lms.services import accounts
+from lms.services.cohorts import end_date_for
 from lms.services.signoff import sign_off
 
 DEMO_PASSWORD = "vakkracht-demo"
@@ -421,7 +422,7 @@ def _create_people_and_cohorts(programme: Programme, year: int, start: date) -> 
             region=region,
             programme=programme,
             start_date=start,
-            end_date=start + timedelta(weeks=programme.duration_weeks),
+            end_date=end_date_for(programme, start),
             trainers=cohort_trainers,
         )
         db.session.add(cohort)

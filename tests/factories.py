@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import itertools
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 
 from lms import clock
 from lms.extensions import db
@@ -25,6 +25,7 @@ from lms.models import (
     Submission,
     User,
 )
+from lms.services.cohorts import end_date_for
 
 PASSWORD = "correct-horse-battery"
 _sequence = itertools.count(1)
@@ -153,7 +154,7 @@ def make_cohort(
         region=region,
         programme=programme,
         start_date=start,
-        end_date=start + timedelta(weeks=programme.duration_weeks),
+        end_date=end_date_for(programme, start),
         trainers=trainers or [],
         **fields,
     )
