@@ -1,5 +1,6 @@
 """Every model, imported here so that metadata (and Alembic) sees all tables."""
 
+from lms.models.action_links import ActionLink, LinkAction
 from lms.models.audit import AuditEvent
 from lms.models.base import InvalidTransition, Region
 from lms.models.certificates import Certificate
@@ -13,6 +14,7 @@ from lms.models.curriculum import (
     Programme,
     assignment_competencies,
 )
+from lms.models.hours import HoursStatus, WorkplaceHours
 from lms.models.notifications import Notification, OutboxMessage, OutboxStatus, SentReminder
 from lms.models.people import AccountToken, Employer, Role, TokenPurpose, User
 from lms.models.portfolio import (
@@ -25,10 +27,12 @@ from lms.models.portfolio import (
     Verdict,
     WorkplaceConfirmation,
 )
+from lms.models.reviews import ProgressReview
 from lms.models.signoffs import SignOff, SignOffKind, WorkplaceObservation, signoff_evidence
 
 __all__ = [
     "AccountToken",
+    "ActionLink",
     "Assessment",
     "Assignment",
     "Attempt",
@@ -44,13 +48,16 @@ __all__ = [
     "EnrolmentStatus",
     "EvidenceFile",
     "EvidenceKind",
+    "HoursStatus",
     "IntakeType",
     "InvalidTransition",
+    "LinkAction",
     "Notification",
     "OutboxMessage",
     "OutboxStatus",
     "Period",
     "Programme",
+    "ProgressReview",
     "Region",
     "Role",
     "SentReminder",
@@ -62,6 +69,7 @@ __all__ = [
     "User",
     "Verdict",
     "WorkplaceConfirmation",
+    "WorkplaceHours",
     "WorkplaceObservation",
     "assignment_competencies",
     "signoff_evidence",
