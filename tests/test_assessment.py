@@ -647,3 +647,17 @@ def test_the_assessment_page_links_the_evidence(auth, client, db, world) -> None
     page = client.get(f"/assessment/submissions/{world['noel_a1'].id}").get_data(as_text=True)
     assert "momentsleutel.pdf" in page
     assert f'href="/portfolio/evidence/{evidence.id}"' in page
+
+
+def test_the_assessment_page_links_the_participants_checklists_and_portfolio_export(
+    auth, client, world
+) -> None:
+    auth.login(world["trainer"].email)
+    page = client.get(f"/assessment/submissions/{world['noel_a1'].id}").get_data(as_text=True)
+    enrolment_id = world["noel_in"].id
+    checklists = f'href="/checklists/enrolments/{enrolment_id}"'
+    export = f'href="/portfolio/export/{enrolment_id}"'
+    assert checklists in page and export in page
+    # Both links lead somewhere the trainer may go.
+    assert client.get(f"/checklists/enrolments/{enrolment_id}").status_code == 200
+    assert client.get(f"/portfolio/export/{enrolment_id}").status_code == 200
