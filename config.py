@@ -59,8 +59,14 @@ class Config:
     EVIDENCE_MAX_IMAGE_PIXELS = 50_000_000  # larger photos are refused before they are decoded
     MAX_CONTENT_LENGTH = EVIDENCE_MAX_ATTEMPT_BYTES + 5 * 1024 * 1024
 
-    RATELIMIT_STORAGE_URI = "memory://"
+    RATELIMIT_STORAGE_URI = (
+        "memory://"  # RATELIMIT_STORAGE_URI in the environment, e.g. redis://...
+    )
     RATELIMIT_HEADERS_ENABLED = True
+    # Failed logins allowed before that account or address has to wait (see lms/security.py).
+    LOGIN_LIMIT_PER_ACCOUNT = "5 per 15 minutes"
+    LOGIN_LIMIT_PER_ADDRESS = "30 per 15 minutes"  # a workshop shares one address
+    PASSWORD_RESET_LIMIT_PER_ADDRESS = "10 per hour"
 
     # Where links in mail and on the command line point to.
     BASE_URL = "http://127.0.0.1:5000"
@@ -79,6 +85,8 @@ class Config:
         app.config["BASE_URL"] = os.environ.get("BASE_URL", app.config.get("BASE_URL", ""))
         if os.environ.get("SECRET_KEY"):
             app.config["SECRET_KEY"] = os.environ["SECRET_KEY"]
+        if os.environ.get("RATELIMIT_STORAGE_URI"):
+            app.config["RATELIMIT_STORAGE_URI"] = os.environ["RATELIMIT_STORAGE_URI"]
         if not app.config.get("EVIDENCE_STORAGE_PATH"):
             app.config["EVIDENCE_STORAGE_PATH"] = os.environ.get(
                 "EVIDENCE_STORAGE_PATH", str(Path(app.instance_path) / "evidence")

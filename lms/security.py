@@ -1,13 +1,21 @@
-"""Response headers that keep pages from being framed, sniffed or running foreign scripts."""
+"""Response headers that keep pages from being framed, sniffed or running foreign scripts, and the
+login throttle (failed logins counted per account and per address)."""
 
 from __future__ import annotations
 
-from flask import Flask, Response
+from flask import Flask, Response, current_app
+from limits import parse
 
+from lms.extensions import limiter
+
+# No inline scripts or styles anywhere: every script and stylesheet is a file in lms/static.
 CONTENT_SECURITY_POLICY = "; ".join(
     [
         "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self'",
         "img-src 'self' data:",
+        "media-src 'self'",
         "object-src 'none'",
         "base-uri 'self'",
         "form-action 'self'",
@@ -24,3 +32,44 @@ def register(app: Flask) -> None:
         response.headers.setdefault("X-Frame-Options", "DENY")
         response.headers.setdefault("Referrer-Policy", "same-origin")
         return response
+
+
+# --- login throttle ---------------------------------------------------------------------------
+# Only failed logins count, so a user who logs in correctly is never slowed down. While an account
+# or an address is over its limit, even the right password is refused: guessing cannot go on.
+
+
+def _limits() -> tuple[object, object]:
+    return (
+        parse(current_app.config["LOGIN_LIMIT_PER_ACCOUNT"]),
+        parse(current_app.config["LOGIN_LIMIT_PER_ADDRESS"]),
+    )
+
+
+def login_blocked(email: str, address: str) -> bool:
+    strategy = limiter.limiter if limiter.enabled else None
+    if strategy is None:
+        return False
+    per_account, per_address = _limits()
+    return not (
+        strategy.test(per_account, "login-account", email.strip().lower())
+        and strategy.test(per_address, "login-address", address)
+    )
+
+
+def record_failed_login(email: str, address: str) -> None:
+    strategy = limiter.limiter if limiter.enabled else None
+    if strategy is None:
+        return
+    per_account, per_address = _limits()
+    strategy.hit(per_account, "login-account", email.strip().lower())
+    strategy.hit(per_address, "login-address", address)
+
+
+def clear_failed_logins(email: str) -> None:
+    """A correct login wipes the account's count (the address keeps its own)."""
+    strategy = limiter.limiter if limiter.enabled else None
+    if strategy is None:
+        return
+    per_account, _per_address = _limits()
+    strategy.clear(per_account, "login-account", email.strip().lower())

@@ -8,6 +8,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 from enum import Enum
+from functools import cache
+from pathlib import Path
 
 import sqlalchemy as sa
 from flask import current_app
@@ -16,10 +18,13 @@ from flask_babel import lazy_gettext as _l
 
 from lms import clock
 from lms.extensions import db
-from lms.models import AccountToken, Employer, Role, TokenPurpose, User
+from lms.models import AccountToken, Employer, OutboxMessage, Role, TokenPurpose, User
 from lms.services import audit
 
 MIN_PASSWORD_LENGTH = 10
+COMMON_PASSWORDS_FILE = Path(__file__).resolve().parent.parent / "data" / "common_passwords.txt"
+# At most this many reset mails per account per hour; more requests are answered the same, silently.
+MAX_RESET_MAILS_PER_HOUR = 3
 
 
 class AccountError(ValueError):
@@ -45,12 +50,23 @@ def find_user_by_email(email: str) -> User | None:
     return db.session.scalar(sa.select(User).where(User.email == normalise_email(email)))
 
 
+@cache
+def common_passwords() -> frozenset[str]:
+    """The shipped list of passwords that are too common to allow (lower case)."""
+    lines = COMMON_PASSWORDS_FILE.read_text(encoding="utf-8").splitlines()
+    return frozenset(
+        line.strip().lower() for line in lines if line.strip() and not line.startswith("#")
+    )
+
+
 def password_problem(password: str) -> str | None:
     """Why a password is not acceptable, or None."""
     if len(password) < MIN_PASSWORD_LENGTH:
         return _(
             "The password must be at least %(count)d characters long.", count=MIN_PASSWORD_LENGTH
         )
+    if password.strip().lower() in common_passwords() or len(set(password)) < 3:
+        return _("This password is too common and easy to guess. Choose another one.")
     return None
 
 
@@ -141,6 +157,41 @@ def send_invitation(user: User, actor: User | None = None) -> str:
         expires_at=token.expires_at,
     )
     return link
+
+
+def request_password_reset(email: str, ip_address: str = "") -> OutboxMessage | None:
+    """Mail a one-time link to choose a new password, if ``email`` belongs to an active account.
+
+    The caller answers the same whatever happens, so nobody learns which addresses have an account.
+    Earlier unused reset links stop working; at most MAX_RESET_MAILS_PER_HOUR mails an hour.
+    """
+    from lms.services.mail import external_url, queue_mail
+
+    user = find_user_by_email(email)
+    if user is None or not user.is_active:
+        return None
+    recent = db.session.scalar(
+        sa.select(sa.func.count(AccountToken.id)).where(
+            AccountToken.user_id == user.id,
+            AccountToken.purpose == TokenPurpose.PASSWORD_RESET,
+            AccountToken.created_at > clock.now() - timedelta(hours=1),
+        )
+    )
+    if recent >= MAX_RESET_MAILS_PER_HOUR:
+        return None
+    _expire_open_tokens(user, TokenPurpose.PASSWORD_RESET)
+    hours = current_app.config["PASSWORD_RESET_TOKEN_HOURS"]
+    token, secret = AccountToken.issue(user, TokenPurpose.PASSWORD_RESET, timedelta(hours=hours))
+    db.session.add(token)
+    db.session.flush()
+    audit.record("user.password_reset_request", None, user, ip_address=ip_address)
+    return queue_mail(
+        user,
+        "password_reset",
+        _l("A new password for Vakkracht MKB"),
+        link=external_url("auth.set_password", token=secret),
+        expires_at=token.expires_at,
+    )
 
 
 def find_usable_token(secret: str) -> AccountToken | None:

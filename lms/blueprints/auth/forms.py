@@ -26,6 +26,20 @@ class LoginForm(FlaskForm):
     submit = SubmitField(_l("Log in"))
 
 
+class ForgotPasswordForm(FlaskForm):
+    email = EmailField(
+        _l("E-mail address"),
+        validators=[
+            DataRequired(_l("Fill in your e-mail address.")),
+            Email(_l("This is not a valid e-mail address.")),
+            Length(max=254),
+        ],
+        filters=[lambda value: value.strip() if value else value],
+        render_kw={"autocomplete": "username", "autofocus": True},
+    )
+    submit = SubmitField(_l("Send me a link"))
+
+
 class SetPasswordForm(FlaskForm):
     password = PasswordField(
         _l("New password"),

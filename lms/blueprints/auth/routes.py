@@ -1,15 +1,32 @@
-"""Login, logout and setting a password through a one-time link."""
+"""Login (throttled), logout, "forgot password" and setting a password through a one-time link."""
 
 from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
-from lms.blueprints.auth.forms import ChangePasswordForm, EmptyForm, LoginForm, SetPasswordForm
-from lms.extensions import db
+from lms import security
+from lms.blueprints.auth.forms import (
+    ChangePasswordForm,
+    EmptyForm,
+    ForgotPasswordForm,
+    LoginForm,
+    SetPasswordForm,
+)
+from lms.extensions import db, limiter
 from lms.permissions import home_endpoint
 from lms.services import accounts
 
@@ -37,8 +54,18 @@ def login():  # type: ignore[no-untyped-def]
     if request.method == "GET" and request.args.get("email"):
         form.email.data = request.args["email"]
     if form.validate_on_submit():
+        address = request.remote_addr or ""
+        if security.login_blocked(form.email.data, address):
+            form.form_errors.append(
+                _(
+                    "Too many failed attempts to log in. Wait 15 minutes and try again,"
+                    " or ask for a new password with the link below."
+                )
+            )
+            return render_template("auth/login.html", form=form), 429
         result = accounts.authenticate(form.email.data, form.password.data)
         if result.user is None:
+            security.record_failed_login(form.email.data, address)
             if result.failure is accounts.LoginFailure.INACTIVE:
                 form.form_errors.append(
                     _(
@@ -48,6 +75,7 @@ def login():  # type: ignore[no-untyped-def]
             else:
                 form.form_errors.append(_("The e-mail address or password is not correct."))
             return render_template("auth/login.html", form=form), 401
+        security.clear_failed_logins(form.email.data)
         next_url = request.args.get("next")
         session.clear()  # a fresh session at login, so nothing from before it carries over
         login_user(result.user, remember=form.remember.data)
@@ -66,6 +94,32 @@ def logout():  # type: ignore[no-untyped-def]
     session.clear()
     flash(_("You have been logged out."), "success")
     return redirect(url_for("auth.login"))
+
+
+def _password_reset_limit() -> str:
+    return current_app.config["PASSWORD_RESET_LIMIT_PER_ADDRESS"]
+
+
+@bp.route("/forgot-password", methods=["GET", "POST"])
+@limiter.limit(_password_reset_limit, methods=["POST"])
+def forgot_password():  # type: ignore[no-untyped-def]
+    """Ask for a link to choose a new password. The answer is the same whether or not the address
+    has an account, so this page cannot be used to find out who is registered."""
+    form = ForgotPasswordForm()
+    if form.validate_on_submit():
+        accounts.request_password_reset(form.email.data, ip_address=request.remote_addr or "")
+        db.session.commit()
+        flash(
+            _(
+                "If %(email)s belongs to an account, a link to choose a new password is on its way."
+                " It works once, for %(hours)d hours. No mail? Check your spam folder or ask the coordinator.",
+                email=form.email.data,
+                hours=current_app.config["PASSWORD_RESET_TOKEN_HOURS"],
+            ),
+            "info",
+        )
+        return redirect(url_for("auth.login"))
+    return render_template("auth/forgot_password.html", form=form)
 
 
 @bp.route("/set-password/<token>", methods=["GET", "POST"])
