@@ -1,6 +1,7 @@
 """Every model, imported here so that metadata (and Alembic) sees all tables."""
 
 from lms.models.action_links import ActionLink, LinkAction
+from lms.models.api_tokens import ApiToken, ApiTokenScope
 from lms.models.audit import AuditEvent
 from lms.models.base import InvalidTransition, Region
 from lms.models.certificates import Certificate
@@ -16,7 +17,7 @@ from lms.models.curriculum import (
 )
 from lms.models.hours import HoursStatus, WorkplaceHours
 from lms.models.notifications import Notification, OutboxMessage, OutboxStatus, SentReminder
-from lms.models.people import AccountToken, Employer, Role, TokenPurpose, User
+from lms.models.people import AccountToken, Employer, MailPreference, Role, TokenPurpose, User
 from lms.models.portfolio import (
     Assessment,
     Attempt,
@@ -33,6 +34,8 @@ from lms.models.signoffs import SignOff, SignOffKind, WorkplaceObservation, sign
 __all__ = [
     "AccountToken",
     "ActionLink",
+    "ApiToken",
+    "ApiTokenScope",
     "Assessment",
     "Assignment",
     "Attempt",
@@ -52,6 +55,7 @@ __all__ = [
     "IntakeType",
     "InvalidTransition",
     "LinkAction",
+    "MailPreference",
     "Notification",
     "OutboxMessage",
     "OutboxStatus",

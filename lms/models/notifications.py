@@ -29,6 +29,8 @@ class Notification(db.Model):
     link: Mapped[str] = mapped_column(sa.String(500), default="")
     created_at: Mapped[datetime] = created_at_column()
     read_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Waiting for the user's weekly digest mail (users who chose the digest for non-urgent reminders).
+    digest_pending: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
 
     user: Mapped[User] = relationship()
 
@@ -59,6 +61,8 @@ class OutboxMessage(db.Model):
     attempts: Mapped[int] = mapped_column(default=0)
     next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=clock.now)
     last_error: Mapped[str] = mapped_column(sa.Text, default="")
+    # Reminders go out in working hours only: a retry is moved to the next working-hours moment too.
+    working_hours_only: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
     created_at: Mapped[datetime] = created_at_column()
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 

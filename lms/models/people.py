@@ -28,6 +28,13 @@ class Role(enum.StrEnum):
     EMPLOYER = "employer"  # a contact person (praktijkopleider) of one employer
 
 
+class MailPreference(enum.StrEnum):
+    """How a user gets non-urgent reminders by mail: at once (in working hours) or in a weekly digest."""
+
+    IMMEDIATE = "immediate"
+    WEEKLY_DIGEST = "weekly_digest"
+
+
 class User(UserMixin, db.Model):
     __tablename__ = "users"
     __table_args__ = (
@@ -51,6 +58,11 @@ class User(UserMixin, db.Model):
     is_active_account: Mapped[bool] = mapped_column("is_active", default=True)
     locale: Mapped[str] = mapped_column(sa.String(2), default="nl")
     phone: Mapped[str] = mapped_column(sa.String(32), default="")
+    mail_preference: Mapped[MailPreference] = mapped_column(
+        enum_column(MailPreference, "mail_preference"),
+        default=MailPreference.IMMEDIATE,
+        server_default=MailPreference.IMMEDIATE.value,
+    )
     employer_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("employers.id", ondelete="RESTRICT"), index=True
     )
