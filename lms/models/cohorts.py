@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from lms import clock
 from lms.extensions import db
 from lms.models.base import Region, UTCDateTime, created_at_column, enum_column
 
@@ -126,6 +127,10 @@ class Enrolment(db.Model):
         sa.ForeignKey("enrolments.id", ondelete="RESTRICT"), unique=True
     )
     created_at: Mapped[datetime] = created_at_column()
+    # When the enrolment row itself last changed (status, employer, ...); the API's "updated since".
+    updated_at: Mapped[datetime] = mapped_column(
+        UTCDateTime(), default=clock.now, onupdate=clock.now, index=True
+    )
 
     cohort: Mapped[Cohort] = relationship(back_populates="enrolments")
     participant: Mapped[User] = relationship(
