@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from flask import Flask, render_template
+from flask import Flask, current_app, render_template
 from flask_babel import lazy_gettext as _l
+from sqlalchemy.exc import DBAPIError, OperationalError, SQLAlchemyError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from lms.extensions import db
@@ -30,6 +31,12 @@ MESSAGES = {
         _l("What you sent is larger than allowed. Make the file smaller and try again."),
     ),
     429: (_l("Too many attempts"), _l("Wait a few minutes and try again.")),
+    503: (
+        _l("The system cannot reach its data"),
+        _l(
+            "Nothing you did caused this, and nothing was saved halfway. Try again in a few minutes; if it keeps happening, tell the coordinator."
+        ),
+    ),
     500: (
         _l("Something went wrong on our side"),
         _l(
@@ -55,3 +62,27 @@ def register(app: Flask) -> None:
     def server_error(error: InternalServerError):  # type: ignore[no-untyped-def]
         db.session.rollback()
         return render_error(500)
+
+    @app.errorhandler(SQLAlchemyError)
+    def database_error(error: SQLAlchemyError):  # type: ignore[no-untyped-def]
+        """Whatever the database refused is rolled back; the visitor gets a page, not a trace."""
+        db.session.rollback()
+        current_app.logger.exception("database error")
+        lost_connection = isinstance(error, DBAPIError) and error.connection_invalidated
+        if lost_connection or (isinstance(error, OperationalError) and _unreachable(error)):
+            return render_error(503)
+        return render_error(500)
+
+
+def _unreachable(error: SQLAlchemyError) -> bool:
+    """An OperationalError that means "no database" rather than "this statement failed"."""
+    text = str(getattr(error, "orig", error)).lower()
+    return any(
+        phrase in text
+        for phrase in (
+            "unable to open database",
+            "connection",
+            "could not connect",
+            "server closed",
+        )
+    )
