@@ -77,12 +77,14 @@ def init_i18n(app: Flask) -> None:
 def register_blueprints(app: Flask) -> None:
     from lms.blueprints.assessment import bp as assessment_bp
     from lms.blueprints.auth import bp as auth_bp
+    from lms.blueprints.certificates import bp as certificates_bp
     from lms.blueprints.checklists import bp as checklists_bp
     from lms.blueprints.cohorts import bp as cohorts_bp
     from lms.blueprints.employer import bp as employer_bp
     from lms.blueprints.main import bp as main_bp
     from lms.blueprints.people import bp as people_bp
     from lms.blueprints.portfolio import bp as portfolio_bp
+    from lms.blueprints.verify import bp as verify_bp
 
     blueprints = (
         main_bp,
@@ -93,6 +95,8 @@ def register_blueprints(app: Flask) -> None:
         assessment_bp,
         employer_bp,
         checklists_bp,
+        certificates_bp,
+        verify_bp,
     )
     for blueprint in blueprints:
         app.register_blueprint(blueprint)

@@ -18,7 +18,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
 from lms.extensions import db, login_manager
-from lms.models import Cohort, CohortTrainer, Enrolment, Role, User
+from lms.models import Certificate, Cohort, CohortTrainer, Enrolment, Role, User
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -115,3 +115,15 @@ def can_view_enrolment(user: User, enrolment: Enrolment) -> bool:
 
 def is_trainer_of(user: User, cohort: Cohort) -> bool:
     return user.role is Role.TRAINER and any(trainer.id == user.id for trainer in cohort.trainers)
+
+
+def visible_certificates(user: User) -> sa.Select[tuple[Certificate]]:
+    """Certificates of the enrolments the user may see (``visible_enrolments``): all for the
+    coordinator, their cohorts' for a trainer, their own for a participant, their employees' for an
+    employer. Only the coordinator issues, revokes or reissues (``can_manage_certificates``)."""
+    enrolment_ids = visible_enrolments(user).with_only_columns(Enrolment.id)
+    return sa.select(Certificate).where(Certificate.enrolment_id.in_(enrolment_ids))
+
+
+def can_manage_certificates(user: User) -> bool:
+    return user.role is Role.COORDINATOR

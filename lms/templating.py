@@ -26,6 +26,7 @@ NAVIGATION: dict[Role, tuple[NavItem, ...]] = {
         NavItem("people.employers", _l("Employers")),
         NavItem("people.trainers", _l("Trainers")),
         NavItem("people.participants", _l("Participants")),
+        NavItem("certificates.index", _l("Certificates")),
     ),
     Role.TRAINER: (
         NavItem("assessment.index", _l("My cohorts")),
@@ -38,6 +39,7 @@ NAVIGATION: dict[Role, tuple[NavItem, ...]] = {
     Role.EMPLOYER: (
         NavItem("employer.index", _l("My employees")),
         NavItem("checklists.index", _l("Checklists")),
+        NavItem("certificates.index", _l("Certificates")),
     ),
 }
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from datetime import date, datetime
 
 from lms import clock
@@ -19,13 +20,15 @@ from tests.factories import (
 START = date(2026, 9, 7)
 FINISHED = date(2027, 7, 2)  # after the end of a 40-week programme started on START
 AT = datetime(2027, 6, 1, 12, tzinfo=clock.LOCAL_TZ)
+_programme_codes = itertools.count(1)
 
 
 def make_finished_cohort(
     *, region: Region = Region.PARKSTAD, trainer: User | None = None, **fields: object
 ) -> Cohort:
     trainer = trainer or make_user(Role.TRAINER, first_name="Tinus", last_name="Trainer")
-    return make_cohort(make_programme(), region=region, start=START, trainers=[trainer], **fields)
+    programme = make_programme(code=f"CERT{next(_programme_codes)}")
+    return make_cohort(programme, region=region, start=START, trainers=[trainer], **fields)
 
 
 def complete(enrolment: Enrolment, *, at: datetime = AT) -> Enrolment:

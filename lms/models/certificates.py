@@ -24,6 +24,14 @@ class Certificate(db.Model):
             " OR (revoked_at IS NOT NULL AND revoked_by_id IS NOT NULL)",
             name="revocation_complete",
         ),
+        # At most one valid (not revoked) certificate per enrolment: a reissue revokes the old one first.
+        sa.Index(
+            "uq_certificates_one_valid_per_enrolment",
+            "enrolment_id",
+            unique=True,
+            sqlite_where=sa.text("revoked_at IS NULL"),
+            postgresql_where=sa.text("revoked_at IS NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -13,25 +13,47 @@ checklist item signed off at its required level, and the enrolment active.
 
 from __future__ import annotations
 
+import enum
+import hashlib
+import io
+import re
+import secrets
+import unicodedata
+import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 
 import sqlalchemy as sa
+from flask_babel import force_locale, format_date
+from flask_babel import gettext as _
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload
 
+from lms import clock
 from lms.extensions import db
+from lms.i18n import label
 from lms.models import (
     Assignment,
     Certificate,
     ChecklistGroup,
     ChecklistItem,
+    ChecklistKind,
+    Cohort,
     Enrolment,
     EnrolmentStatus,
+    Region,
+    Role,
     Submission,
     SubmissionStatus,
+    User,
 )
+from lms.pdf.certificate import CertificateText, render_certificate
+from lms.services import audit
+from lms.services.mail import external_url
 from lms.services.progress import Progress, enrolment_progress
 from lms.services.signoff import current_levels
+from lms.storage import StorageError, discard_on_rollback, get_storage
 
 
 @dataclass(frozen=True)
@@ -163,3 +185,376 @@ def eligibility(enrolment: Enrolment, today: date) -> Eligibility:
         open_items=open_items,
         progress=progress,
     )
+
+
+# --- Issuing, revoking, reissuing --------------------------------------------------------------------
+
+
+class CertificateError(ValueError):
+    """A certificate action the rules refuse; the message says why, in the user's language."""
+
+
+NUMBER_PREFIX = "VK"
+SEQUENCE_DIGITS = 4
+REASON_MAX = 1000
+_NUMBER_ATTEMPTS = 5
+
+
+def number_prefix(region: Region, year: int) -> str:
+    return f"{NUMBER_PREFIX}-{year}-{region.short_code}-"
+
+
+def next_number(region: Region, year: int) -> str:
+    """The next free number for ``region`` in ``year``: VK-2027-PK-0007 follows VK-2027-PK-0006.
+
+    Call it with the numbering lock held (``_lock_numbering``); the unique constraint on the number and a
+    retry in ``issue_certificate`` cover a database without that lock.
+    """
+    prefix = number_prefix(region, year)
+    numbers = db.session.scalars(
+        sa.select(Certificate.number).where(Certificate.number.like(f"{prefix}%"))
+    ).all()
+    sequences = [
+        int(number[len(prefix) :]) for number in numbers if number[len(prefix) :].isdigit()
+    ]
+    return f"{prefix}{max(sequences, default=0) + 1:0{SEQUENCE_DIGITS}d}"
+
+
+def _lock_numbering(prefix: str) -> None:
+    """On PostgreSQL, queue concurrent issuers of one region and year until the transaction ends, so
+    the second reads the first's number before choosing its own. SQLite has one writer at a time."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(
+            sa.text("SELECT pg_advisory_xact_lock(hashtext(:key))"),
+            {"key": f"certificate:{prefix}"},
+        )
+
+
+def _lock_enrolment(enrolment: Enrolment) -> None:
+    """Two coordinators issuing for one participant at once queue up here (PostgreSQL row lock); the
+    second then sees the first's certificate. A partial unique index backs this up."""
+    db.session.execute(
+        sa.select(Enrolment.id).where(Enrolment.id == enrolment.id).with_for_update()
+    )
+
+
+def new_verification_code() -> str:
+    """256 random bits, URL-safe: 43 characters nobody can guess."""
+    return secrets.token_urlsafe(32)
+
+
+def _check_coordinator(actor: User) -> None:
+    if actor.role is not Role.COORDINATOR:
+        raise CertificateError(_("Only the coordinator can issue or revoke certificates."))
+
+
+def _check_reason(reason: str) -> str:
+    reason = reason.strip()
+    if not reason:
+        raise CertificateError(_("Give a reason."))
+    if len(reason) > REASON_MAX:
+        raise CertificateError(_("Keep the reason under %(max)d characters.", max=REASON_MAX))
+    return reason
+
+
+def _local_date(moment: datetime) -> date:
+    return moment.astimezone(clock.LOCAL_TZ).date()
+
+
+def issue_certificate(
+    enrolment: Enrolment,
+    *,
+    actor: User,
+    now: datetime,
+    replaces: Certificate | None = None,
+) -> Certificate:
+    """Issue the certificate of an eligible enrolment: number, verification code, the PDF stored once
+    with its SHA-256. Refused when not eligible or when a valid certificate exists."""
+    _check_coordinator(actor)
+    _lock_enrolment(enrolment)
+    today = _local_date(now)
+    status = certificate_status([enrolment], today)[enrolment.id]
+    if not status.eligible:
+        raise CertificateError(
+            _(
+                "%(name)s is not eligible for the certificate yet.",
+                name=enrolment.participant.full_name,
+            )
+        )
+    if status.certificate is not None:
+        raise CertificateError(
+            _(
+                "%(name)s already has a valid certificate (%(number)s).",
+                name=enrolment.participant.full_name,
+                number=status.certificate.number,
+            )
+        )
+    region = enrolment.cohort.region
+    prefix = number_prefix(region, today.year)
+    _lock_numbering(prefix)
+    storage = get_storage()
+    code = new_verification_code()
+    for attempt in range(_NUMBER_ATTEMPTS):
+        number = next_number(region, today.year)
+        pdf = render_certificate(
+            certificate_text(enrolment, number=number, code=code, issued_on=today, issuer=actor)
+        )
+        key = storage.save(pdf, ".pdf")
+        certificate = Certificate(
+            enrolment=enrolment,
+            number=number,
+            verification_code=code,
+            issued_at=now,
+            issued_by=actor,
+            pdf_storage_key=key,
+            pdf_sha256=hashlib.sha256(pdf).hexdigest(),
+            revocation_reason="",
+        )
+        try:
+            with db.session.begin_nested():
+                db.session.add(certificate)
+                certificate.replaces = replaces
+                db.session.flush()
+        except IntegrityError:
+            # Someone else took this number between our read and our write: take the next one.
+            storage.delete(key)
+            if certificate in db.session:
+                db.session.expunge(certificate)
+            if replaces is not None:
+                db.session.refresh(replaces)
+            if attempt == _NUMBER_ATTEMPTS - 1:
+                raise
+            continue
+        discard_on_rollback(db.session, storage, key)
+        audit.record("certificate.issue", actor, certificate, number=number)
+        return certificate
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def issue_for_cohort(cohort: Cohort, *, actor: User, now: datetime) -> list[Certificate]:
+    """Issue a certificate for every participant of ``cohort`` who is due one (eligible, none valid)."""
+    _check_coordinator(actor)
+    return [
+        issue_certificate(enrolment, actor=actor, now=now)
+        for enrolment in due_in_cohort(cohort, _local_date(now))
+    ]
+
+
+def cohort_enrolments(cohort: Cohort) -> list[Enrolment]:
+    """The cohort's enrolments (active or not) with participant and employer, by name."""
+    return list(
+        db.session.scalars(
+            sa.select(Enrolment)
+            .join(Enrolment.participant)
+            .where(Enrolment.cohort_id == cohort.id)
+            .options(joinedload(Enrolment.participant), joinedload(Enrolment.employer))
+            .order_by(User.last_name, User.first_name, Enrolment.id)
+        ).unique()
+    )
+
+
+def due_in_cohort(cohort: Cohort, today: date) -> list[Enrolment]:
+    enrolments = cohort_enrolments(cohort)
+    status = certificate_status(enrolments, today)
+    return [enrolment for enrolment in enrolments if status[enrolment.id].due]
+
+
+def revoke_certificate(
+    certificate: Certificate, *, actor: User, reason: str, now: datetime
+) -> Certificate:
+    """Revoke a valid certificate with a reason; verification then shows it as revoked."""
+    _check_coordinator(actor)
+    reason = _check_reason(reason)
+    if certificate.is_revoked:
+        raise CertificateError(
+            _("Certificate %(number)s is already revoked.", number=certificate.number)
+        )
+    certificate.revoked_at = now
+    certificate.revoked_by = actor
+    certificate.revocation_reason = reason
+    db.session.flush()
+    audit.record("certificate.revoke", actor, certificate, number=certificate.number, reason=reason)
+    return certificate
+
+
+def reissue_certificate(
+    certificate: Certificate, *, actor: User, reason: str, now: datetime
+) -> Certificate:
+    """Replace a certificate with a new one (new number, new code, new PDF): the old one is revoked
+    with ``reason`` (if it was still valid) and verification shows it as replaced."""
+    _check_coordinator(actor)
+    reason = _check_reason(reason)
+    if certificate.replaced_by is not None:
+        raise CertificateError(
+            _(
+                "Certificate %(number)s has already been replaced by %(new)s.",
+                number=certificate.number,
+                new=certificate.replaced_by.number,
+            )
+        )
+    if not certificate.is_revoked:
+        revoke_certificate(certificate, actor=actor, reason=reason, now=now)
+    new = issue_certificate(certificate.enrolment, actor=actor, now=now, replaces=certificate)
+    audit.record("certificate.reissue", actor, new, number=new.number, replaces=certificate.number)
+    return new
+
+
+class CertificateFileError(RuntimeError):
+    """The stored PDF is missing or no longer matches the SHA-256 recorded when it was issued."""
+
+
+def certificate_pdf(certificate: Certificate) -> bytes:
+    """The stored PDF, exactly as issued: checked against its recorded SHA-256."""
+    try:
+        data = get_storage().read(certificate.pdf_storage_key)
+    except StorageError as error:
+        raise CertificateFileError(str(error)) from error
+    if hashlib.sha256(data).hexdigest() != certificate.pdf_sha256:
+        raise CertificateFileError(f"certificate {certificate.number}: stored PDF changed")
+    return data
+
+
+def certificate_filename(certificate: Certificate) -> str:
+    name = ascii_slug(certificate.enrolment.participant.full_name)
+    return f"{certificate.number}-{name}.pdf"
+
+
+def cohort_certificates(cohort: Cohort) -> list[Certificate]:
+    """The valid certificates of a cohort, by number."""
+    return list(
+        db.session.scalars(
+            sa.select(Certificate)
+            .join(Certificate.enrolment)
+            .where(Enrolment.cohort_id == cohort.id, Certificate.revoked_at.is_(None))
+            .options(joinedload(Certificate.enrolment).joinedload(Enrolment.participant))
+            .order_by(Certificate.number)
+        )
+    )
+
+
+def cohort_zip(cohort: Cohort) -> tuple[bytes, int]:
+    """Every valid certificate of the cohort in one ZIP (the stored bytes); and how many."""
+    certificates = cohort_certificates(cohort)
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for certificate in certificates:
+            info = zipfile.ZipInfo(
+                certificate_filename(certificate),
+                date_time=certificate.issued_at.astimezone(clock.LOCAL_TZ).timetuple()[:6],
+            )
+            info.compress_type = zipfile.ZIP_DEFLATED
+            archive.writestr(info, certificate_pdf(certificate))
+    return buffer.getvalue(), len(certificates)
+
+
+def ascii_slug(text: str) -> str:
+    plain = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    return re.sub(r"[^A-Za-z0-9]+", "-", plain).strip("-").lower() or "certificaat"
+
+
+# --- The certificate's text --------------------------------------------------------------------------
+
+
+def certificate_text(
+    enrolment: Enrolment, *, number: str, code: str, issued_on: date, issuer: User
+) -> CertificateText:
+    """Everything printed on the certificate, always in Dutch."""
+    cohort = enrolment.cohort
+    programme = cohort.programme
+    participant = enrolment.participant
+    groups = db.session.scalars(
+        sa.select(ChecklistGroup)
+        .where(ChecklistGroup.programme_id == programme.id)
+        .order_by(ChecklistGroup.position)
+    ).all()
+    with force_locale("nl"):
+        period = (
+            f"{format_date(cohort.start_date, 'd MMMM yyyy')} – "
+            f"{format_date(cohort.end_date, 'd MMMM yyyy')}"
+        )
+        return CertificateText(
+            heading=_("Certificate"),
+            programme=programme.title,
+            level=_("mbo level %(level)d", level=programme.level),
+            intro=_("This is to certify that"),
+            name=participant.full_name,
+            statement=_("has successfully completed this dual programme of work and learning."),
+            facts=[
+                (_("Cohort"), cohort.name),
+                (_("Region"), label(cohort.region)),
+                (_("Programme year"), period),
+                (_("Employer"), enrolment.employer.name),
+                (_("Date of issue"), format_date(issued_on, "d MMMM yyyy")),
+            ],
+            groups_heading=_("Technical competencies achieved"),
+            groups=[g.title for g in groups if g.kind is ChecklistKind.TECHNICAL],
+            skills_heading=_("21st-century skills achieved"),
+            skills=[g.title for g in groups if g.kind is ChecklistKind.SKILL21],
+            signatures=[(_("Trainer"), trainer.full_name) for trainer in cohort.trainers]
+            + [(_("Coordinator"), issuer.full_name)],
+            number_label=_("Certificate number"),
+            number=number,
+            verify_text=_("Check this certificate: scan the QR code or go to"),
+            verify_url=verification_url(code),
+            document_title=_("Certificate %(number)s", number=number),
+            author=_("Vakkracht MKB Zuid-Limburg"),
+            subject=_(
+                "Certificate %(programme)s for %(name)s",
+                programme=programme.title,
+                name=participant.full_name,
+            ),
+            keywords=(number, programme.title, "Vakkracht"),
+        )
+
+
+def verification_url(code: str) -> str:
+    """The absolute address of the public verification page, as printed and in the QR code."""
+    return external_url("verify.show", code=code)
+
+
+# --- Public verification -----------------------------------------------------------------------------
+
+
+class VerificationState(enum.StrEnum):
+    VALID = "valid"
+    REVOKED = "revoked"
+    REPLACED = "replaced"  # revoked and reissued under a new number
+
+
+def verification_state(certificate: Certificate) -> VerificationState:
+    if certificate.replaced_by is not None:
+        return VerificationState.REPLACED
+    if certificate.is_revoked:
+        return VerificationState.REVOKED
+    return VerificationState.VALID
+
+
+def find_by_code(code: str) -> Certificate | None:
+    if not code or len(code) > 64:
+        return None
+    return db.session.scalar(
+        sa.select(Certificate)
+        .where(Certificate.verification_code == code)
+        .options(
+            joinedload(Certificate.enrolment).joinedload(Enrolment.participant),
+            joinedload(Certificate.enrolment)
+            .joinedload(Enrolment.cohort)
+            .joinedload(Cohort.programme),
+            joinedload(Certificate.replaced_by),
+        )
+    )
+
+
+def verification_facts(code: str) -> dict[str, str] | None:
+    """What anyone holding the code may know, and nothing more: the state, the name, the programme and
+    the date of issue. ``None`` for an unknown code. Used by ``/verify/<code>`` and the API."""
+    certificate = find_by_code(code)
+    if certificate is None:
+        return None
+    enrolment = certificate.enrolment
+    return {
+        "status": verification_state(certificate).value,
+        "name": enrolment.participant.full_name,
+        "programme": enrolment.cohort.programme.title,
+        "issued_on": _local_date(certificate.issued_at).isoformat(),
+    }

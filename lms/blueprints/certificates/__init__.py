@@ -1,0 +1,3 @@
+from lms.blueprints.certificates.routes import bp
+
+__all__ = ["bp"]

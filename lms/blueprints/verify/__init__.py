@@ -1,0 +1,3 @@
+from lms.blueprints.verify.routes import bp
+
+__all__ = ["bp"]

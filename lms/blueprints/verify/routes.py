@@ -1,0 +1,56 @@
+"""Public certificate verification: anyone holding the code (from the QR code or the printed address)
+sees whether the certificate is valid, revoked or replaced, the name, the programme and the date of
+issue, and nothing more. Unknown codes get a plain 404. Rate-limited per client address."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from flask import Blueprint, abort, current_app, jsonify, render_template
+
+from lms.extensions import limiter
+from lms.services.certificates import VerificationState, verification_facts
+
+bp = Blueprint("verify", __name__, url_prefix="/verify")
+
+DEFAULT_RATE_LIMIT = "30 per minute"
+
+
+def rate_limit() -> str:
+    return current_app.config.get("VERIFY_RATE_LIMIT", DEFAULT_RATE_LIMIT)
+
+
+def _facts_or_404(code: str) -> dict[str, str]:
+    facts = verification_facts(code)
+    if facts is None:
+        abort(404)
+    return facts
+
+
+@bp.get("/<code>")
+@limiter.limit(rate_limit)
+def show(code: str):  # type: ignore[no-untyped-def]
+    facts = _facts_or_404(code)
+    response = current_app.make_response(
+        render_template(
+            "verify/show.html",
+            facts=facts,
+            state=VerificationState(facts["status"]),
+            issued_on=date.fromisoformat(facts["issued_on"]),
+            code=code,
+        )
+    )
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["X-Robots-Tag"] = "noindex"
+    return response
+
+
+@bp.get("/<code>.json")
+@limiter.limit(rate_limit)
+def show_json(code: str):  # type: ignore[no-untyped-def]
+    facts = verification_facts(code)
+    response = jsonify(facts) if facts is not None else (jsonify(error="not_found"), 404)
+    response = current_app.make_response(response)
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["X-Robots-Tag"] = "noindex"
+    return response

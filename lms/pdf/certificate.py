@@ -1,0 +1,262 @@
+"""The certificate as a PDF (A4, portrait): programme, participant, cohort and region, dates, the
+competency groups and 21st-century skills achieved, trainer and coordinator, the number, and a QR code
+(ReportLab's own vector widget) that opens the public verification page.
+
+``render_certificate(CertificateText) -> bytes``. Every text arrives translated and formatted; this
+module only escapes and lays it out. The QR code is also a clickable link to the same address, so a
+reader on a screen can follow it and a test can read the address back.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from xml.sax.saxutils import escape
+
+from reportlab.graphics import renderPDF
+from reportlab.graphics.barcode.qr import QrCodeWidget
+from reportlab.graphics.shapes import Drawing
+from reportlab.lib import colors
+from reportlab.lib.enums import TA_CENTER
+from reportlab.lib.pagesizes import A4
+from reportlab.lib.styles import ParagraphStyle
+from reportlab.lib.units import mm
+from reportlab.pdfgen.canvas import Canvas
+from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+
+from lms.pdf import register_fonts
+
+INK = colors.HexColor("#1b1f23")
+MUTED = colors.HexColor("#4a5561")
+BRAND = colors.HexColor("#0b4f6c")
+LINE = colors.HexColor("#cfd6dd")
+MARGIN = 20 * mm
+QR_SIZE = 32 * mm
+FOOT = QR_SIZE + 16 * mm  # room kept free at the bottom for the QR code and the number
+
+Pair = tuple[str, str]
+
+
+@dataclass(frozen=True)
+class CertificateText:
+    heading: str  # "Certificaat"
+    programme: str  # programme title
+    level: str  # "mbo-niveau 2"
+    intro: str  # "Hierbij verklaren wij dat"
+    name: str  # the participant's full name
+    statement: str  # "... de praktijkopleiding met goed gevolg heeft afgerond."
+    facts: Sequence[Pair]  # (label, value): cohort and region, dates, employer, issued on
+    groups_heading: str
+    groups: Sequence[str]  # competency groups achieved
+    skills_heading: str
+    skills: Sequence[str]  # 21st-century skills achieved
+    signatures: Sequence[Pair]  # (role, name): trainer(s), coordinator
+    number_label: str  # "Certificaatnummer"
+    number: str  # VK-2027-PK-0007
+    verify_text: str  # "Controleer dit certificaat op:"
+    verify_url: str  # absolute /verify/<code> address, encoded in the QR code
+    document_title: str = ""  # PDF metadata
+    author: str = ""
+    subject: str = ""
+    keywords: Sequence[str] = field(default_factory=tuple)
+
+
+def _text(value: str) -> str:
+    return escape(value).replace("\n", "<br/>")
+
+
+def _styles() -> dict[str, ParagraphStyle]:
+    regular, bold = register_fonts()
+    base = ParagraphStyle("base", fontName=regular, fontSize=10.5, leading=14, textColor=INK)
+    centred = ParagraphStyle("centred", base, alignment=TA_CENTER)
+    return {
+        "body": base,
+        "centred": centred,
+        "heading": ParagraphStyle(
+            "heading", centred, fontName=bold, fontSize=30, leading=36, textColor=BRAND
+        ),
+        "programme": ParagraphStyle(
+            "programme", centred, fontName=bold, fontSize=14, leading=18, spaceBefore=2 * mm
+        ),
+        "level": ParagraphStyle("level", centred, textColor=MUTED),
+        "name": ParagraphStyle(
+            "name",
+            centred,
+            fontName=bold,
+            fontSize=22,
+            leading=28,
+            spaceBefore=3 * mm,
+            spaceAfter=3 * mm,
+        ),
+        "h2": ParagraphStyle(
+            "h2",
+            base,
+            fontName=bold,
+            fontSize=11.5,
+            leading=15,
+            textColor=BRAND,
+            spaceBefore=4 * mm,
+            spaceAfter=1.5 * mm,
+        ),
+        "label": ParagraphStyle(
+            "label", base, fontName=bold, fontSize=9, leading=12, textColor=MUTED
+        ),
+        "list": ParagraphStyle("list", base, fontSize=9.5, leading=12.5),
+        "signature": ParagraphStyle("signature", base, fontSize=9.5, leading=12.5),
+    }
+
+
+def _facts(facts: Sequence[Pair], styles: dict[str, ParagraphStyle], width: float) -> Table:
+    rows = [
+        [Paragraph(_text(label), styles["label"]), Paragraph(_text(value), styles["body"])]
+        for label, value in facts
+    ]
+    table = Table(rows, colWidths=[0.3 * width, 0.7 * width], hAlign="LEFT")
+    table.setStyle(
+        TableStyle(
+            [
+                ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                ("LINEBELOW", (0, 0), (-1, -1), 0.25, LINE),
+                ("LEFTPADDING", (0, 0), (-1, -1), 0),
+                ("TOPPADDING", (0, 0), (-1, -1), 1.5),
+                ("BOTTOMPADDING", (0, 0), (-1, -1), 2.5),
+            ]
+        )
+    )
+    return table
+
+
+def _two_columns(items: Sequence[str], styles: dict[str, ParagraphStyle], width: float) -> Table:
+    """A compact list in two columns, filled top to bottom."""
+    half = (len(items) + 1) // 2
+    left, right = list(items[:half]), list(items[half:])
+    right += [""] * (len(left) - len(right))
+    rows = [
+        [
+            Paragraph("✓ " + _text(a), styles["list"]),
+            Paragraph(("✓ " + _text(b)) if b else "", styles["list"]),
+        ]
+        for a, b in zip(left, right, strict=True)
+    ]
+    table = Table(rows or [["", ""]], colWidths=[width / 2, width / 2], hAlign="LEFT")
+    table.setStyle(
+        TableStyle(
+            [
+                ("LEFTPADDING", (0, 0), (-1, -1), 0),
+                ("TOPPADDING", (0, 0), (-1, -1), 0.5),
+                ("BOTTOMPADDING", (0, 0), (-1, -1), 0.5),
+            ]
+        )
+    )
+    return table
+
+
+def _signatures(pairs: Sequence[Pair], styles: dict[str, ParagraphStyle], width: float) -> Table:
+    cells = [
+        Paragraph(f"<b>{_text(name)}</b><br/>{_text(role)}", styles["signature"])
+        for role, name in pairs
+    ]
+    columns = max(len(cells), 1)
+    table = Table([cells or [""]], colWidths=[width / columns] * columns, hAlign="LEFT")
+    table.setStyle(
+        TableStyle(
+            [
+                ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                ("LINEABOVE", (0, 0), (-1, -1), 0.5, INK),
+                ("LEFTPADDING", (0, 0), (-1, -1), 0),
+                ("RIGHTPADDING", (0, 0), (-1, -1), 6 * mm),
+                ("TOPPADDING", (0, 0), (-1, -1), 2),
+            ]
+        )
+    )
+    return table
+
+
+def qr_drawing(url: str, size: float = QR_SIZE) -> Drawing:
+    """ReportLab's own QR code for ``url``, scaled to a square of ``size`` points."""
+    widget = QrCodeWidget(url, barLevel="M")
+    x0, y0, x1, y1 = widget.getBounds()
+    drawing = Drawing(size, size, transform=[size / (x1 - x0), 0, 0, size / (y1 - y0), 0, 0])
+    drawing.add(widget)
+    return drawing
+
+
+def render_certificate(document: CertificateText) -> bytes:
+    """The certificate as PDF bytes."""
+    styles = _styles()
+    regular, bold = register_fonts()
+    buffer = io.BytesIO()
+    template = SimpleDocTemplate(
+        buffer,
+        pagesize=A4,
+        leftMargin=MARGIN,
+        rightMargin=MARGIN,
+        topMargin=MARGIN + 4 * mm,
+        bottomMargin=MARGIN + FOOT,
+        title=document.document_title or f"{document.heading} {document.number}",
+        author=document.author,
+        subject=document.subject,
+        keywords=list(document.keywords),
+        creator="Vakkracht LMS",
+        lang="nl",
+    )
+    width = template.width
+    story: list = [
+        Paragraph(_text(document.heading), styles["heading"]),
+        Paragraph(_text(document.programme), styles["programme"]),
+        Paragraph(_text(document.level), styles["level"]),
+        Spacer(1, 6 * mm),
+        Paragraph(_text(document.intro), styles["centred"]),
+        Paragraph(_text(document.name), styles["name"]),
+        Paragraph(_text(document.statement), styles["centred"]),
+        Spacer(1, 5 * mm),
+        _facts(document.facts, styles, width),
+    ]
+    if document.groups:
+        story.append(Paragraph(_text(document.groups_heading), styles["h2"]))
+        story.append(_two_columns(document.groups, styles, width))
+    if document.skills:
+        story.append(Paragraph(_text(document.skills_heading), styles["h2"]))
+        story.append(_two_columns(document.skills, styles, width))
+    if document.signatures:
+        story.append(Spacer(1, 12 * mm))
+        story.append(_signatures(document.signatures, styles, width))
+
+    def frame(canvas: Canvas, doc: SimpleDocTemplate) -> None:
+        page_width, page_height = A4
+        canvas.saveState()
+        canvas.setStrokeColor(BRAND)
+        canvas.setLineWidth(2)
+        canvas.rect(10 * mm, 10 * mm, page_width - 20 * mm, page_height - 20 * mm)
+        canvas.setLineWidth(0.5)
+        canvas.rect(12 * mm, 12 * mm, page_width - 24 * mm, page_height - 24 * mm)
+        # Number and verification, bottom left; the QR code bottom right, also a link.
+        bottom = MARGIN
+        qr_x = page_width - MARGIN - QR_SIZE
+        renderPDF.draw(qr_drawing(document.verify_url), canvas, qr_x, bottom)
+        canvas.linkURL(
+            document.verify_url, (qr_x, bottom, qr_x + QR_SIZE, bottom + QR_SIZE), relative=0
+        )
+        canvas.setFillColor(MUTED)
+        canvas.setFont(bold, 9)
+        canvas.drawString(MARGIN, bottom + QR_SIZE - 4 * mm, document.number_label)
+        canvas.setFillColor(INK)
+        canvas.setFont(bold, 13)
+        canvas.drawString(MARGIN, bottom + QR_SIZE - 10 * mm, document.number)
+        canvas.setFillColor(MUTED)
+        canvas.setFont(regular, 8.5)
+        canvas.drawString(MARGIN, bottom + 8 * mm, document.verify_text)
+        canvas.setFillColor(BRAND)
+        canvas.setFont(regular, 8)
+        canvas.drawString(MARGIN, bottom + 3 * mm, document.verify_url)
+        text_width = canvas.stringWidth(document.verify_url, regular, 8)
+        canvas.linkURL(
+            document.verify_url,
+            (MARGIN, bottom + 2 * mm, MARGIN + text_width, bottom + 6 * mm),
+            relative=0,
+        )
+        canvas.restoreState()
+
+    template.build(story, onFirstPage=frame, onLaterPages=frame)
+    return buffer.getvalue()
