@@ -68,6 +68,10 @@ class Config:
     LOGIN_LIMIT_PER_ADDRESS = "30 per 15 minutes"  # a workshop shares one address
     PASSWORD_RESET_LIMIT_PER_ADDRESS = "10 per hour"
 
+    # Privacy: participants' data is erased this many months after their last cohort ended
+    # (`flask --app wsgi lms retention`); RETENTION_MONTHS in the environment overrides it.
+    RETENTION_MONTHS = 24
+
     # Where links in mail and on the command line point to.
     BASE_URL = "http://127.0.0.1:5000"
     MAIL_DEFAULT_SENDER = "Vakkracht MKB Zuid-Limburg <noreply@vakkracht.example>"
@@ -85,6 +89,8 @@ class Config:
         app.config["BASE_URL"] = os.environ.get("BASE_URL", app.config.get("BASE_URL", ""))
         if os.environ.get("SECRET_KEY"):
             app.config["SECRET_KEY"] = os.environ["SECRET_KEY"]
+        if os.environ.get("RETENTION_MONTHS"):
+            app.config["RETENTION_MONTHS"] = int(os.environ["RETENTION_MONTHS"])
         if os.environ.get("RATELIMIT_STORAGE_URI"):
             app.config["RATELIMIT_STORAGE_URI"] = os.environ["RATELIMIT_STORAGE_URI"]
         if not app.config.get("EVIDENCE_STORAGE_PATH"):

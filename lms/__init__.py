@@ -84,6 +84,7 @@ def register_blueprints(app: Flask) -> None:
     from lms.blueprints.main import bp as main_bp
     from lms.blueprints.people import bp as people_bp
     from lms.blueprints.portfolio import bp as portfolio_bp
+    from lms.blueprints.privacy import bp as privacy_bp
     from lms.blueprints.verify import bp as verify_bp
 
     blueprints = (
@@ -95,6 +96,7 @@ def register_blueprints(app: Flask) -> None:
         assessment_bp,
         employer_bp,
         checklists_bp,
+        privacy_bp,
         certificates_bp,
         verify_bp,
     )
@@ -122,5 +124,7 @@ def register_security_headers(app: Flask) -> None:
 
 def register_cli(app: Flask) -> None:
     from lms.cli import lms_group
+    from lms.cli_operations import register as register_operations
 
+    register_operations(lms_group)
     app.cli.add_command(lms_group)

@@ -1,12 +1,16 @@
-"""Response headers that keep pages from being framed, sniffed or running foreign scripts, and the
-login throttle (failed logins counted per account and per address)."""
+"""Response headers that keep pages from being framed, sniffed or running foreign scripts; the audit
+record of a coordinator opening a participant's file; and the login throttle (failed logins counted
+per account and per address)."""
 
 from __future__ import annotations
 
-from flask import Flask, Response, current_app
+from flask import Flask, Response, current_app, request
+from flask_login import current_user
 from limits import parse
 
-from lms.extensions import limiter
+from lms.extensions import db, limiter
+from lms.models import Role
+from lms.services import audit
 
 # No inline scripts or styles anywhere: every script and stylesheet is a file in lms/static.
 CONTENT_SECURITY_POLICY = "; ".join(
@@ -31,6 +35,30 @@ def register(app: Flask) -> None:
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("X-Frame-Options", "DENY")
         response.headers.setdefault("Referrer-Policy", "same-origin")
+        return response
+
+    @app.after_request
+    def audit_coordinator_file_access(response: Response) -> Response:
+        """A coordinator who opens a participant's file (a page or download about one enrolment,
+        submission, evidence file or person) leaves a record in the audit log."""
+        if (
+            request.method != "GET"
+            or response.status_code != 200
+            or request.endpoint is None
+            or not request.view_args
+            or not current_user.is_authenticated
+            or current_user.role is not Role.COORDINATOR
+        ):
+            return response
+        subject = audit.file_access_subject(request.endpoint, request.view_args)
+        if subject is not None:
+            audit.record_file_access(
+                current_user._get_current_object(),
+                *subject,
+                endpoint=request.endpoint,
+                ip_address=request.remote_addr or "",
+            )
+            db.session.commit()
         return response
 
 

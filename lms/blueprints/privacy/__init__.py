@@ -1,0 +1,3 @@
+from lms.blueprints.privacy.routes import bp
+
+__all__ = ["bp"]

@@ -1,0 +1,17 @@
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, SubmitField, TextAreaField
+from wtforms.validators import DataRequired, Length
+
+
+class EraseForm(FlaskForm):
+    reason = TextAreaField(
+        _l("Reason (for the audit log)"),
+        validators=[Length(max=500, message=_l("At most %(max)d characters."))],
+        render_kw={"rows": 3},
+    )
+    understood = BooleanField(
+        _l("I understand that this cannot be undone."),
+        validators=[DataRequired(_l("Tick the box to confirm."))],
+    )
+    submit = SubmitField(_l("Erase the data"))

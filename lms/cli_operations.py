@@ -1,0 +1,91 @@
+"""Operations commands on ``flask --app wsgi lms``: backup, restore and retention.
+
+Kept apart from ``lms/cli.py`` (curriculum, demo, users) and added to the same group by
+``register`` in the application factory.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+from flask import current_app
+from flask.cli import with_appcontext
+
+from lms.extensions import db
+
+
+@click.command("backup")
+@click.argument("target", type=click.Path(dir_okay=False, path_type=Path))
+@with_appcontext
+def backup(target: Path) -> None:
+    """Write a consistent copy of the database to TARGET (SQLite: online backup; PostgreSQL:
+    pg_dump custom format). Evidence files are not included: copy EVIDENCE_STORAGE_PATH too."""
+    from lms.backup import BackupError, backup_database
+
+    try:
+        backup_database(db.engine.url, target)
+    except BackupError as error:
+        raise click.ClickException(str(error)) from None
+    size = target.stat().st_size
+    click.echo(f"Backup written to {target} ({size} bytes).")
+
+
+@click.command("restore")
+@click.argument("source", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@with_appcontext
+def restore(source: Path, yes: bool) -> None:
+    """Replace everything in the database with the backup in SOURCE."""
+    from lms.backup import BackupError, restore_database
+
+    url = db.engine.url
+    if not yes:
+        click.confirm(
+            f"This replaces ALL data in {url.render_as_string(hide_password=True)} with {source}."
+            " Stop the web workers and the scheduler first. Continue?",
+            abort=True,
+        )
+    db.session.remove()
+    db.engine.dispose()  # no open connection may hold a lock on what is replaced
+    try:
+        restore_database(url, source)
+    except BackupError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(
+        f"Database restored from {source}. Run `flask --app wsgi db upgrade` if it is older."
+    )
+
+
+@click.command("retention")
+@click.option("--dry-run", is_flag=True, help="Only list who would be erased; change nothing.")
+@with_appcontext
+def retention(dry_run: bool) -> None:
+    """Erase the personal data of participants whose cohorts all ended more than RETENTION_MONTHS
+    ago (certificates stay verifiable). Run it monthly; running it again changes nothing."""
+    from lms.services import privacy
+
+    cutoff = privacy.retention_cutoff()
+    months = current_app.config["RETENTION_MONTHS"]
+    candidates = privacy.retention_candidates()
+    click.echo(
+        f"Retention: {months} months; participants whose last cohort ended before {cutoff.isoformat()}."
+    )
+    for candidate in candidates:
+        user = candidate.user
+        click.echo(
+            f"  {'would erase' if dry_run else 'erasing'} #{user.id} {user.full_name}"
+            f" (last cohort ended {candidate.last_end_date.isoformat()})"
+        )
+    if dry_run:
+        click.echo(f"Dry run: {len(candidates)} participant(s) would be erased; nothing changed.")
+        return
+    reports = privacy.apply_retention()
+    db.session.commit()
+    files = sum(report.evidence_files for report in reports)
+    click.echo(f"Erased {len(reports)} participant(s), {files} evidence file(s) removed.")
+
+
+def register(group: click.Group) -> None:
+    for command in (backup, restore, retention):
+        group.add_command(command)
