@@ -80,11 +80,16 @@ def register_blueprints(app: Flask) -> None:
     from lms.blueprints.certificates import bp as certificates_bp
     from lms.blueprints.checklists import bp as checklists_bp
     from lms.blueprints.cohorts import bp as cohorts_bp
+    from lms.blueprints.dashboard import bp as dashboard_bp
     from lms.blueprints.employer import bp as employer_bp
+    from lms.blueprints.hours import bp as hours_bp
+    from lms.blueprints.links import bp as links_bp
     from lms.blueprints.main import bp as main_bp
     from lms.blueprints.people import bp as people_bp
     from lms.blueprints.portfolio import bp as portfolio_bp
     from lms.blueprints.privacy import bp as privacy_bp
+    from lms.blueprints.reports import bp as reports_bp
+    from lms.blueprints.reviews import bp as reviews_bp
     from lms.blueprints.verify import bp as verify_bp
 
     blueprints = (
@@ -96,6 +101,11 @@ def register_blueprints(app: Flask) -> None:
         assessment_bp,
         employer_bp,
         checklists_bp,
+        dashboard_bp,
+        reviews_bp,
+        hours_bp,
+        links_bp,
+        reports_bp,
         privacy_bp,
         certificates_bp,
         verify_bp,

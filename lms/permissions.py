@@ -23,10 +23,10 @@ from lms.models import Certificate, Cohort, CohortTrainer, Enrolment, Role, User
 F = TypeVar("F", bound=Callable[..., Any])
 
 HOME_ENDPOINTS: dict[Role, str] = {
-    Role.COORDINATOR: "cohorts.index",
-    Role.TRAINER: "assessment.index",
-    Role.PARTICIPANT: "portfolio.index",
-    Role.EMPLOYER: "employer.index",
+    Role.COORDINATOR: "dashboard.coordinator",
+    Role.TRAINER: "dashboard.trainer",
+    Role.PARTICIPANT: "dashboard.participant",
+    Role.EMPLOYER: "dashboard.employer",
 }
 
 

@@ -22,22 +22,29 @@ class NavItem(NamedTuple):
 
 NAVIGATION: dict[Role, tuple[NavItem, ...]] = {
     Role.COORDINATOR: (
+        NavItem("dashboard.coordinator", _l("Overview")),
         NavItem("cohorts.index", _l("Cohorts")),
         NavItem("people.employers", _l("Employers")),
         NavItem("people.trainers", _l("Trainers")),
         NavItem("people.participants", _l("Participants")),
+        NavItem("reports.programme", _l("Report")),
         NavItem("certificates.index", _l("Certificates")),
     ),
     Role.TRAINER: (
+        NavItem("dashboard.trainer", _l("Overview")),
         NavItem("assessment.index", _l("My cohorts")),
         NavItem("assessment.queue", QueueNavText()),  # "Assess (3)": the queue's length, one query
     ),
     Role.PARTICIPANT: (
+        NavItem("dashboard.participant", _l("Overview")),
         NavItem("portfolio.index", _l("My assignments")),
         NavItem("checklists.mine", _l("My checklists")),
+        NavItem("hours.mine", _l("My hours")),
     ),
     Role.EMPLOYER: (
+        NavItem("dashboard.employer", _l("Overview")),
         NavItem("employer.index", _l("My employees")),
+        NavItem("hours.to_approve", _l("Hours")),
         NavItem("checklists.index", _l("Checklists")),
         NavItem("certificates.index", _l("Certificates")),
     ),

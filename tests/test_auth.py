@@ -36,7 +36,7 @@ def test_login_without_csrf_token_is_refused(client, participant) -> None:
 def test_login_lands_on_the_role_home_and_is_audited(client, auth, participant, db) -> None:
     response = auth.login(participant.email)
     assert response.status_code == 302
-    assert response.headers["Location"] == "/portfolio/"
+    assert response.headers["Location"] == "/dashboard/participant"
     db.session.expire_all()
     assert db.session.get(User, participant.id).last_login_at is not None
     assert (
@@ -120,7 +120,7 @@ def test_login_never_redirects_to_another_site(client, participant, target: str)
         query_string={"next": target},
         data={"email": participant.email, "password": PASSWORD, "csrf_token": token},
     )
-    assert response.headers["Location"] == "/portfolio/"
+    assert response.headers["Location"] == "/dashboard/participant"
 
 
 def test_passwords_are_hashed_with_scrypt_by_default(app) -> None:

@@ -11,10 +11,10 @@ from lms.models import Attempt, Role, Submission
 from tests.factories import make_cohort, make_employer, make_enrolment, make_programme, make_user
 
 HOMES = {
-    Role.COORDINATOR: "/cohorts/",
-    Role.TRAINER: "/assessment/",
-    Role.PARTICIPANT: "/portfolio/",
-    Role.EMPLOYER: "/employer/",
+    Role.COORDINATOR: "/dashboard/coordinator",
+    Role.TRAINER: "/dashboard/trainer",
+    Role.PARTICIPANT: "/dashboard/participant",
+    Role.EMPLOYER: "/dashboard/employer",
 }
 
 

@@ -21,8 +21,16 @@ from lms.models import Notification, SubmissionStatus, User
 ASSESSMENT_APPROVED = "assessment_approved"
 ASSESSMENT_NEEDS_REVISION = "assessment_needs_revision"
 ASSESSMENT_CORRECTED = "assessment_corrected"
+REVIEW_RECORDED = "review_recorded"
+HOURS_RETURNED = "hours_returned"
 
 SENTENCES: dict[str, Any] = {
+    REVIEW_RECORDED: _l(
+        "%(trainer)s wrote down your progress review. Read it and confirm that you have read it."
+    ),
+    HOURS_RETURNED: _l(
+        "Your workplace hours for the week of %(week)s were sent back. Read the remark."
+    ),
     ASSESSMENT_APPROVED: _l("%(trainer)s approved your assignment %(code)s %(title)s."),
     ASSESSMENT_NEEDS_REVISION: _l(
         "%(trainer)s assessed your assignment %(code)s %(title)s: it needs revision. Read the feedback."

@@ -10,25 +10,31 @@ Works on a list of enrolments at once in a constant number of queries, however m
 
 from __future__ import annotations
 
+import enum
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime
 
 import sqlalchemy as sa
 from sqlalchemy.orm import joinedload
 
+from lms import clock
 from lms.extensions import db
 from lms.models import (
     Assignment,
+    Attempt,
     ChecklistGroup,
     ChecklistItem,
     ChecklistKind,
     Cohort,
     Enrolment,
     EnrolmentStatus,
+    HoursStatus,
+    Programme,
     Submission,
     SubmissionStatus,
+    WorkplaceHours,
     assignment_competencies,
 )
 from lms.services.signoff import current_levels
@@ -240,3 +246,189 @@ class _AssignmentFacts:
             draft=counts[SubmissionStatus.DRAFT],
             overdue=counts["overdue"],
         )
+
+
+# --- Workplace hours, the expected curve and activity: what the dashboards add to the picture ----------
+
+INACTIVE_AFTER_DAYS = 14  # no work saved, handed in or hours logged for this long: "inactive"
+
+
+@dataclass(frozen=True)
+class HoursProgress:
+    """Workplace (BPV) hours of one enrolment against the programme's target.
+
+    ``approved`` counts toward the target; ``waiting`` is logged but not approved yet. ``expected`` is
+    the share of the target that should be reached by the end of this week of the programme (an even
+    spread over the programme's weeks).
+    """
+
+    target: int
+    approved: float
+    waiting: float
+    learning: float  # approved hours of which spent learning
+    expected: float
+
+    @property
+    def percent(self) -> int:
+        return min(100, round(100 * self.approved / self.target)) if self.target else 0
+
+    @property
+    def expected_percent(self) -> int:
+        return min(100, round(100 * self.expected / self.target)) if self.target else 0
+
+    @property
+    def behind(self) -> bool:
+        return self.approved + self.waiting < self.expected
+
+
+def hours_progress(enrolments: Sequence[Enrolment], today: date) -> dict[int, HoursProgress]:
+    """Hours per enrolment id: two queries however many enrolments."""
+    if not enrolments:
+        return {}
+    cohorts = {
+        cohort.id: cohort
+        for cohort in db.session.scalars(
+            sa.select(Cohort)
+            .where(Cohort.id.in_({e.cohort_id for e in enrolments}))
+            .options(joinedload(Cohort.programme))
+        )
+    }
+    sums: dict[int, dict[HoursStatus, tuple[float, float]]] = defaultdict(dict)
+    for enrolment_id, status, worked, learning in db.session.execute(
+        sa.select(
+            WorkplaceHours.enrolment_id,
+            WorkplaceHours.status,
+            sa.func.coalesce(sa.func.sum(WorkplaceHours.hours_worked), 0),
+            sa.func.coalesce(sa.func.sum(WorkplaceHours.hours_learning), 0),
+        )
+        .where(WorkplaceHours.enrolment_id.in_([e.id for e in enrolments]))
+        .group_by(WorkplaceHours.enrolment_id, WorkplaceHours.status)
+    ):
+        sums[enrolment_id][status] = (float(worked), float(learning))
+    result = {}
+    for enrolment in enrolments:
+        cohort = cohorts[enrolment.cohort_id]
+        programme = cohort.programme
+        weeks_done = min(max(cohort.week_of_programme(today) - 1, 0), programme.duration_weeks)
+        approved = sums[enrolment.id].get(HoursStatus.APPROVED, (0.0, 0.0))
+        waiting = sums[enrolment.id].get(HoursStatus.SUBMITTED, (0.0, 0.0))
+        result[enrolment.id] = HoursProgress(
+            target=programme.bpv_hours_target,
+            approved=approved[0],
+            waiting=waiting[0],
+            learning=approved[1],
+            expected=round(programme.bpv_hours_target * weeks_done / programme.duration_weeks, 1),
+        )
+    return result
+
+
+def expected_curve(programme: Programme) -> list[int]:
+    """For each week 1..duration of ``programme``: the percentage of its assignments that should be
+    handed in by the end of that week (the same rule as ``Progress.expected_assignments``: an
+    assignment is expected once the Friday of its due week has passed). One query, or none when the
+    programme's assignments are loaded."""
+    due_weeks = [assignment.due_week for assignment in programme.assignments]
+    total = len(due_weeks)
+    return [
+        round(100 * sum(1 for due in due_weeks if due <= week) / total) if total else 0
+        for week in range(1, programme.duration_weeks + 1)
+    ]
+
+
+def last_activity(enrolments: Sequence[Enrolment]) -> dict[int, date]:
+    """The day each enrolment last showed activity: work saved or handed in, hours logged, or else
+    the day of enrolment. Two queries."""
+    if not enrolments:
+        return {}
+    ids = [e.id for e in enrolments]
+    latest: dict[int, datetime] = {}
+    rows = list(
+        db.session.execute(
+            sa.select(
+                Submission.enrolment_id,
+                sa.func.max(Attempt.created_at),
+                sa.func.max(Attempt.submitted_at),
+            )
+            .join(Attempt, Attempt.submission_id == Submission.id)
+            .where(Submission.enrolment_id.in_(ids))
+            .group_by(Submission.enrolment_id)
+        )
+    ) + [
+        (enrolment_id, updated, None)
+        for enrolment_id, updated in db.session.execute(
+            sa.select(WorkplaceHours.enrolment_id, sa.func.max(WorkplaceHours.updated_at))
+            .where(WorkplaceHours.enrolment_id.in_(ids))
+            .group_by(WorkplaceHours.enrolment_id)
+        )
+    ]
+    for enrolment_id, *moments in rows:
+        for moment in moments:
+            if moment is None:
+                continue
+            moment = _aware(moment)
+            if enrolment_id not in latest or moment > latest[enrolment_id]:
+                latest[enrolment_id] = moment
+    result = {}
+    for enrolment in enrolments:
+        moment = latest.get(enrolment.id)
+        day = moment.astimezone(clock.LOCAL_TZ).date() if moment else enrolment.enrolled_on
+        result[enrolment.id] = max(day, enrolment.enrolled_on)
+    return result
+
+
+def _aware(moment: datetime) -> datetime:
+    """Aggregates bypass the column type: SQLite hands back text or naive values (stored as UTC)."""
+    if isinstance(moment, str):
+        moment = datetime.fromisoformat(moment)
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+class RiskReason(enum.StrEnum):
+    BEHIND = "behind"  # fewer assignments handed in than expected for this week
+    OVERDUE = "overdue"  # an assignment past its due date and not handed in
+    INACTIVE = "inactive"  # nothing done for INACTIVE_AFTER_DAYS days
+
+
+def risk_reasons(
+    enrolments: Sequence[Enrolment], progress: dict[int, Progress], today: date
+) -> dict[int, list[RiskReason]]:
+    """Why each active enrolment is at risk (an empty list: not at risk), from its progress and its
+    last activity. Two queries on top of ``progress``."""
+    active = [e for e in enrolments if e.status is EnrolmentStatus.ACTIVE]
+    activity = last_activity(active)
+    result: dict[int, list[RiskReason]] = {e.id: [] for e in enrolments}
+    for enrolment in active:
+        p = progress[enrolment.id]
+        if p.week == 0:  # nothing is expected before the start
+            continue
+        if p.behind:
+            result[enrolment.id].append(RiskReason.BEHIND)
+        if p.assignments.overdue:
+            result[enrolment.id].append(RiskReason.OVERDUE)
+        if (today - activity[enrolment.id]).days >= INACTIVE_AFTER_DAYS:
+            result[enrolment.id].append(RiskReason.INACTIVE)
+    return result
+
+
+def assignment_states(
+    enrolments: Sequence[Enrolment], today: date
+) -> dict[int, dict[int, SubmissionStatus | str | None]]:
+    """Per enrolment id and assignment id: the submission's status, or "overdue" when it is past its
+    due date and not handed in, or None (not started, not due yet). Three queries; the same rule as
+    ``AssignmentProgress.overdue``."""
+    if not enrolments:
+        return {}
+    facts = _AssignmentFacts.load(enrolments)
+    result: dict[int, dict[int, SubmissionStatus | str | None]] = {}
+    for enrolment in enrolments:
+        cohort = facts.cohorts[enrolment.cohort_id]
+        own = facts.statuses[enrolment.id]
+        states: dict[int, SubmissionStatus | str | None] = {}
+        for assignment_id, due_week in facts.due_weeks_by_programme[cohort.programme_id].items():
+            status = own.get(assignment_id)
+            if status not in HANDED_IN and cohort.due_date(due_week) < today:
+                states[assignment_id] = "overdue"
+            else:
+                states[assignment_id] = status
+        result[enrolment.id] = states
+    return result

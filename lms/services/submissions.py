@@ -27,11 +27,12 @@ from lms.models import (
     Attempt,
     Enrolment,
     EvidenceFile,
+    LinkAction,
     Submission,
     SubmissionStatus,
     User,
 )
-from lms.services import audit
+from lms.services import action_links, audit
 from lms.services.evidence import (
     EvidenceLimits,
     EvidenceRefused,
@@ -146,6 +147,19 @@ def save_work(
         files_added=len(result.added),
         files_refused=len(result.refused),
     )
+    if (
+        result.handed_in
+        and assignment.requires_workplace_confirmation
+        and not submission.workplace_confirmations
+    ):
+        action_links.send_links(
+            enrolment.employer_id,
+            LinkAction.CONFIRM_WORKPLACE,
+            submission.id,
+            submission=submission,
+            assignment=assignment,
+            participant=enrolment.participant,
+        )
     return result
 
 

@@ -1,0 +1,3 @@
+from lms.blueprints.dashboard.routes import bp
+
+__all__ = ["bp"]

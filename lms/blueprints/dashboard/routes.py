@@ -1,0 +1,172 @@
+"""Home pages: each role opens the app with a question, and its home page answers it at a glance.
+Each page costs a constant number of queries, however many participants there are."""
+
+from __future__ import annotations
+
+from flask import Blueprint, current_app, render_template, request
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy.orm import joinedload, selectinload
+
+from lms import charts, clock
+from lms.extensions import db
+from lms.i18n import label
+from lms.models import (
+    Enrolment,
+    ProgressReview,
+    Region,
+    Role,
+    Submission,
+    WorkplaceConfirmation,
+    WorkplaceHours,
+)
+from lms.pagination import paginate, search_term
+from lms.permissions import role_required
+from lms.services import assessment as assessment_service
+from lms.services import dashboards, workplace
+from lms.services import hours as hours_service
+from lms.services import reviews as review_service
+
+bp = Blueprint("dashboard", __name__, url_prefix="/dashboard")
+
+ITEMS_ON_HOME = 5
+
+
+@bp.get("/trainer")
+@role_required(Role.TRAINER)
+def trainer():  # type: ignore[no-untyped-def]
+    today = clock.today()
+    cohort_id = request.args.get("cohort", type=int)
+    home = dashboards.trainer_home(current_user, today, cohort_id)
+    queue = db.session.scalars(
+        assessment_service.queue_query(current_user)
+        .options(
+            joinedload(Submission.enrolment).joinedload(Enrolment.participant),
+            joinedload(Submission.assignment),
+            selectinload(Submission.workplace_confirmations).joinedload(
+                WorkplaceConfirmation.confirmed_by
+            ),
+        )
+        .limit(ITEMS_ON_HOME)
+    ).all()
+    return render_template(
+        "dashboard/trainer.html",
+        home=home,
+        cohort_id=cohort_id,
+        queue=queue,
+        queue_count=assessment_service.queue_count(current_user),
+        reviews_due=review_service.reviews_due(current_user, today),
+        today=today,
+    )
+
+
+@bp.get("/participant")
+@role_required(Role.PARTICIPANT)
+def participant():  # type: ignore[no-untyped-def]
+    today = clock.today()
+    home = dashboards.participant_home(current_user, today)
+    chart = None
+    if home is not None:
+        chart = charts.progress_over_year(
+            expected=home.expected_curve,
+            week=home.progress.week,
+            actual_percent=round(100 * home.progress.handed_in / home.progress.assignments.total)
+            if home.progress.assignments.total
+            else 0,
+            title=_("Your progress over the year"),
+            expected_label=_("Expected"),
+            actual_label=_("You"),
+            week_label=_("Week of the programme"),
+            hours_percent=home.hours.percent,
+            hours_label=_("Hours"),
+        )
+    return render_template(
+        "dashboard/participant.html",
+        home=home,
+        chart=chart,
+        today=today,
+        to_acknowledge=review_service.count(review_service.to_acknowledge_query(current_user))
+        if home
+        else 0,
+    )
+
+
+@bp.get("/employer")
+@role_required(Role.EMPLOYER)
+def employer():  # type: ignore[no-untyped-def]
+    today = clock.today()
+    term = search_term()
+    page = paginate(dashboards.employer_enrolments(current_user, term))
+    home = dashboards.employer_home(current_user, page.items, today)
+    confirmations = db.session.scalars(
+        workplace.awaiting_confirmation_query(current_user)
+        .options(
+            joinedload(Submission.enrolment).joinedload(Enrolment.participant),
+            joinedload(Submission.assignment),
+        )
+        .limit(ITEMS_ON_HOME)
+    ).all()
+    reviews_query = review_service.to_acknowledge_query(current_user)
+    reviews = db.session.scalars(
+        reviews_query.options(
+            joinedload(ProgressReview.enrolment).joinedload(Enrolment.participant),
+            joinedload(ProgressReview.trainer),
+        ).limit(ITEMS_ON_HOME)
+    ).all()
+    hours_query = hours_service.awaiting_approval_query(current_user)
+    hours_waiting = db.session.scalars(
+        hours_query.options(
+            joinedload(WorkplaceHours.enrolment).joinedload(Enrolment.participant)
+        ).limit(ITEMS_ON_HOME)
+    ).all()
+    return render_template(
+        "dashboard/employer.html",
+        employer=current_user.employer,
+        page=page,
+        term=term,
+        home=home,
+        today=today,
+        confirmations=confirmations,
+        confirmations_count=workplace.awaiting_confirmation_count(current_user),
+        reviews=reviews,
+        reviews_count=review_service.count(reviews_query),
+        hours_waiting=hours_waiting,
+        hours_count=hours_service.count(hours_query),
+        certificate_download="certificates.download" in current_app.view_functions,
+    )
+
+
+@bp.get("/coordinator")
+@role_required(Role.COORDINATOR)
+def coordinator():  # type: ignore[no-untyped-def]
+    today = clock.today()
+    region_value = request.args.get("region", "")
+    region = Region(region_value) if region_value in {r.value for r in Region} else None
+    include_closed = request.args.get("closed") == "1"
+    regions = dashboards.coordinator_overview(today, region, include_closed)
+    rows = [
+        (f.cohort.name, f.percent_approved, f.expected_percent)
+        for figures in regions
+        for f in figures.cohorts
+        if f.active
+    ]
+    chart = (
+        charts.bars(
+            title=_("Assignments approved per cohort, against what is expected by now"),
+            rows=rows,
+            value_label=_("Approved (average)"),
+            expected_label=_("Expected by now"),
+        )
+        if rows
+        else None
+    )
+    return render_template(
+        "dashboard/coordinator.html",
+        regions=regions,
+        region=region,
+        all_regions=list(Region),
+        include_closed=include_closed,
+        chart=chart,
+        today=today,
+        label=label,
+    )

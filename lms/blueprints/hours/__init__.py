@@ -1,0 +1,3 @@
+from lms.blueprints.hours.routes import bp
+
+__all__ = ["bp"]

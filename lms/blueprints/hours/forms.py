@@ -1,0 +1,85 @@
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import DateField, StringField, SubmitField, TextAreaField
+from wtforms.validators import InputRequired, Length, ValidationError
+
+from lms.models.hours import MAX_HOURS_PER_WEEK
+
+REMARK_MAX = 1000
+
+
+def _strip(value: object) -> object:
+    return value.strip() if isinstance(value, str) else value
+
+
+class HoursField(StringField):
+    """A number of hours as people type it: "32", "7,5" or "7.5"."""
+
+    def process_formdata(self, valuelist: list[str]) -> None:
+        super().process_formdata(valuelist)
+        self.number: float | None = None
+        text = (self.data or "").strip().replace(",", ".")
+        if not text:
+            return
+        try:
+            self.number = float(text)
+        except ValueError:
+            self.number = None
+
+
+def _hours_valid(form: FlaskForm, field: HoursField) -> None:
+    number = getattr(field, "number", None)
+    if number is None or not 0 <= number <= MAX_HOURS_PER_WEEK:
+        raise ValidationError(
+            _l("Fill in a number of hours from 0 to %(max)d.", max=MAX_HOURS_PER_WEEK)
+        )
+
+
+class HoursForm(FlaskForm):
+    week_start = DateField(
+        _l("Week (any day of the week)"),
+        validators=[InputRequired(message=_l("Choose the week."))],
+    )
+    hours_worked = HoursField(
+        _l("Hours worked at the workplace"),
+        validators=[InputRequired(message=_l("Fill in the hours you worked.")), _hours_valid],
+        render_kw={"inputmode": "decimal", "autocomplete": "off"},
+    )
+    hours_learning = HoursField(
+        _l("Of which learning hours"),
+        validators=[
+            InputRequired(message=_l("Fill in the learning hours (0 if none).")),
+            _hours_valid,
+        ],
+        render_kw={"inputmode": "decimal", "autocomplete": "off"},
+    )
+    note = TextAreaField(
+        _l("Note (optional)"),
+        validators=[Length(max=REMARK_MAX, message=_l("Keep the note under %(max)d characters."))],
+        filters=[_strip],
+        render_kw={"rows": 3},
+    )
+    submit = SubmitField(_l("Send to my employer for approval"))
+
+    def validate_hours_learning(self, field: HoursField) -> None:
+        worked = getattr(self.hours_worked, "number", None)
+        learning = getattr(field, "number", None)
+        if worked is not None and learning is not None and learning > worked:
+            raise ValidationError(
+                _l("Learning hours are part of the hours worked: they cannot be more.")
+            )
+
+
+class DecisionForm(FlaskForm):
+    remark = TextAreaField(
+        _l("Remark (needed when you send the hours back)"),
+        validators=[
+            Length(max=REMARK_MAX, message=_l("Keep the remark under %(max)d characters."))
+        ],
+        filters=[_strip],
+        render_kw={"rows": 3},
+    )
+    approve = SubmitField(_l("Approve"))
+    send_back = SubmitField(_l("Send back"))

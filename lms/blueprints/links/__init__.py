@@ -1,0 +1,3 @@
+from lms.blueprints.links.routes import bp
+
+__all__ = ["bp"]

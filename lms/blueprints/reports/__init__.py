@@ -1,0 +1,3 @@
+from lms.blueprints.reports.routes import bp
+
+__all__ = ["bp"]

@@ -1,0 +1,3 @@
+from lms.blueprints.reviews.routes import bp
+
+__all__ = ["bp"]

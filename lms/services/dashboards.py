@@ -1,0 +1,352 @@
+"""What each home page shows, gathered in a constant number of queries however much data there is.
+
+Every figure about progress comes from ``lms.services.progress``; this module only selects whose
+progress to show and puts it together per page. Functions only read."""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date
+
+import sqlalchemy as sa
+from sqlalchemy.orm import joinedload, selectinload
+
+from lms.extensions import db
+from lms.models import (
+    Assessment,
+    Assignment,
+    Attempt,
+    Certificate,
+    Cohort,
+    Enrolment,
+    EnrolmentStatus,
+    IntakeType,
+    Programme,
+    ProgressReview,
+    Region,
+    Submission,
+    User,
+)
+from lms.permissions import visible_cohorts, visible_enrolments
+from lms.services import progress as progress_service
+from lms.services.progress import HANDED_IN, HoursProgress, Progress, RiskReason
+
+
+@dataclass(frozen=True)
+class AtRisk:
+    enrolment: Enrolment
+    reasons: list[RiskReason]
+    progress: Progress
+
+
+@dataclass
+class TrainerHome:
+    cohorts: list[Cohort]
+    active: dict[int, list[Enrolment]]
+    progress: dict[int, Progress]
+    at_risk: list[AtRisk]
+
+
+def trainer_home(trainer: User, today: date, cohort_id: int | None = None) -> TrainerHome:
+    """The trainer's open cohorts (or one of them), their active participants with progress, and
+    those at risk with the reasons. Twelve queries."""
+    query = visible_cohorts(trainer).where(Cohort.closed_at.is_(None))
+    if cohort_id is not None:
+        query = query.where(Cohort.id == cohort_id)
+    cohorts = (
+        db.session.scalars(
+            query.options(
+                joinedload(Cohort.programme),
+                selectinload(Cohort.enrolments).joinedload(Enrolment.participant),
+                selectinload(Cohort.enrolments).joinedload(Enrolment.employer),
+            ).order_by(Cohort.start_date.desc(), Cohort.name)
+        )
+        .unique()
+        .all()
+    )
+    active = {
+        cohort.id: sorted(
+            (e for e in cohort.enrolments if e.status is EnrolmentStatus.ACTIVE),
+            key=lambda e: e.participant.sort_name,
+        )
+        for cohort in cohorts
+    }
+    enrolments = [e for rows in active.values() for e in rows]
+    progress = progress_service.enrolment_progress(enrolments, today)
+    reasons = progress_service.risk_reasons(enrolments, progress, today)
+    at_risk = [AtRisk(e, reasons[e.id], progress[e.id]) for e in enrolments if reasons[e.id]]
+    return TrainerHome(cohorts, active, progress, at_risk)
+
+
+@dataclass
+class ParticipantHome:
+    enrolment: Enrolment
+    progress: Progress
+    hours: HoursProgress
+    next_assignments: list[Assignment]
+    latest_review: ProgressReview | None
+    latest_feedback: Assessment | None
+    expected_curve: list[int]
+
+
+NEXT_ASSIGNMENTS = 3
+
+
+def participant_home(participant: User, today: date) -> ParticipantHome | None:
+    enrolment = db.session.scalar(
+        visible_enrolments(participant)
+        .where(Enrolment.status == EnrolmentStatus.ACTIVE)
+        .options(
+            joinedload(Enrolment.cohort)
+            .joinedload(Cohort.programme)
+            .selectinload(Programme.assignments),
+            joinedload(Enrolment.employer),
+            joinedload(Enrolment.cohort).selectinload(Cohort.trainers),
+        )
+    )
+    if enrolment is None:
+        return None
+    progress = progress_service.enrolment_progress([enrolment], today)[enrolment.id]
+    hours = progress_service.hours_progress([enrolment], today)[enrolment.id]
+    handed_in = set(
+        db.session.scalars(
+            sa.select(Submission.assignment_id).where(
+                Submission.enrolment_id == enrolment.id, Submission.status.in_(HANDED_IN)
+            )
+        )
+    )
+    programme = enrolment.cohort.programme
+    open_assignments = sorted(
+        (a for a in programme.assignments if a.id not in handed_in),
+        key=lambda a: (a.due_week, a.position),
+    )
+    latest_review = db.session.scalar(
+        sa.select(ProgressReview)
+        .where(ProgressReview.enrolment_id == enrolment.id)
+        .options(joinedload(ProgressReview.trainer))
+        .order_by(ProgressReview.held_on.desc(), ProgressReview.id.desc())
+        .limit(1)
+    )
+    latest_feedback = db.session.scalar(
+        sa.select(Assessment)
+        .join(Assessment.attempt)
+        .join(Attempt.submission)
+        .where(Submission.enrolment_id == enrolment.id, Assessment.feedback != "")
+        .options(
+            joinedload(Assessment.assessor),
+            joinedload(Assessment.attempt)
+            .joinedload(Attempt.submission)
+            .joinedload(Submission.assignment),
+        )
+        .order_by(Assessment.created_at.desc(), Assessment.id.desc())
+        .limit(1)
+    )
+    return ParticipantHome(
+        enrolment=enrolment,
+        progress=progress,
+        hours=hours,
+        next_assignments=open_assignments[:NEXT_ASSIGNMENTS],
+        latest_review=latest_review,
+        latest_feedback=latest_feedback,
+        expected_curve=progress_service.expected_curve(programme),
+    )
+
+
+@dataclass
+class EmployerHome:
+    enrolments: list[Enrolment]
+    progress: dict[int, Progress]
+    hours: dict[int, HoursProgress]
+    certificates: list[Certificate]
+
+
+def employer_enrolments(contact: User, term: str = "") -> sa.Select[tuple[Enrolment]]:
+    """The company's employees in the programme, in any cohort (active first, then finished)."""
+    from lms.pagination import contains
+
+    query = (
+        visible_enrolments(contact)
+        .where(Enrolment.status.in_([EnrolmentStatus.ACTIVE, EnrolmentStatus.COMPLETED]))
+        .join(Enrolment.participant)
+        .options(
+            joinedload(Enrolment.participant),
+            joinedload(Enrolment.cohort).joinedload(Cohort.programme),
+        )
+        .order_by(
+            sa.case((Enrolment.status == EnrolmentStatus.ACTIVE, 0), else_=1),
+            User.last_name,
+            User.first_name,
+            Enrolment.id,
+        )
+    )
+    if term:
+        query = query.where(sa.or_(contains(User.first_name, term), contains(User.last_name, term)))
+    return query
+
+
+def employer_home(contact: User, enrolments: Sequence[Enrolment], today: date) -> EmployerHome:
+    certificates = list(
+        db.session.scalars(
+            sa.select(Certificate)
+            .where(
+                Certificate.revoked_at.is_(None),
+                Certificate.enrolment_id.in_(
+                    visible_enrolments(contact).with_only_columns(Enrolment.id)
+                ),
+            )
+            .options(joinedload(Certificate.enrolment).joinedload(Enrolment.participant))
+            .order_by(Certificate.issued_at.desc())
+        )
+    )
+    return EmployerHome(
+        enrolments=list(enrolments),
+        progress=progress_service.enrolment_progress(enrolments, today),
+        hours=progress_service.hours_progress(enrolments, today),
+        certificates=certificates,
+    )
+
+
+@dataclass
+class CohortFigures:
+    cohort: Cohort
+    seats_taken: int = 0
+    active: int = 0
+    completed: int = 0
+    withdrawn: int = 0
+    at_risk: int = 0
+    percent_approved: int = 0  # the average over the active participants
+    expected_percent: int = 0
+
+
+@dataclass
+class RegionFigures:
+    region: Region
+    cohorts: list[CohortFigures] = field(default_factory=list)
+
+    def total(self, name: str) -> int:
+        return sum(getattr(figures, name) for figures in self.cohorts)
+
+    @property
+    def seats(self) -> int:
+        return sum(figures.cohort.capacity for figures in self.cohorts)
+
+
+def coordinator_overview(
+    today: date, region: Region | None = None, include_closed: bool = False
+) -> list[RegionFigures]:
+    """Per region and cohort: seats taken, progress, at-risk, completions, withdrawals. Eleven
+    queries however many cohorts."""
+    query = sa.select(Cohort).options(selectinload(Cohort.enrolments), joinedload(Cohort.programme))
+    if region is not None:
+        query = query.where(Cohort.region == region)
+    if not include_closed:
+        query = query.where(Cohort.closed_at.is_(None))
+    cohorts = db.session.scalars(query.order_by(Cohort.start_date.desc(), Cohort.name)).all()
+    active = [e for c in cohorts for e in c.enrolments if e.status is EnrolmentStatus.ACTIVE]
+    progress = progress_service.enrolment_progress(active, today)
+    reasons = progress_service.risk_reasons(active, progress, today)
+    regions = {r: RegionFigures(r) for r in Region if region is None or r is region}
+    for cohort in cohorts:
+        statuses = Counter(e.status for e in cohort.enrolments)
+        mine = [e for e in cohort.enrolments if e.status is EnrolmentStatus.ACTIVE]
+        figures = CohortFigures(
+            cohort=cohort,
+            seats_taken=statuses[EnrolmentStatus.ACTIVE] + statuses[EnrolmentStatus.COMPLETED],
+            active=statuses[EnrolmentStatus.ACTIVE],
+            completed=statuses[EnrolmentStatus.COMPLETED],
+            withdrawn=statuses[EnrolmentStatus.WITHDRAWN],
+            at_risk=sum(1 for e in mine if reasons[e.id]),
+        )
+        if mine:
+            figures.percent_approved = round(
+                sum(progress[e.id].assignments.percent_approved for e in mine) / len(mine)
+            )
+            figures.expected_percent = round(
+                sum(progress[e.id].expected_percent for e in mine) / len(mine)
+            )
+        regions[cohort.region].cohorts.append(figures)
+    return list(regions.values())
+
+
+@dataclass
+class ReportRow:
+    region: Region
+    by_intake: dict[IntakeType, int]
+    participants: int
+    completions: int
+    withdrawals: int
+    certificates: int
+    employers: int
+
+
+@dataclass
+class ProgrammeReport:
+    year: int | None
+    rows: list[ReportRow]
+    total: ReportRow | None
+
+
+def report_years() -> list[int]:
+    """The school years (by the calendar year they start in) that cohorts started in, newest first."""
+    starts = db.session.scalars(sa.select(sa.distinct(Cohort.start_date))).all()
+    return sorted({d.year if d.month >= 8 else d.year - 1 for d in starts}, reverse=True)
+
+
+def programme_report(year: int | None = None) -> ProgrammeReport:
+    """The figures the funding partners ask for, per region: participants by intake type,
+    completions, withdrawals, certificates issued (not revoked) and employers involved. A transfer
+    counts once: at the cohort the participant ended up in. Two queries.
+
+    ``year`` limits to cohorts starting in that school year (1 August - 31 July)."""
+    query = (
+        sa.select(
+            Enrolment.id,
+            Enrolment.participant_id,
+            Enrolment.employer_id,
+            Enrolment.intake_type,
+            Enrolment.status,
+            Cohort.region,
+        )
+        .join(Enrolment.cohort)
+        .where(Enrolment.status != EnrolmentStatus.TRANSFERRED)
+    )
+    if year is not None:
+        query = query.where(
+            Cohort.start_date >= date(year, 8, 1), Cohort.start_date < date(year + 1, 8, 1)
+        )
+    rows = db.session.execute(query).all()
+    certificate_ids = (
+        set(
+            db.session.scalars(
+                sa.select(Certificate.enrolment_id).where(
+                    Certificate.revoked_at.is_(None),
+                    Certificate.enrolment_id.in_([row.id for row in rows]),
+                )
+            )
+        )
+        if rows
+        else set()
+    )
+    grouped: dict[Region | None, list] = defaultdict(list)
+    for row in rows:
+        grouped[row.region].append(row)
+        grouped[None].append(row)
+
+    def summarise(region: Region | None) -> ReportRow:
+        mine = grouped[region]
+        by_intake = Counter(row.intake_type for row in mine)
+        return ReportRow(
+            region=region,  # type: ignore[arg-type]
+            by_intake={intake: by_intake[intake] for intake in IntakeType},
+            participants=len({row.participant_id for row in mine}),
+            completions=sum(1 for row in mine if row.status is EnrolmentStatus.COMPLETED),
+            withdrawals=sum(1 for row in mine if row.status is EnrolmentStatus.WITHDRAWN),
+            certificates=sum(1 for row in mine if row.id in certificate_ids),
+            employers=len({row.employer_id for row in mine}),
+        )
+
+    return ProgrammeReport(
+        year=year, rows=[summarise(region) for region in Region], total=summarise(None)
+    )
