@@ -41,7 +41,7 @@ from lms.services import accounts
 from lms.services.cohorts import end_date_for
 from lms.services.signoff import sign_off
 
-DEMO_PASSWORD = "vakkracht-demo"
+DEMO_PASSWORD = "vakkracht-demo"  # nosec B105 - the documented demo password; production refuses demo data
 EMAIL_DOMAIN = "vakkracht.example"
 COORDINATOR_EMAIL = f"coordinator@{EMAIL_DOMAIN}"
 PROGRAMME_CODE = "VAKKRACHT-PM"
@@ -518,7 +518,7 @@ def _participant_progress(
     drafted_late_work = False
 
     for assignment in due_assignments:
-        rng = random.Random(f"vakkracht-demo-{number}-{assignment.code}")
+        rng = random.Random(f"vakkracht-demo-{number}-{assignment.code}")  # nosec B311 - demo data, not security
         due = cohort.due_date(assignment.due_week)
         if number in BEHIND and due >= today - BEHIND_BY:
             # Behind: at most a draft of the first assignment they did not hand in, nothing after it.

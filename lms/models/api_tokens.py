@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from lms.models.people import User
 
 # Every secret starts with this, so a leaked token is easy to recognise (and to search for in code).
-TOKEN_PREFIX = "vkapi_"
+TOKEN_PREFIX = "vkapi_"  # nosec B105 - a public prefix that marks API keys, not a secret
 
 
 class ApiTokenScope(enum.StrEnum):

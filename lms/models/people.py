@@ -139,7 +139,7 @@ class Employer(db.Model):
 
 class TokenPurpose(enum.StrEnum):
     INVITATION = "invitation"
-    PASSWORD_RESET = "password_reset"
+    PASSWORD_RESET = "password_reset"  # nosec B105 - an enum value, not a password
 
 
 class AccountToken(db.Model):
