@@ -132,7 +132,7 @@ def test_no_route_gives_a_server_error_whatever_is_sent(app, client, world, meth
     seen: dict[int, int] = {}
 
     @settings(
-        max_examples=10 if method == "POST" else 4,
+        max_examples=6 if method == "POST" else 3,
         deadline=None,
         derandomize=True,
         database=None,
