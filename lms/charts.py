@@ -93,7 +93,7 @@ def progress_over_year(
         f'<text x="{left + 42}" y="{top + 12}" class="chart__label">{_e(expected_label)}</text></g>'
     )
     parts.append("</svg>")
-    return Markup("".join(parts))
+    return Markup("".join(parts))  # nosec B704 - every text in the SVG went through _e()
 
 
 @dataclass(frozen=True)
@@ -140,7 +140,7 @@ def heat_map(
                 f'text-anchor="middle">{_e(item.symbol)}</text></g>'
             )
     parts.append("</svg>")
-    return Markup("".join(parts))
+    return Markup("".join(parts))  # nosec B704 - every text in the SVG went through _e()
 
 
 def bars(
@@ -181,4 +181,4 @@ def bars(
             f"{value}%</text>"
         )
     parts.append("</svg>")
-    return Markup("".join(parts))
+    return Markup("".join(parts))  # nosec B704 - every text in the SVG went through _e()

@@ -6,7 +6,7 @@ from __future__ import annotations
 import io
 from collections.abc import Sequence
 from dataclasses import dataclass
-from xml.sax.saxutils import escape
+from xml.sax.saxutils import escape  # nosec B406 - escapes text for ReportLab; no XML is parsed
 
 from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4, landscape
