@@ -75,6 +75,8 @@ def init_i18n(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
+    from lms.blueprints.api import bp as api_bp
+    from lms.blueprints.api import tokens_bp as api_tokens_bp
     from lms.blueprints.assessment import bp as assessment_bp
     from lms.blueprints.auth import bp as auth_bp
     from lms.blueprints.certificates import bp as certificates_bp
@@ -109,6 +111,8 @@ def register_blueprints(app: Flask) -> None:
         privacy_bp,
         certificates_bp,
         verify_bp,
+        api_bp,
+        api_tokens_bp,
     )
     for blueprint in blueprints:
         app.register_blueprint(blueprint)

@@ -5,8 +5,9 @@ from __future__ import annotations
 from flask import Flask, current_app, render_template
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import DBAPIError, OperationalError, SQLAlchemyError
-from werkzeug.exceptions import HTTPException, InternalServerError
+from werkzeug.exceptions import HTTPException, InternalServerError, ServiceUnavailable
 
+from lms.blueprints.api.problems import http_problem, is_api_request
 from lms.extensions import db
 
 # code: (title, what happened and what to do next)
@@ -54,6 +55,8 @@ def render_error(code: int):  # type: ignore[no-untyped-def]
 def register(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):  # type: ignore[no-untyped-def]
+        if is_api_request():  # the JSON API answers with problem documents, also for 404/405
+            return http_problem(error)
         if error.code not in MESSAGES:
             return error
         return render_error(error.code)
@@ -61,6 +64,8 @@ def register(app: Flask) -> None:
     @app.errorhandler(InternalServerError)
     def server_error(error: InternalServerError):  # type: ignore[no-untyped-def]
         db.session.rollback()
+        if is_api_request():
+            return http_problem(error)
         return render_error(500)
 
     @app.errorhandler(SQLAlchemyError)
@@ -69,7 +74,10 @@ def register(app: Flask) -> None:
         db.session.rollback()
         current_app.logger.exception("database error")
         lost_connection = isinstance(error, DBAPIError) and error.connection_invalidated
-        if lost_connection or (isinstance(error, OperationalError) and _unreachable(error)):
+        unreachable = lost_connection or (isinstance(error, OperationalError) and _unreachable(error))
+        if is_api_request():
+            return http_problem(ServiceUnavailable() if unreachable else InternalServerError())
+        if unreachable:
             return render_error(503)
         return render_error(500)
 

@@ -29,6 +29,7 @@ NAVIGATION: dict[Role, tuple[NavItem, ...]] = {
         NavItem("people.participants", _l("Participants")),
         NavItem("reports.programme", _l("Report")),
         NavItem("certificates.index", _l("Certificates")),
+        NavItem("api_tokens.index", _l("API keys")),
     ),
     Role.TRAINER: (
         NavItem("dashboard.trainer", _l("Overview")),

@@ -1,0 +1,683 @@
+"""The OpenAPI 3.1 document of /api/v1, kept beside the code it describes.
+
+``tests/test_api_contract.py`` runs schemathesis against it: every answer must match this document.
+``operations()`` feeds the rendered reference page (``/api/v1/docs``).
+"""
+
+from __future__ import annotations
+
+from copy import deepcopy
+from typing import Any
+
+API_VERSION = "1.0.0"
+MAX_ID = 2**31 - 1
+
+Schema = dict[str, Any]
+
+
+def ref(name: str) -> Schema:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def nullable(schema: Schema) -> Schema:
+    if "$ref" in schema:
+        return {"anyOf": [schema, {"type": "null"}]}
+    result = dict(schema)
+    result["type"] = [schema["type"], "null"]
+    return result
+
+
+def obj(properties: dict[str, Schema], description: str = "", **extra: Any) -> Schema:
+    schema: Schema = {
+        "type": "object",
+        "required": list(properties),
+        "properties": properties,
+        "additionalProperties": False,
+    }
+    if description:
+        schema["description"] = description
+    schema.update(extra)
+    return schema
+
+
+INT = {"type": "integer"}
+ID = {"type": "integer", "minimum": 1}
+STR = {"type": "string"}
+BOOL = {"type": "boolean"}
+DATE = {"type": "string", "format": "date"}
+DATETIME = {"type": "string", "format": "date-time"}
+COUNT = {"type": "integer", "minimum": 0}
+PERCENT = {"type": "integer", "minimum": 0, "maximum": 100}
+REGION = {"type": "string", "enum": ["parkstad", "westelijke_mijnstreek", "maastricht_heuvelland"]}
+ENROLMENT_STATUS = {"type": "string", "enum": ["active", "completed", "withdrawn", "transferred"]}
+SUBMISSION_STATUS = {"type": "string", "enum": ["draft", "submitted", "needs_revision", "approved"]}
+INTAKE = {"type": "string", "enum": ["side_entrant", "employed"]}
+
+SCHEMAS: dict[str, Schema] = {
+    "Problem": {
+        "type": "object",
+        "description": "An error (RFC 9457, application/problem+json).",
+        "required": ["type", "title", "status", "detail"],
+        "properties": {
+            "type": {"type": "string", "description": "about:blank or /api/v1/problems/<kind>"},
+            "title": STR,
+            "status": {"type": "integer", "minimum": 400, "maximum": 599},
+            "detail": {"type": "string", "description": "What went wrong, in plain words."},
+            "instance": STR,
+            "errors": {
+                "type": "array",
+                "description": "Per field: what is wrong with it.",
+                "items": obj({"field": STR, "message": STR}),
+            },
+        },
+    },
+    "PageMeta": obj(
+        {"page": ID, "per_page": ID, "total": COUNT, "pages": ID},
+        "Where this page is. The Link header has first, prev, next and last.",
+    ),
+    "Person": obj({"id": ID, "name": STR}),
+    "Participant": obj({"id": ID, "name": STR, "email": STR}),
+    "Employer": obj({"id": ID, "name": STR, "kvk_number": STR}),
+    "CohortRef": obj({"id": ID, "name": STR, "region": REGION}),
+    "Cohort": obj(
+        {
+            "id": ID,
+            "name": STR,
+            "region": REGION,
+            "status": {"type": "string", "enum": ["open", "closed"]},
+            "programme": obj(
+                {"id": ID, "code": STR, "version": ID, "title": STR},
+                "The programme version the cohort follows (pinned for its whole life).",
+            ),
+            "start_date": DATE,
+            "end_date": DATE,
+            "capacity": ID,
+            "seats_taken": COUNT,
+            "closed_at": nullable(DATETIME),
+            "trainers": {"type": "array", "items": ref("Person")},
+            "created_at": DATETIME,
+        }
+    ),
+    "AssignmentCounts": obj(
+        {
+            "total": COUNT,
+            "approved": COUNT,
+            "submitted": {**COUNT, "description": "Handed in, waiting for assessment."},
+            "needs_revision": COUNT,
+            "draft": COUNT,
+            "overdue": COUNT,
+            "percent_approved": PERCENT,
+        }
+    ),
+    "ItemProgress": obj(
+        {
+            "signed": {**COUNT, "description": "Signed off at (or above) the required level."},
+            "required": COUNT,
+            "percent": PERCENT,
+        }
+    ),
+    "Progress": obj(
+        {
+            "week": {**COUNT, "description": "Week of the programme today (0 before the start)."},
+            "assignments": ref("AssignmentCounts"),
+            "technical": ref("ItemProgress"),
+            "skills": ref("ItemProgress"),
+            "items_overdue": COUNT,
+            "expected_assignments": COUNT,
+            "expected_percent": PERCENT,
+            "behind": BOOL,
+            "certificate_due": BOOL,
+        },
+        "Progress on today's date, computed the same way as on every page.",
+    ),
+    "Enrolment": obj(
+        {
+            "id": ID,
+            "cohort": ref("CohortRef"),
+            "participant": ref("Participant"),
+            "employer": ref("Employer"),
+            "intake_type": INTAKE,
+            "status": ENROLMENT_STATUS,
+            "enrolled_on": DATE,
+            "ended_on": nullable(DATE),
+            "transferred_from_id": nullable(ID),
+            "created_at": DATETIME,
+            "updated_at": DATETIME,
+            "progress": ref("Progress"),
+        }
+    ),
+    "NewPerson": {
+        "type": "object",
+        "required": ["first_name", "last_name", "email"],
+        "properties": {
+            "first_name": {"type": "string", "minLength": 1, "maxLength": 80},
+            "name_prefix": {"type": "string", "maxLength": 20},
+            "last_name": {"type": "string", "minLength": 1, "maxLength": 80},
+            "email": {"type": "string", "format": "email", "maxLength": 254},
+        },
+        "additionalProperties": False,
+    },
+    "NewEnrolment": {
+        "type": "object",
+        "description": (
+            "Give participant_id (an existing participant) or participant (a new person, who gets an "
+            "account and an invitation by e-mail), not both."
+        ),
+        "required": ["cohort_id", "employer_id", "intake_type"],
+        "properties": {
+            "cohort_id": {"type": "integer", "minimum": 1, "maximum": MAX_ID},
+            "employer_id": {"type": "integer", "minimum": 1, "maximum": MAX_ID},
+            "intake_type": INTAKE,
+            "enrolled_on": {**DATE, "description": "Default: today."},
+            "participant_id": {"type": "integer", "minimum": 1, "maximum": MAX_ID},
+            "participant": ref("NewPerson"),
+        },
+        "additionalProperties": False,
+    },
+    "AssignmentRef": obj({"id": ID, "code": STR, "title": STR, "due_week": ID}),
+    "AssignmentStatus": obj(
+        {
+            "assignment": ref("AssignmentRef"),
+            "due_date": DATE,
+            "status": {
+                "type": "string",
+                "enum": ["not_started", "draft", "submitted", "needs_revision", "approved"],
+            },
+            "overdue": BOOL,
+            "submission_id": nullable(ID),
+            "submitted_at": nullable(DATETIME),
+            "approved_at": nullable(DATETIME),
+            "updated_at": nullable(DATETIME),
+        }
+    ),
+    "Submission": obj(
+        {
+            "id": ID,
+            "enrolment_id": ID,
+            "assignment": ref("AssignmentRef"),
+            "status": SUBMISSION_STATUS,
+            "submitted_at": nullable(DATETIME),
+            "approved_at": nullable(DATETIME),
+            "created_at": DATETIME,
+            "updated_at": DATETIME,
+        }
+    ),
+    "SignOff": obj(
+        {
+            "id": ID,
+            "sequence": ID,
+            "kind": {"type": "string", "enum": ["sign_off", "revocation"]},
+            "enrolment_id": ID,
+            "checklist_item": obj(
+                {
+                    "id": ID,
+                    "code": STR,
+                    "title": STR,
+                    "kind": {"type": "string", "enum": ["technical", "skill21"]},
+                    "required_level": {"type": "integer", "minimum": 1, "maximum": 4},
+                }
+            ),
+            "level": {"type": "integer", "minimum": 1, "maximum": 4},
+            "note": STR,
+            "revokes_id": nullable(ID),
+            "revoked": {**BOOL, "description": "A later ledger record revokes this one."},
+            "signed_by": ref("Person"),
+            "signed_at": DATETIME,
+        },
+        "A record of the append-only sign-off ledger.",
+    ),
+    "Certificate": obj(
+        {
+            "id": ID,
+            "number": STR,
+            "enrolment_id": ID,
+            "participant": ref("Person"),
+            "status": {"type": "string", "enum": ["valid", "revoked"]},
+            "issued_at": DATETIME,
+            "revoked_at": nullable(DATETIME),
+            "revocation_reason": nullable(STR),
+            "replaces_id": nullable(ID),
+            "verification_code": STR,
+        }
+    ),
+    "CertificateVerification": obj(
+        {
+            "status": {"type": "string", "enum": ["valid", "revoked", "replaced"]},
+            "name": STR,
+            "programme": STR,
+            "issued_on": DATE,
+        },
+        "The same facts as the public verification page, and nothing more.",
+    ),
+}
+
+
+def list_of(name: str) -> Schema:
+    return obj({"data": {"type": "array", "items": ref(name)}, "meta": ref("PageMeta")})
+
+
+for _name in ("Cohort", "Enrolment", "Submission", "SignOff", "Certificate"):
+    SCHEMAS[f"{_name}List"] = list_of(_name)
+SCHEMAS["EnrolmentAssignments"] = obj(
+    {"enrolment_id": ID, "data": {"type": "array", "items": ref("AssignmentStatus")}}
+)
+
+
+def query(name: str, schema: Schema, description: str) -> Schema:
+    return {
+        "name": name,
+        "in": "query",
+        "required": False,
+        "schema": schema,
+        "description": description,
+    }
+
+
+def path_id(name: str, description: str) -> Schema:
+    return {
+        "name": name,
+        "in": "path",
+        "required": True,
+        "schema": {"type": "integer", "minimum": 1, "maximum": MAX_ID},
+        "description": description,
+    }
+
+
+PARAMETERS: dict[str, Schema] = {
+    "page": query(
+        "page", {"type": "integer", "minimum": 1, "maximum": MAX_ID}, "Page number (from 1)."
+    ),
+    "per_page": query(
+        "per_page",
+        {"type": "integer", "minimum": 1, "maximum": 100},
+        "Items per page (default 25, at most 100).",
+    ),
+    "cohort": query(
+        "cohort", {"type": "integer", "minimum": 1, "maximum": MAX_ID}, "Only this cohort (id)."
+    ),
+    "region": query("region", REGION, "Only cohorts in this region."),
+    "enrolment": query(
+        "enrolment",
+        {"type": "integer", "minimum": 1, "maximum": MAX_ID},
+        "Only this enrolment (id).",
+    ),
+    "updated_since": query(
+        "updated_since",
+        DATETIME,
+        "Only what changed at or after this moment (RFC 3339; without an offset: UTC).",
+    ),
+}
+
+
+def p(name: str) -> Schema:
+    return {"$ref": f"#/components/parameters/{name}"}
+
+
+def problem_response(description: str) -> Schema:
+    return {
+        "description": description,
+        "content": {"application/problem+json": {"schema": ref("Problem")}},
+    }
+
+
+RESPONSES: dict[str, Schema] = {
+    "BadRequest": problem_response("A query parameter or the body cannot be read."),
+    "Unauthorized": {
+        **problem_response("No API key, or one that is unknown, expired or revoked."),
+        "headers": {"WWW-Authenticate": {"schema": STR}},
+    },
+    "Forbidden": problem_response(
+        "The key may not do this: a read-only key, or the key's user may not (as on the pages)."
+    ),
+    "NotFound": problem_response("There is nothing with this id."),
+}
+
+LINK_HEADER = {
+    "Link": {
+        "description": "RFC 8288 links: first, prev, next, last.",
+        "schema": STR,
+    }
+}
+
+
+def ok(schema_name: str, description: str, *, paged: bool = False) -> Schema:
+    response: Schema = {
+        "description": description,
+        "content": {"application/json": {"schema": ref(schema_name)}},
+    }
+    if paged:
+        response["headers"] = LINK_HEADER
+    return response
+
+
+def r(name: str) -> Schema:
+    return {"$ref": f"#/components/responses/{name}"}
+
+
+AUTH_ERRORS = {"401": r("Unauthorized"), "403": r("Forbidden")}
+LIST_ERRORS = {"400": r("BadRequest"), **AUTH_ERRORS}
+PAGING = [p("page"), p("per_page")]
+
+
+def _operation(
+    op_id: str,
+    summary: str,
+    description: str,
+    tag: str,
+    responses: dict[str, Schema],
+    *,
+    parameters: list[Schema] | None = None,
+    public: bool = False,
+    body: Schema | None = None,
+) -> Schema:
+    operation: Schema = {
+        "operationId": op_id,
+        "summary": summary,
+        "description": description,
+        "tags": [tag],
+        "responses": responses,
+    }
+    if parameters:
+        operation["parameters"] = parameters
+    if public:
+        operation["security"] = []
+    if body is not None:
+        operation["requestBody"] = body
+    return operation
+
+
+PATHS: dict[str, dict[str, Schema]] = {
+    "/cohorts": {
+        "get": _operation(
+            "listCohorts",
+            "List cohorts",
+            "The cohorts the key's user may see: every cohort for a coordinator, their own for a trainer.",
+            "Cohorts",
+            {"200": ok("CohortList", "A page of cohorts, by id.", paged=True), **LIST_ERRORS},
+            parameters=[
+                p("region"),
+                query(
+                    "status",
+                    {"type": "string", "enum": ["open", "closed"]},
+                    "Open or closed cohorts.",
+                ),
+                *PAGING,
+            ],
+        )
+    },
+    "/cohorts/{cohort_id}": {
+        "get": _operation(
+            "getCohort",
+            "One cohort",
+            "A cohort with its programme, seats and trainers.",
+            "Cohorts",
+            {"200": ok("Cohort", "The cohort."), **AUTH_ERRORS, "404": r("NotFound")},
+            parameters=[path_id("cohort_id", "The cohort's id.")],
+        )
+    },
+    "/enrolments": {
+        "get": _operation(
+            "listEnrolments",
+            "List enrolments with progress",
+            "The enrolments the key's user may see (as on the pages), each with its progress today. "
+            "updated_since finds enrolments whose own data, submitted work or sign-offs changed.",
+            "Enrolments",
+            {"200": ok("EnrolmentList", "A page of enrolments, by id.", paged=True), **LIST_ERRORS},
+            parameters=[
+                p("cohort"),
+                p("region"),
+                query("status", ENROLMENT_STATUS, "Only enrolments with this status."),
+                p("updated_since"),
+                *PAGING,
+            ],
+        ),
+        "post": _operation(
+            "createEnrolment",
+            "Enrol a participant",
+            "With the same rules as the coordinator's enrol page: the cohort must be open, have a free "
+            "seat (at most twelve) and the participant may have only one active enrolment. Needs a "
+            "read-write key of a coordinator.",
+            "Enrolments",
+            {
+                "201": {
+                    **ok("Enrolment", "Enrolled."),
+                    "headers": {"Location": {"description": "The new enrolment.", "schema": STR}},
+                },
+                "400": r("BadRequest"),
+                **AUTH_ERRORS,
+                "409": problem_response(
+                    "Refused: the cohort is full, or the participant already has an active enrolment."
+                ),
+                "415": problem_response("The body is not JSON."),
+                "422": problem_response(
+                    "Refused: a field is missing or wrong (see errors), or the rules do not allow it "
+                    "(a closed cohort, a date after the cohort's end, an account that is not a participant's)."
+                ),
+            },
+            body={
+                "required": True,
+                "content": {"application/json": {"schema": ref("NewEnrolment")}},
+            },
+        ),
+    },
+    "/enrolments/{enrolment_id}": {
+        "get": _operation(
+            "getEnrolment",
+            "One enrolment with progress",
+            "The enrolment and its progress today.",
+            "Enrolments",
+            {"200": ok("Enrolment", "The enrolment."), **AUTH_ERRORS, "404": r("NotFound")},
+            parameters=[path_id("enrolment_id", "The enrolment's id.")],
+        )
+    },
+    "/enrolments/{enrolment_id}/assignments": {
+        "get": _operation(
+            "getEnrolmentAssignments",
+            "Assignments and where the work stands",
+            "Every assignment of the enrolment's programme, in programme order, with its due date and "
+            "the status of the participant's submission (not_started when there is none).",
+            "Enrolments",
+            {
+                "200": ok("EnrolmentAssignments", "The assignments."),
+                **AUTH_ERRORS,
+                "404": r("NotFound"),
+            },
+            parameters=[path_id("enrolment_id", "The enrolment's id.")],
+        )
+    },
+    "/submissions": {
+        "get": _operation(
+            "listSubmissions",
+            "List submissions",
+            "The status of participants' work on assignments, for the enrolments the key's user may see.",
+            "Submissions",
+            {
+                "200": ok("SubmissionList", "A page of submissions, by id.", paged=True),
+                **LIST_ERRORS,
+            },
+            parameters=[
+                p("cohort"),
+                p("region"),
+                p("enrolment"),
+                query("status", SUBMISSION_STATUS, "Only submissions with this status."),
+                p("updated_since"),
+                *PAGING,
+            ],
+        )
+    },
+    "/signoffs": {
+        "get": _operation(
+            "listSignOffs",
+            "List checklist sign-offs",
+            "The sign-off ledger (sign-offs and revocations) for the enrolments the key's user may "
+            "see, in ledger order. updated_since compares with signed_at.",
+            "Sign-offs",
+            {
+                "200": ok("SignOffList", "A page of ledger records, by sequence.", paged=True),
+                **LIST_ERRORS,
+            },
+            parameters=[p("cohort"), p("region"), p("enrolment"), p("updated_since"), *PAGING],
+        )
+    },
+    "/certificates": {
+        "get": _operation(
+            "listCertificates",
+            "List certificates",
+            "Certificates of the enrolments the key's user may see. updated_since finds certificates "
+            "issued or revoked since.",
+            "Certificates",
+            {
+                "200": ok("CertificateList", "A page of certificates, by id.", paged=True),
+                **LIST_ERRORS,
+            },
+            parameters=[
+                p("cohort"),
+                p("region"),
+                p("enrolment"),
+                query(
+                    "status", {"type": "string", "enum": ["valid", "revoked"]}, "Valid or revoked."
+                ),
+                p("updated_since"),
+                *PAGING,
+            ],
+        )
+    },
+    "/certificates/{code}": {
+        "get": _operation(
+            "verifyCertificate",
+            "Verify a certificate (public)",
+            "No key needed: the same facts as the public verification page for the code printed on "
+            "the certificate.",
+            "Certificates",
+            {
+                "200": ok("CertificateVerification", "What the certificate says."),
+                "404": r("NotFound"),
+            },
+            parameters=[
+                {
+                    "name": "code",
+                    "in": "path",
+                    "required": True,
+                    "schema": {
+                        "type": "string",
+                        "minLength": 1,
+                        "maxLength": 64,
+                        "pattern": "^[A-Za-z0-9_-]+$",
+                    },
+                    "description": "The verification code.",
+                }
+            ],
+            public=True,
+        )
+    },
+}
+
+
+def document(server_url: str) -> dict[str, Any]:
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "Vakkracht LMS API",
+            "version": API_VERSION,
+            "summary": "Cohorts, enrolments with progress, work, sign-offs and certificates.",
+            "description": (
+                "A JSON API for training partners' and employers' own systems. Send a personal access "
+                "key as `Authorization: Bearer <key>`; a coordinator makes and revokes keys on the "
+                "API keys page. A key acts as the user who made it and sees what that user sees on the "
+                "pages. Lists are paged (`page`, `per_page`) in a stable order, with a Link header. "
+                "Errors are `application/problem+json`."
+            ),
+        },
+        "servers": [{"url": server_url.rstrip("/")}],
+        "security": [{"bearerAuth": []}],
+        "paths": deepcopy(PATHS),
+        "components": {
+            "securitySchemes": {
+                "bearerAuth": {
+                    "type": "http",
+                    "scheme": "bearer",
+                    "description": "A personal access key (vkapi_…).",
+                }
+            },
+            "schemas": deepcopy(SCHEMAS),
+            "parameters": deepcopy(PARAMETERS),
+            "responses": deepcopy(RESPONSES),
+        },
+    }
+
+
+def operations() -> list[dict[str, Any]]:
+    """The operations in document order, with their parameters resolved, for the reference page."""
+    result = []
+    for path, methods in PATHS.items():
+        for method, operation in methods.items():
+            parameters = [
+                PARAMETERS[item["$ref"].rsplit("/", 1)[-1]] if "$ref" in item else item
+                for item in operation.get("parameters", [])
+            ]
+            responses = []
+            for code, response in operation["responses"].items():
+                if "$ref" in response:
+                    response = RESPONSES[response["$ref"].rsplit("/", 1)[-1]]
+                content = response.get("content", {})
+                media_type = next(iter(content), "")
+                schema_ref = content.get(media_type, {}).get("schema", {}).get("$ref", "")
+                responses.append(
+                    {
+                        "code": code,
+                        "description": response["description"],
+                        "media_type": media_type,
+                        "schema": schema_ref.rsplit("/", 1)[-1],
+                    }
+                )
+            body = operation.get("requestBody", {}).get("content", {}).get("application/json", {})
+            result.append(
+                {
+                    "method": method.upper(),
+                    "path": path,
+                    "id": operation["operationId"],
+                    "summary": operation["summary"],
+                    "description": operation["description"],
+                    "tag": operation["tags"][0],
+                    "public": operation.get("security") == [],
+                    "parameters": parameters,
+                    "body_schema": body.get("schema", {}).get("$ref", "").rsplit("/", 1)[-1],
+                    "responses": responses,
+                }
+            )
+    return result
+
+
+def schema_fields(name: str) -> list[dict[str, Any]]:
+    """The properties of a component schema, for the reference page."""
+    schema = SCHEMAS[name]
+    required = set(schema.get("required", []))
+    fields = []
+    for field, spec in schema.get("properties", {}).items():
+        fields.append(
+            {
+                "name": field,
+                "type": type_text(spec),
+                "required": field in required,
+                "description": spec.get("description", ""),
+            }
+        )
+    return fields
+
+
+def type_text(spec: Schema) -> str:
+    if "$ref" in spec:
+        return spec["$ref"].rsplit("/", 1)[-1]
+    if "anyOf" in spec:
+        return " | ".join(type_text(part) for part in spec["anyOf"])
+    kind = spec.get("type", "")
+    if isinstance(kind, list):
+        kind = " | ".join(kind)
+    if kind == "array" or (isinstance(spec.get("type"), str) and spec["type"] == "array"):
+        return f"array of {type_text(spec.get('items', {}))}"
+    text = kind
+    if "format" in spec:
+        text += f" ({spec['format']})"
+    if "enum" in spec:
+        text += ": " + ", ".join(str(value) for value in spec["enum"])
+    return text

@@ -1,0 +1,418 @@
+"""The JSON API at /api/v1: read cohorts, enrolments with progress, assignments, submissions,
+sign-offs and certificates; create an enrolment; verify a certificate (public).
+
+A token acts as the user who made it: every list starts from the same scopes in ``lms.permissions`` as
+the pages, and writing needs the same role as the page that does it (and a read-write token).
+Progress comes from ``lms.services.progress`` only. Errors are problem documents (``problems.py``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+from flask import Blueprint, Response, jsonify, render_template, request, url_for
+from flask_babel import gettext as _
+from sqlalchemy.orm import aliased, joinedload, selectinload
+
+from lms import clock
+from lms.blueprints.api import openapi
+from lms.blueprints.api import serializers as out
+from lms.blueprints.api.auth import api_user, token_required
+from lms.blueprints.api.params import (
+    MAX_INT,
+    datetime_arg,
+    enum_arg,
+    int_arg,
+    list_response,
+    paginate,
+)
+from lms.blueprints.api.problems import ApiProblem, from_exception
+from lms.blueprints.api.writes import create_enrolment_from_json
+from lms.extensions import csrf, db
+from lms.models import (
+    Assignment,
+    Certificate,
+    ChecklistItem,
+    Cohort,
+    Enrolment,
+    EnrolmentStatus,
+    Region,
+    Role,
+    SignOff,
+    SignOffKind,
+    Submission,
+    SubmissionStatus,
+)
+from lms.permissions import can_view_enrolment, visible_cohorts, visible_enrolments
+from lms.services import enrolment as enrolment_service
+from lms.services.certificates import verification_facts
+from lms.services.progress import enrolment_progress
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+# Token authentication, no cookies: a forged cross-site request carries no token, so no CSRF token.
+csrf.exempt(bp)
+
+
+@bp.errorhandler(ApiProblem)
+def api_problem(error: ApiProblem) -> Response:
+    db.session.rollback()
+    return from_exception(error)
+
+
+@bp.after_request
+def no_store(response: Response) -> Response:
+    # Answers depend on the key and hold personal data: never cached by a proxy.
+    response.headers.setdefault("Cache-Control", "no-store")
+    return response
+
+
+class CohortState:
+    """The ``status`` filter of cohorts."""
+
+    OPEN = "open"
+    CLOSED = "closed"
+
+
+def _visible_enrolment_ids() -> sa.Select:  # type: ignore[type-arg]
+    return visible_enrolments(api_user()).with_only_columns(Enrolment.id)
+
+
+def _enrolment_or_problem(enrolment_id: int) -> Enrolment:
+    """Load → check, as the pages do: 404 when it does not exist, 403 when the key's user may not see it."""
+    enrolment = (
+        None
+        if enrolment_id > MAX_INT
+        else db.session.scalar(
+            sa.select(Enrolment)
+            .where(Enrolment.id == enrolment_id)
+            .options(
+                joinedload(Enrolment.cohort).selectinload(Cohort.trainers),
+                joinedload(Enrolment.participant),
+                joinedload(Enrolment.employer),
+            )
+        )
+    )
+    if enrolment is None:
+        raise ApiProblem(404, _("There is no enrolment %(id)d.", id=enrolment_id), kind="not-found")
+    if not can_view_enrolment(api_user(), enrolment):
+        raise ApiProblem(
+            403, _("Your account may not see enrolment %(id)d.", id=enrolment_id), kind="forbidden"
+        )
+    return enrolment
+
+
+def _cohort_filters(query: sa.Select, cohort_column: Any) -> sa.Select:  # type: ignore[type-arg]
+    """``?cohort=`` and ``?region=`` on a query whose rows belong to a cohort through ``cohort_column``."""
+    cohort_id = int_arg("cohort")
+    if cohort_id is not None:
+        query = query.where(cohort_column == cohort_id)
+    region = enum_arg("region", Region)
+    if region is not None:
+        query = query.where(cohort_column.in_(sa.select(Cohort.id).where(Cohort.region == region)))
+    return query
+
+
+# --- the document and its reference page -----------------------------------------------------
+
+
+@bp.get("/openapi.json")
+def openapi_document() -> Response:
+    response = jsonify(openapi.document(server_url=url_for("api.index", _external=True)))
+    response.headers["Cache-Control"] = "no-cache"
+    return response
+
+
+@bp.get("/docs")
+def reference() -> str:
+    return render_template(
+        "api/reference.html",
+        doc=openapi.document(server_url=url_for("api.index", _external=True)),
+        operations=openapi.operations(),
+        openapi_url=url_for("api.openapi_document"),
+        schema_fields=openapi.schema_fields,
+        type_text=openapi.type_text,
+    )
+
+
+@bp.get("/")
+def index() -> Response:
+    return jsonify(
+        {
+            "name": "Vakkracht LMS API",
+            "version": openapi.API_VERSION,
+            "openapi": url_for("api.openapi_document", _external=True),
+            "documentation": url_for("api.reference", _external=True),
+        }
+    )
+
+
+# --- cohorts ---------------------------------------------------------------------------------
+
+
+def _seats_taken(cohort_ids: list[int]) -> dict[int, int]:
+    if not cohort_ids:
+        return {}
+    return dict(
+        db.session.execute(
+            sa.select(Enrolment.cohort_id, sa.func.count())
+            .where(Enrolment.cohort_id.in_(cohort_ids), Enrolment.status == EnrolmentStatus.ACTIVE)
+            .group_by(Enrolment.cohort_id)
+        ).all()
+    )
+
+
+def _cohort_options() -> tuple[Any, ...]:
+    return (joinedload(Cohort.programme), selectinload(Cohort.trainers))
+
+
+@bp.get("/cohorts")
+@token_required()
+def cohorts() -> Response:
+    query = visible_cohorts(api_user()).options(*_cohort_options())
+    region = enum_arg("region", Region)
+    if region is not None:
+        query = query.where(Cohort.region == region)
+    state = request.args.get("status") or None
+    if state == CohortState.OPEN:
+        query = query.where(Cohort.closed_at.is_(None))
+    elif state == CohortState.CLOSED:
+        query = query.where(Cohort.closed_at.is_not(None))
+    elif state is not None:
+        raise ApiProblem(
+            400,
+            _("The query parameter 'status' is not valid: choose open or closed."),
+            kind="invalid-parameter",
+            errors=[{"field": "status", "message": _("choose open or closed.")}],
+        )
+    page = paginate(query, Cohort.id)
+    seats = _seats_taken([cohort.id for cohort in page.items])
+    return list_response(page, [out.cohort(item, seats.get(item.id, 0)) for item in page.items])
+
+
+@bp.get("/cohorts/<int:cohort_id>")
+@token_required()
+def cohort(cohort_id: int) -> Response:
+    if cohort_id > MAX_INT:
+        raise ApiProblem(404, _("There is no cohort %(id)d.", id=cohort_id), kind="not-found")
+    item = db.session.scalar(
+        visible_cohorts(api_user()).where(Cohort.id == cohort_id).options(*_cohort_options())
+    )
+    if item is None:
+        if db.session.get(Cohort, cohort_id) is None:
+            raise ApiProblem(404, _("There is no cohort %(id)d.", id=cohort_id), kind="not-found")
+        raise ApiProblem(
+            403, _("Your account may not see cohort %(id)d.", id=cohort_id), kind="forbidden"
+        )
+    return jsonify(out.cohort(item, _seats_taken([item.id]).get(item.id, 0)))
+
+
+# --- enrolments ------------------------------------------------------------------------------
+
+
+def _enrolment_options() -> tuple[Any, ...]:
+    return (
+        joinedload(Enrolment.cohort),
+        joinedload(Enrolment.participant),
+        joinedload(Enrolment.employer),
+    )
+
+
+@bp.get("/enrolments")
+@token_required()
+def enrolments() -> Response:
+    query = _cohort_filters(
+        visible_enrolments(api_user()).options(*_enrolment_options()), Enrolment.cohort_id
+    )
+    status = enum_arg("status", EnrolmentStatus)
+    if status is not None:
+        query = query.where(Enrolment.status == status)
+    since = datetime_arg("updated_since")
+    if since is not None:
+        # Changed since: the enrolment itself, or its progress (work handed in or assessed, sign-offs).
+        query = query.where(
+            sa.or_(
+                Enrolment.updated_at >= since,
+                sa.exists().where(
+                    Submission.enrolment_id == Enrolment.id, Submission.updated_at >= since
+                ),
+                sa.exists().where(SignOff.enrolment_id == Enrolment.id, SignOff.signed_at >= since),
+            )
+        )
+    page = paginate(query, Enrolment.id)
+    progress = enrolment_progress(page.items, clock.today())
+    return list_response(page, [out.enrolment(item, progress[item.id]) for item in page.items])
+
+
+@bp.get("/enrolments/<int:enrolment_id>")
+@token_required()
+def enrolment(enrolment_id: int) -> Response:
+    item = _enrolment_or_problem(enrolment_id)
+    progress = enrolment_progress([item], clock.today())
+    return jsonify(out.enrolment(item, progress[item.id]))
+
+
+@bp.post("/enrolments")
+@token_required(write=True, roles=(Role.COORDINATOR,))
+def create_enrolment() -> tuple[Response, int, dict[str, str]]:
+    """The same rules as the coordinator's enrol page: ``lms.services.enrolment.enrol_participant``."""
+    try:
+        item = create_enrolment_from_json(request, actor=api_user())
+    except enrolment_service.CohortFull as error:
+        raise ApiProblem(409, str(error), kind="cohort-full") from error
+    except enrolment_service.AlreadyEnrolled as error:
+        raise ApiProblem(409, str(error), kind="already-enrolled") from error
+    except enrolment_service.EnrolmentError as error:
+        raise ApiProblem(422, str(error), kind="enrolment-refused") from error
+    db.session.commit()
+    item = _enrolment_or_problem(item.id)
+    progress = enrolment_progress([item], clock.today())
+    location = url_for("api.enrolment", enrolment_id=item.id, _external=True)
+    return jsonify(out.enrolment(item, progress[item.id])), 201, {"Location": location}
+
+
+@bp.get("/enrolments/<int:enrolment_id>/assignments")
+@token_required()
+def enrolment_assignments(enrolment_id: int) -> Response:
+    """Every assignment of the enrolment's programme with where the participant's work stands."""
+    item = _enrolment_or_problem(enrolment_id)
+    assignments = db.session.scalars(
+        sa.select(Assignment)
+        .where(Assignment.programme_id == item.cohort.programme_id)
+        .order_by(Assignment.position, Assignment.id)
+    ).all()
+    submissions = {
+        submission.assignment_id: submission
+        for submission in db.session.scalars(
+            sa.select(Submission).where(Submission.enrolment_id == item.id)
+        )
+    }
+    today = clock.today()
+    return jsonify(
+        {
+            "enrolment_id": item.id,
+            "data": [
+                out.assignment_status(
+                    assignment,
+                    item.cohort.due_date(assignment.due_week),
+                    submissions.get(assignment.id),
+                    today,
+                )
+                for assignment in assignments
+            ],
+        }
+    )
+
+
+# --- submissions, sign-offs, certificates ----------------------------------------------------
+
+
+def _enrolment_filter(query: sa.Select, column: Any) -> sa.Select:  # type: ignore[type-arg]
+    enrolment_id = int_arg("enrolment")
+    if enrolment_id is not None:
+        query = query.where(column == enrolment_id)
+    return query
+
+
+def _in_cohorts(column: Any) -> Any:
+    """Rows whose enrolment matches ``?cohort=`` and ``?region=``, as a condition on ``column``."""
+    return column.in_(_cohort_filters(sa.select(Enrolment.id), Enrolment.cohort_id))
+
+
+@bp.get("/submissions")
+@token_required()
+def submissions() -> Response:
+    query = (
+        sa.select(Submission)
+        .where(Submission.enrolment_id.in_(_visible_enrolment_ids()))
+        .where(_in_cohorts(Submission.enrolment_id))
+        .options(joinedload(Submission.assignment))
+    )
+    query = _enrolment_filter(query, Submission.enrolment_id)
+    status = enum_arg("status", SubmissionStatus)
+    if status is not None:
+        query = query.where(Submission.status == status)
+    since = datetime_arg("updated_since")
+    if since is not None:
+        query = query.where(Submission.updated_at >= since)
+    page = paginate(query, Submission.id)
+    return list_response(page, [out.submission(item) for item in page.items])
+
+
+@bp.get("/signoffs")
+@token_required()
+def signoffs() -> Response:
+    """The sign-off ledger: sign-offs and revocations, in ledger order."""
+    query = (
+        sa.select(SignOff)
+        .where(SignOff.enrolment_id.in_(_visible_enrolment_ids()))
+        .where(_in_cohorts(SignOff.enrolment_id))
+        .options(
+            joinedload(SignOff.checklist_item).joinedload(ChecklistItem.group),
+            joinedload(SignOff.signed_by),
+        )
+    )
+    query = _enrolment_filter(query, SignOff.enrolment_id)
+    since = datetime_arg("updated_since")
+    if since is not None:
+        query = query.where(SignOff.signed_at >= since)
+    page = paginate(query, SignOff.sequence)
+    revocation = aliased(SignOff)
+    revoked = set(
+        db.session.scalars(
+            sa.select(revocation.revokes_id).where(
+                revocation.revokes_id.in_([record.id for record in page.items]),
+                revocation.kind == SignOffKind.REVOCATION,
+            )
+        )
+    )
+    return list_response(page, [out.signoff(item, item.id in revoked) for item in page.items])
+
+
+class CertificateState:
+    VALID = "valid"
+    REVOKED = "revoked"
+
+
+@bp.get("/certificates")
+@token_required()
+def certificates() -> Response:
+    query = (
+        sa.select(Certificate)
+        .where(Certificate.enrolment_id.in_(_visible_enrolment_ids()))
+        .where(_in_cohorts(Certificate.enrolment_id))
+        .options(joinedload(Certificate.enrolment).joinedload(Enrolment.participant))
+    )
+    query = _enrolment_filter(query, Certificate.enrolment_id)
+    state = request.args.get("status") or None
+    if state == CertificateState.VALID:
+        query = query.where(Certificate.revoked_at.is_(None))
+    elif state == CertificateState.REVOKED:
+        query = query.where(Certificate.revoked_at.is_not(None))
+    elif state is not None:
+        raise ApiProblem(
+            400,
+            _("The query parameter 'status' is not valid: choose valid or revoked."),
+            kind="invalid-parameter",
+            errors=[{"field": "status", "message": _("choose valid or revoked.")}],
+        )
+    since = datetime_arg("updated_since")
+    if since is not None:
+        query = query.where(sa.or_(Certificate.issued_at >= since, Certificate.revoked_at >= since))
+    page = paginate(query, Certificate.id)
+    return list_response(page, [out.certificate(item) for item in page.items])
+
+
+# --- public ------------------------------------------------------------------------------------
+
+
+@bp.get("/certificates/<code>")
+def verify_certificate(code: str) -> Response:
+    """No key: the same facts as the public verification page (``/verify/<code>``), from the same
+    function."""
+    facts = verification_facts(code)
+    if facts is None:
+        raise ApiProblem(
+            404, _("There is no certificate with this verification code."), kind="not-found"
+        )
+    return jsonify(facts)

@@ -1,0 +1,71 @@
+"""Personal access tokens for the JSON API: create, revoke, and find the token a request presents.
+
+A token acts as the user who made it. Functions flush, never commit.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+from flask_babel import gettext as _
+
+from lms import clock
+from lms.extensions import db
+from lms.models import ApiToken, ApiTokenScope, User
+from lms.services import audit
+
+# How long a token may live, in days: the coordinator chooses one of these.
+VALIDITY_DAYS = (30, 90, 180, 365)
+NAME_MAX = 100
+# ``last_used_at`` is written at most this often per token, so reading does not write on every call.
+LAST_USED_RESOLUTION = timedelta(minutes=1)
+
+
+class ApiTokenError(ValueError):
+    """A token change the rules refuse; the message says why, in the user's language."""
+
+
+def create_token(
+    *, owner: User, name: str, scope: ApiTokenScope, valid_days: int
+) -> tuple[ApiToken, str]:
+    """A new token for ``owner`` and its secret. Only the secret's hash is kept: show it once."""
+    name = name.strip()
+    if not name:
+        raise ApiTokenError(_("Give the key a name, so you know later what it is for."))
+    if len(name) > NAME_MAX:
+        raise ApiTokenError(_("The name can be at most %(max)d characters.", max=NAME_MAX))
+    if valid_days not in VALIDITY_DAYS:
+        raise ApiTokenError(_("Choose how long the key stays valid."))
+    token, secret = ApiToken.issue(
+        user=owner, name=name, scope=scope, expires_at=clock.now() + timedelta(days=valid_days)
+    )
+    db.session.add(token)
+    db.session.flush()
+    audit.record("api_token.create", owner, token, name=name, scope=scope.value)
+    return token, secret
+
+
+def revoke_token(token: ApiToken, *, actor: User) -> None:
+    """Stop a token from working, at once and for good."""
+    if token.is_revoked:
+        raise ApiTokenError(_("This key has already been revoked."))
+    token.revoked_at = clock.now()
+    token.revoked_by = actor
+    db.session.flush()
+    audit.record("api_token.revoke", actor, token, name=token.name)
+
+
+def authenticate(secret: str, at: datetime | None = None) -> ApiToken | None:
+    """The usable token with this secret, its owner loaded; None for an unknown, expired or revoked
+    token, or one whose owner's account is deactivated. Notes when the token was last used."""
+    at = at or clock.now()
+    token = db.session.scalar(
+        sa.select(ApiToken).where(ApiToken.token_hash == ApiToken.hash_secret(secret))
+    )
+    if token is None or not token.is_usable(at) or not token.user.is_active:
+        return None
+    if token.last_used_at is None or at - token.last_used_at >= LAST_USED_RESOLUTION:
+        token.last_used_at = at
+        db.session.flush()
+    return token
