@@ -216,7 +216,8 @@ class CohortFigures:
     completed: int = 0
     withdrawn: int = 0
     at_risk: int = 0
-    percent_approved: int = 0  # the average over the active participants
+    # Of all assignments of the active participants: the share approved, and the share due by now.
+    percent_approved: int = 0
     expected_percent: int = 0
 
 
@@ -259,13 +260,12 @@ def coordinator_overview(
             withdrawn=statuses[EnrolmentStatus.WITHDRAWN],
             at_risk=sum(1 for e in mine if reasons[e.id]),
         )
-        if mine:
-            figures.percent_approved = round(
-                sum(progress[e.id].assignments.percent_approved for e in mine) / len(mine)
-            )
-            figures.expected_percent = round(
-                sum(progress[e.id].expected_percent for e in mine) / len(mine)
-            )
+        total = sum(progress[e.id].assignments.total for e in mine)
+        if total:
+            approved = sum(progress[e.id].assignments.approved for e in mine)
+            expected = sum(progress[e.id].expected_assignments for e in mine)
+            figures.percent_approved = round(100 * approved / total)
+            figures.expected_percent = round(100 * expected / total)
         regions[cohort.region].cohorts.append(figures)
     return list(regions.values())
 
@@ -290,7 +290,7 @@ class ProgrammeReport:
 
 def report_years() -> list[int]:
     """The school years (by the calendar year they start in) that cohorts started in, newest first."""
-    starts = db.session.scalars(sa.select(sa.distinct(Cohort.start_date))).all()
+    starts = db.session.scalars(sa.select(Cohort.start_date).distinct()).all()
     return sorted({d.year if d.month >= 8 else d.year - 1 for d in starts}, reverse=True)
 
 
