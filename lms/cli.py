@@ -65,6 +65,11 @@ def demo() -> None:
     if created:
         db.session.commit()
         click.echo(f"Demo data loaded. Every demo account has the password {DEMO_PASSWORD!r}.")
+        from lms.demo_certificates import verification_examples
+
+        click.echo("Try the public certificate check (no login needed):")
+        for state, name, url in verification_examples():
+            click.echo(f"  {state:<9} {name}: {url}")
     else:
         click.echo("Demo data is already there; nothing changed.")
 

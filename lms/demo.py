@@ -322,7 +322,15 @@ def load_demo_data(today: date | None = None) -> bool:
     moment = clock.now() if today == clock.today() else local_moment(today, 7)
     with clock.frozen_at(moment):
         _create_progress(programme, cohorts, today)
+        _create_reviews_and_hours(cohorts, today)
     return True
+
+
+def _create_reviews_and_hours(cohorts: Sequence[DemoCohort], today: date) -> None:
+    """Progress reviews and workplace hours for the dashboards: see ``lms.demo_dashboards``."""
+    from lms.demo_dashboards import create_reviews_and_hours
+
+    create_reviews_and_hours(cohorts, today)
 
 
 def demo_programme() -> Programme:
