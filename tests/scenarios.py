@@ -3,31 +3,45 @@
 Cohort A (trainer ``trainer``) holds ``participant`` (employed by ``employer``, contact ``contact``)
 and ``other_participant`` (employed by ``other_employer``, contact ``other_contact``). Cohort B has
 its own trainer (``other_trainer``) and nobody from A. ``participant`` has handed-in work with a photo,
-approved work, a sign-off, a workplace confirmation and observation, and a notification.
+approved work, a sign-off, a workplace confirmation and observation, a notification, a certificate, a
+progress review, a week of hours and an API key; ``contact`` has an unused action link; the outbox
+holds a failed mail.
 """
 
 from __future__ import annotations
 
+import hashlib
+import secrets
 from dataclasses import dataclass
 from datetime import date, timedelta
 
 from lms import clock
 from lms.extensions import db
 from lms.models import (
+    ActionLink,
+    ApiToken,
+    ApiTokenScope,
     Assignment,
+    Certificate,
     Cohort,
     Employer,
     Enrolment,
     EvidenceFile,
+    LinkAction,
     Notification,
+    OutboxMessage,
+    OutboxStatus,
     Programme,
+    ProgressReview,
     Role,
     SignOff,
     Submission,
     User,
     WorkplaceConfirmation,
+    WorkplaceHours,
     WorkplaceObservation,
 )
+from lms.storage import get_storage
 from tests.factories import (
     make_approved_submission,
     make_cohort,
@@ -63,6 +77,13 @@ class World:
     evidence: EvidenceFile
     signoff: SignOff
     assignment: Assignment
+    notification: Notification
+    certificate: Certificate
+    review: ProgressReview
+    hours: WorkplaceHours
+    api_token: ApiToken
+    failed_mail: OutboxMessage
+    link_secret: str
 
     def visitors(self) -> dict[str, User | None]:
         return {
@@ -103,6 +124,7 @@ def build_world() -> World:
     enrolment = make_enrolment(cohort, participant, employer)
     other_enrolment = make_enrolment(cohort, other_participant, other_employer)
     assignments = programme.assignments
+    assignments[0].requires_workplace_confirmation = True  # handed in, waiting for the employer
     handed_in = make_handed_in_submission(
         enrolment, assignments[0], at=at, what_i_did="Ik heb de draaibank van oom Jan ingesteld."
     )
@@ -114,8 +136,8 @@ def build_world() -> World:
     )
     db.session.add(
         WorkplaceConfirmation(
-            submission=handed_in,
-            attempt_id=handed_in.attempts[0].id,
+            submission=approved,
+            attempt_id=approved.attempts[0].id,
             confirmed_by=contact,
             remark="Gezien op de werkvloer bij Priya.",
             confirmed_at=at,
@@ -130,9 +152,49 @@ def build_world() -> World:
             created_at=at,
         )
     )
-    db.session.add(Notification(user=participant, kind="test", params={"x": 1}))
+    notification = Notification(user=participant, kind="test", params={"x": 1})
+    db.session.add(notification)
     # Work of the other participant too, so "the other one" has something to (not) see.
     make_handed_in_submission(other_enrolment, assignments[0], at=at)
+
+    pdf = b"%PDF-1.4 certificaat van Priya"
+    certificate = Certificate(
+        enrolment=enrolment,
+        number="VK-2027-PK-0001",
+        verification_code=secrets.token_urlsafe(24),
+        issued_at=at,
+        issued_by=coordinator,
+        pdf_storage_key=get_storage().save(pdf, ".pdf"),
+        pdf_sha256=hashlib.sha256(pdf).hexdigest(),
+    )
+    review = ProgressReview(
+        enrolment=enrolment,
+        trainer=trainer,
+        held_on=(at - timedelta(days=1)).date(),
+        summary="Priya werkt netjes en vraagt op tijd om hulp.",
+    )
+    monday = clock.today() - timedelta(days=clock.today().weekday() + 7)
+    hours = WorkplaceHours(enrolment=enrolment, week_start=monday, hours_worked=32, note="Week")
+    api_token, _secret = ApiToken.issue(
+        user=participant,
+        name="Mijn telefoon",
+        scope=ApiTokenScope.READ,
+        expires_at=clock.now() + timedelta(days=30),
+    )
+    failed_mail = OutboxMessage(
+        recipient=participant.email,
+        subject="Herinnering",
+        body_text="Niet bezorgd.",
+        status=OutboxStatus.FAILED,
+        attempts=8,
+        last_error="550 mailbox unavailable",
+    )
+    db.session.add_all([certificate, review, hours, api_token, failed_mail])
+    db.session.flush()
+    link, link_secret = ActionLink.issue(
+        contact, LinkAction.CONFIRM_WORKPLACE, handed_in.id, timedelta(days=7)
+    )
+    db.session.add(link)
     db.session.commit()
     return World(
         programme=programme,
@@ -154,4 +216,11 @@ def build_world() -> World:
         evidence=evidence,
         signoff=signoff,
         assignment=assignments[0],
+        notification=notification,
+        certificate=certificate,
+        review=review,
+        hours=hours,
+        api_token=api_token,
+        failed_mail=failed_mail,
+        link_secret=link_secret,
     )

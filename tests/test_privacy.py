@@ -5,7 +5,6 @@ from __future__ import annotations
 import io
 import json
 import re
-import secrets
 import zipfile
 from datetime import date, timedelta
 
@@ -102,7 +101,9 @@ def test_a_person_downloads_their_own_data_with_their_files(client, auth, world)
     # The evidence file itself, byte for byte.
     (name,) = [n for n in archive.namelist() if n.startswith("files/evidence-")]
     assert archive.read(name) == get_storage().read(world.evidence.storage_key)
-    assert data["files"] == [name]
+    certificate = f"files/certificate-{world.certificate.number}.pdf"
+    assert data["files"] == [name, certificate]
+    assert archive.read(certificate) == get_storage().read(world.certificate.pdf_storage_key)
 
 
 def test_the_coordinator_exports_a_persons_data_and_it_is_audited(client, auth, db, world) -> None:
@@ -148,7 +149,7 @@ def test_erasure_needs_the_box_ticked(client, auth, db, world) -> None:
     auth.login(world.coordinator.email)
     response = auth.post(f"/privacy/people/{world.participant.id}/erase", {"reason": "Verzoek"})
     assert response.status_code == 200
-    assert "Zet het vinkje" in response.get_data(as_text=True)
+    assert "Vink het vakje aan" in response.get_data(as_text=True)
     db.session.expire_all()
     assert not privacy.is_erased(db.session.get(User, world.participant.id))
 
@@ -156,6 +157,9 @@ def test_erasure_needs_the_box_ticked(client, auth, db, world) -> None:
 def test_erasure_removes_personal_data_and_keeps_the_records(app, client, auth, db, world) -> None:
     participant_id, email = world.participant.id, world.participant.email
     key = world.evidence.storage_key
+    # A revoked certificate does not keep the name.
+    world.certificate.revoked_at = clock.now()
+    world.certificate.revoked_by = world.coordinator
     accounts.request_password_reset(email)
     end(world.enrolment)
     db.session.commit()
@@ -222,17 +226,8 @@ def test_erasure_removes_personal_data_and_keeps_the_records(app, client, auth, 
 
 def test_a_certificate_stays_verifiable_after_erasure(app, db, world) -> None:
     end(world.enrolment)
-    certificate = Certificate(
-        enrolment=world.enrolment,
-        number="VK-2027-PK-0001",
-        verification_code=secrets.token_urlsafe(24),
-        issued_at=clock.now(),
-        issued_by=world.coordinator,
-        pdf_storage_key=get_storage().save(b"%PDF-1.4 certificaat", ".pdf"),
-        pdf_sha256="0" * 64,
-    )
-    db.session.add(certificate)
     db.session.commit()
+    certificate = world.certificate
     report = privacy.erase_person(world.participant, actor=world.coordinator)
     db.session.commit()
     assert report.kept_name
@@ -243,6 +238,10 @@ def test_a_certificate_stays_verifiable_after_erasure(app, db, world) -> None:
     # The verification shows whose certificate it is: the name stays, the contact details go.
     assert kept.enrolment.participant.full_name == "Priya Deelnemer"
     assert privacy.is_erased(kept.enrolment.participant)
+    from lms.services.certificates import verification_facts
+
+    facts = verification_facts(kept.verification_code)
+    assert facts["status"] == "valid" and facts["name"] == "Priya Deelnemer"
 
 
 def test_a_coordinator_cannot_erase_themselves(db, world) -> None:
