@@ -100,3 +100,19 @@ def test_an_unreachable_database_gives_a_503_page(tmp_path) -> None:
     assert "Het systeem kan zijn gegevens nu niet bereiken" in response.get_data(as_text=True)
     with app.app_context():
         _db.engine.dispose()
+
+
+def test_stored_files_cannot_be_executed_or_guessed(app) -> None:
+    from lms.storage import KEY_PATTERN, get_storage
+
+    storage = get_storage()
+    keys = {storage.save(b"#!/bin/sh\necho hallo\n", ".pdf") for _ in range(3)}
+    assert len(keys) == 3 and all(KEY_PATTERN.match(key) for key in keys)
+    for key in keys:
+        path = storage._path(key)  # type: ignore[attr-defined]
+        assert path.stat().st_mode & 0o111 == 0, f"{key} is executable"
+        assert not path.is_relative_to(Path(app.static_folder).resolve())
+    # No URL of the application serves a file by its storage key or path.
+    for rule in app.url_map.iter_rules():
+        if any(argument in rule.arguments for argument in ("filename", "path", "key")):
+            assert rule.endpoint == "static", f"{rule.rule} serves files by name"
