@@ -319,6 +319,7 @@ def load_demo_data(today: date | None = None) -> bool:
     with clock.frozen_at(local_moment(start - timedelta(weeks=2), 10)):
         programme = demo_programme()
         cohorts = _create_people_and_cohorts(programme, year, start)
+    _create_last_years_cohort(programme, year)
     moment = clock.now() if today == clock.today() else local_moment(today, 7)
     with clock.frozen_at(moment):
         _create_progress(programme, cohorts, today)
@@ -331,6 +332,18 @@ def _create_reviews_and_hours(cohorts: Sequence[DemoCohort], today: date) -> Non
     from lms.demo_dashboards import create_reviews_and_hours
 
     create_reviews_and_hours(cohorts, today)
+
+
+def _create_last_years_cohort(programme: Programme, year: int) -> None:
+    """Last school year's finished cohort in Maastricht-Heuvelland, with certificates (one reissued, one
+    revoked): see ``lms.demo_certificates``. Made before this year's progress, so the ledger is in order."""
+    from lms.demo_certificates import create_finished_cohort
+
+    coordinator = accounts.find_user_by_email(COORDINATOR_EMAIL)
+    trainer = accounts.find_user_by_email(email("trainer3"))
+    if coordinator is None or trainer is None:
+        raise DemoDataError("The coordinator and trainer3 must exist before last year's cohort.")
+    create_finished_cohort(programme, year=year, coordinator=coordinator, trainer=trainer)
 
 
 def demo_programme() -> Programme:

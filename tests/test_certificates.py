@@ -174,9 +174,10 @@ def test_revoke_needs_a_reason_and_shows_revoked(db, coordinator):  # type: igno
 
 
 def test_reissue_gives_a_new_number_and_the_old_one_shows_replaced(db, coordinator):  # type: ignore[no-untyped-def]
-    enrolment = make_eligible_enrolment()
+    participant = make_user(first_name="Jeanne", last_name="Janssen-Dreesen")
+    enrolment = make_eligible_enrolment(participant=participant)
     old = service.issue_certificate(enrolment, actor=coordinator, now=NOW)
-    enrolment.participant.last_name = "Janssen-Dreessen"  # the name was misspelt
+    participant.last_name = "Janssen-Dreessen"  # the name was misspelt
 
     new = service.reissue_certificate(
         old, actor=coordinator, reason="Naam verkeerd gespeld.", now=NOW
@@ -186,8 +187,12 @@ def test_reissue_gives_a_new_number_and_the_old_one_shows_replaced(db, coordinat
     assert new.verification_code != old.verification_code
     assert new.replaces is old and old.replaced_by is new
     assert old.is_revoked and old.revocation_reason == "Naam verkeerd gespeld."
-    assert service.verification_facts(old.verification_code)["status"] == "replaced"
-    assert service.verification_facts(new.verification_code)["status"] == "valid"
+    old_facts = service.verification_facts(old.verification_code)
+    new_facts = service.verification_facts(new.verification_code)
+    assert old_facts["status"] == "replaced" and new_facts["status"] == "valid"
+    # Each shows the name as printed on its own paper.
+    assert old_facts["name"] == "Jeanne Janssen-Dreesen"
+    assert new_facts["name"] == "Jeanne Janssen-Dreessen"
     assert "Janssen-Dreessen" in pdf_text(read_pdf(service.certificate_pdf(new)))
     with pytest.raises(service.CertificateError, match="is al vervangen"):
         service.reissue_certificate(old, actor=coordinator, reason="Nog eens", now=NOW)
@@ -238,3 +243,111 @@ def test_a_failed_transaction_leaves_no_stored_pdf(db, coordinator):  # type: ig
     db.session.rollback()
 
     assert not get_storage().exists(key)
+
+
+def test_a_number_taken_in_the_meantime_is_retried_with_the_next_one(  # type: ignore[no-untyped-def]
+    db, coordinator, monkeypatch
+):
+    """Another process took VK-2027-PK-0001 between reading and writing: the insert hits the unique
+    number, that savepoint is rolled back (its PDF removed) and the next number is taken."""
+    cohort = make_finished_cohort()
+    first = service.issue_certificate(make_eligible_enrolment(cohort), actor=coordinator, now=NOW)
+    enrolment = make_eligible_enrolment(cohort)
+    real_next_number = service.next_number
+    calls = []
+
+    def stale_then_real(region, year):  # type: ignore[no-untyped-def]
+        calls.append(year)
+        return first.number if len(calls) == 1 else real_next_number(region, year)
+
+    monkeypatch.setattr(service, "next_number", stale_then_real)
+    saved: list[str] = []
+    storage = get_storage()
+    real_save = storage.save
+    monkeypatch.setattr(
+        storage, "save", lambda data, suffix: saved.append(real_save(data, suffix)) or saved[-1]
+    )
+
+    second = service.issue_certificate(enrolment, actor=coordinator, now=NOW)
+
+    assert second.number == "VK-2027-PK-0002" and len(calls) == 2
+    assert len(saved) == 2 and not storage.exists(saved[0]) and storage.exists(saved[1])
+    assert "VK-2027-PK-0002" in pdf_text(read_pdf(service.certificate_pdf(second)))
+    db.session.commit()
+    assert db.session.query(Certificate).count() == 2
+
+
+def test_two_coordinators_issuing_at_once_get_different_numbers(app, db, coordinator, monkeypatch):  # type: ignore[no-untyped-def]
+    """Two connections issue in the same region and year at the same moment. Each thread reads the
+    highest number and then waits at a barrier for the other; without the numbering lock both would read
+    nothing and choose 0001 (and only the retry on the unique number would save the second). With it the
+    second cannot read until the first has committed."""
+    import contextlib
+    import threading
+
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("needs PostgreSQL: SQLite has one writer at a time")
+    cohort = make_finished_cohort()
+    enrolments = [make_eligible_enrolment(cohort), make_eligible_enrolment(cohort)]
+    db.session.commit()
+    ids = [e.id for e in enrolments]
+    coordinator_id = coordinator.id
+    both_read = threading.Barrier(2, timeout=3)
+    real_next_number = service.next_number
+
+    def read_then_wait(region, year):  # type: ignore[no-untyped-def]
+        number = real_next_number(region, year)
+        # A broken barrier: the other one waits for the lock, not reading.
+        with contextlib.suppress(threading.BrokenBarrierError):
+            both_read.wait()
+        return number
+
+    monkeypatch.setattr(service, "next_number", read_then_wait)
+    outcomes: dict[int, str] = {}
+
+    def issue_one(enrolment_id: int) -> None:
+        with app.app_context():
+            from lms.extensions import db as thread_db
+            from lms.models import Enrolment, User
+
+            session = thread_db.session
+            try:
+                certificate = service.issue_certificate(
+                    session.get(Enrolment, enrolment_id),
+                    actor=session.get(User, coordinator_id),
+                    now=NOW,
+                )
+                session.commit()
+                outcomes[enrolment_id] = certificate.number
+            except Exception as error:  # pragma: no cover - reported by the assertion below
+                session.rollback()
+                outcomes[enrolment_id] = f"error: {error!r}"
+
+    threads = [threading.Thread(target=issue_one, args=(i,)) for i in ids]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert sorted(outcomes.values()) == ["VK-2027-PK-0001", "VK-2027-PK-0002"], outcomes
+
+
+def test_a_completed_enrolment_can_have_its_certificate_reissued_but_not_a_first_one(  # type: ignore[no-untyped-def]
+    db, coordinator
+):
+    from lms.models import EnrolmentStatus
+
+    enrolment = make_eligible_enrolment()
+    old = service.issue_certificate(enrolment, actor=coordinator, now=NOW)
+    enrolment.status = EnrolmentStatus.COMPLETED
+    enrolment.ended_on = FINISHED
+    other = make_eligible_enrolment(enrolment.cohort)
+    other.status = EnrolmentStatus.COMPLETED
+    other.ended_on = FINISHED
+    db.session.flush()
+
+    new = service.reissue_certificate(old, actor=coordinator, reason="Naam fout", now=NOW)
+
+    assert new.replaces is old
+    assert service.eligibility(enrolment, FINISHED).may_reissue
+    with pytest.raises(service.CertificateError, match="heeft nog geen recht"):
+        service.issue_certificate(other, actor=coordinator, now=NOW)

@@ -69,33 +69,36 @@ def test_demo_command_creates_the_named_accounts_employers_and_cohorts(db, runne
 
     assert emails(db, Role.COORDINATOR) == {"coordinator@vakkracht.example"}
     assert emails(db, Role.TRAINER) == {f"trainer{n}@vakkracht.example" for n in (1, 2, 3)}
-    assert emails(db, Role.EMPLOYER) == {f"werkgever{n}@vakkracht.example" for n in range(1, 7)}
+    # 1-6 and 01-24: this year's cohorts; 7-8 and 25-30: last year's finished cohort (certificates).
+    assert emails(db, Role.EMPLOYER) == {f"werkgever{n}@vakkracht.example" for n in range(1, 9)}
     assert emails(db, Role.PARTICIPANT) == {
-        f"deelnemer{n:02d}@vakkracht.example" for n in range(1, 25)
+        f"deelnemer{n:02d}@vakkracht.example" for n in range(1, 31)
     }
     users = db.session.scalars(sa.select(User)).all()
-    assert len(users) == 1 + 3 + 6 + 24
+    assert len(users) == 1 + 3 + 8 + 30
     assert all(user.check_password(DEMO_PASSWORD) for user in users)
     participants = [user for user in users if user.role is Role.PARTICIPANT]
     assert any(user.name_prefix for user in participants)
     assert any(not user.full_name.isascii() for user in participants)
 
     employers = db.session.scalars(sa.select(Employer)).all()
-    assert len(employers) == 6
-    assert len({employer.kvk_number for employer in employers}) == 6
+    assert len(employers) == 8
+    assert len({employer.kvk_number for employer in employers}) == 8
     for employer in employers:
         assert employer.kvk_number.isdigit() and len(employer.kvk_number) == 8
         assert employer.street and employer.postcode and employer.city
         assert [contact.role for contact in employer.contacts] == [Role.EMPLOYER]
-    assert {employer.region for employer in employers} == {
-        Region.PARKSTAD,
-        Region.WESTELIJKE_MIJNSTREEK,
-    }
+    assert {employer.region for employer in employers} == set(Region)
 
     programme = db.session.scalar(sa.select(Programme).where(Programme.code == "VAKKRACHT-PM"))
     assert programme is not None
     year = clock.school_year_start(clock.today())
-    cohorts = {cohort.region: cohort for cohort in db.session.scalars(sa.select(Cohort))}
+    cohorts = {
+        cohort.region: cohort
+        for cohort in db.session.scalars(
+            sa.select(Cohort).where(Cohort.start_date >= date(year, 9, 1))
+        )
+    }
     assert set(cohorts) == {Region.PARKSTAD, Region.WESTELIJKE_MIJNSTREEK}
     assert cohorts[Region.PARKSTAD].name == f"Parkstad {year}-{year + 1}"
     assert cohorts[Region.WESTELIJKE_MIJNSTREEK].name == f"Westelijke Mijnstreek {year}-{year + 1}"
@@ -128,7 +131,7 @@ def test_second_run_changes_nothing(db, runner) -> None:
     assert result.exit_code == 0, result.output
     assert "nothing changed" in result.output
     assert row_counts(db) == before
-    assert before["users"] == 34
+    assert before["users"] == 42
 
 
 def test_production_refuses_the_demo(db, database_url, monkeypatch, tmp_path) -> None:
@@ -187,8 +190,15 @@ def test_progress_only_before_today_and_nothing_dated_after_it(db, today: date) 
 
 def test_early_in_the_year_there_is_little_progress_and_late_there_is_variety(db) -> None:
     load_on(db, EARLY)
-    early = db.session.scalar(sa.select(sa.func.count()).select_from(Submission))
-    cohort = db.session.scalars(sa.select(Cohort)).first()
+    this_year = (
+        sa.select(sa.func.count())
+        .select_from(Submission)
+        .join(Enrolment)
+        .join(Cohort)
+        .where(Cohort.start_date >= date(2026, 9, 1))
+    )
+    early = db.session.scalar(this_year)
+    cohort = db.session.scalars(sa.select(Cohort).order_by(Cohort.id)).first()
     assert cohort.name == "Parkstad 2026-2027" and cohort.start_date == date(2026, 9, 7)
     due_early = [a for a in cohort.programme.assignments if cohort.due_date(a.due_week) < EARLY]
     assert early <= 24 * len(due_early)

@@ -40,6 +40,10 @@ class Certificate(db.Model):
     )
     number: Mapped[str] = mapped_column(sa.String(32), unique=True)  # VK-2027-PK-0007
     verification_code: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    # As printed on the certificate, so verification shows what the holder's paper says, whatever
+    # happens to the account later (a corrected name gets a reissue, not a silent change).
+    holder_name: Mapped[str] = mapped_column(sa.String(200), default="")
+    programme_title: Mapped[str] = mapped_column(sa.String(200), default="")
     issued_at: Mapped[datetime] = mapped_column(UTCDateTime())
     issued_by_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="RESTRICT"))
     pdf_storage_key: Mapped[str] = mapped_column(sa.String(255), unique=True)

@@ -113,6 +113,17 @@ def certificate_status(
     }
 
 
+def work_complete(progress: Progress) -> bool:
+    """Every assignment approved and every checklist item signed off at its required level (the
+    certificate check without the rule that the enrolment is active)."""
+    return (
+        progress.assignments.total > 0
+        and progress.assignments.approved == progress.assignments.total
+        and progress.technical.complete
+        and progress.skills.complete
+    )
+
+
 @dataclass(frozen=True)
 class OpenAssignment:
     code: str
@@ -143,6 +154,15 @@ class Eligibility:
     @property
     def missing_anything(self) -> bool:
         return not self.enrolment_active or bool(self.open_assignments or self.open_items)
+
+    @property
+    def may_reissue(self) -> bool:
+        """A replacement may also follow a completed enrolment, as long as the work is complete."""
+        return self.eligible or (
+            self.enrolment_status is EnrolmentStatus.COMPLETED
+            and self.progress is not None
+            and work_complete(self.progress)
+        )
 
 
 def eligibility(enrolment: Enrolment, today: date) -> Eligibility:
@@ -269,12 +289,21 @@ def issue_certificate(
     replaces: Certificate | None = None,
 ) -> Certificate:
     """Issue the certificate of an eligible enrolment: number, verification code, the PDF stored once
-    with its SHA-256. Refused when not eligible or when a valid certificate exists."""
+    with its SHA-256. Refused when not eligible or when a valid certificate exists.
+
+    A reissue (``replaces``) may also follow a completed enrolment: the year may be over when a
+    misspelt name comes to light. The work itself must still be complete."""
     _check_coordinator(actor)
     _lock_enrolment(enrolment)
     today = _local_date(now)
     status = certificate_status([enrolment], today)[enrolment.id]
-    if not status.eligible:
+    eligible = status.eligible or (
+        replaces is not None
+        and enrolment.status is EnrolmentStatus.COMPLETED
+        and status.progress is not None
+        and work_complete(status.progress)
+    )
+    if not eligible:
         raise CertificateError(
             _(
                 "%(name)s is not eligible for the certificate yet.",
@@ -304,6 +333,8 @@ def issue_certificate(
             enrolment=enrolment,
             number=number,
             verification_code=code,
+            holder_name=enrolment.participant.full_name,
+            programme_title=enrolment.cohort.programme.title,
             issued_at=now,
             issued_by=actor,
             pdf_storage_key=key,
@@ -554,7 +585,8 @@ def verification_facts(code: str) -> dict[str, str] | None:
     enrolment = certificate.enrolment
     return {
         "status": verification_state(certificate).value,
-        "name": enrolment.participant.full_name,
-        "programme": enrolment.cohort.programme.title,
+        # As printed; rows from before these columns existed fall back to the current records.
+        "name": certificate.holder_name or enrolment.participant.full_name,
+        "programme": certificate.programme_title or enrolment.cohort.programme.title,
         "issued_on": _local_date(certificate.issued_at).isoformat(),
     }

@@ -388,7 +388,7 @@ def reissue(certificate_id: int):  # type: ignore[no-untyped-def]
         return redirect(back)
     check = service.eligibility(enrolment, clock.today())
     form = ReissueForm()
-    if check.eligible and form.validate_on_submit():
+    if check.may_reissue and form.validate_on_submit():
         try:
             new = service.reissue_certificate(
                 certificate, actor=_actor(), reason=form.reason.data, now=clock.now()
