@@ -76,6 +76,20 @@ class Config:
     BASE_URL = "http://127.0.0.1:5000"
     MAIL_DEFAULT_SENDER = "Vakkracht MKB Zuid-Limburg <noreply@vakkracht.example>"
 
+    # Outbox delivery over SMTP (from the environment, see init_app). Without MAIL_SERVER, development
+    # and tests print each mail to the log and mark it sent; production leaves it in the outbox.
+    MAIL_SERVER: str | None = None
+    MAIL_PORT = 587
+    MAIL_USERNAME: str | None = None
+    MAIL_PASSWORD: str | None = None
+    MAIL_USE_TLS = False  # STARTTLS after connecting
+    MAIL_USE_SSL = False  # TLS from the start (port 465)
+    MAIL_TIMEOUT = 30  # seconds per SMTP conversation
+    MAIL_MAX_ATTEMPTS = 8  # then the message is failed permanently and shown to the coordinator
+    MAIL_RETRY_BASE_SECONDS = 60  # back-off: 1, 2, 4, 8 ... minutes, at most MAIL_RETRY_MAX_SECONDS
+    MAIL_RETRY_MAX_SECONDS = 6 * 3600
+    MAIL_BATCH_SIZE = 50  # messages per delivery run
+
     @classmethod
     def init_app(cls, app: Flask) -> None:
         """Fill in what depends on the environment or on the instance folder."""
@@ -89,6 +103,7 @@ class Config:
         app.config["BASE_URL"] = os.environ.get("BASE_URL", app.config.get("BASE_URL", ""))
         if os.environ.get("SECRET_KEY"):
             app.config["SECRET_KEY"] = os.environ["SECRET_KEY"]
+        load_mail_settings(app)
         if os.environ.get("RETENTION_MONTHS"):
             app.config["RETENTION_MONTHS"] = int(os.environ["RETENTION_MONTHS"])
         if os.environ.get("RATELIMIT_STORAGE_URI"):
@@ -97,6 +112,26 @@ class Config:
             app.config["EVIDENCE_STORAGE_PATH"] = os.environ.get(
                 "EVIDENCE_STORAGE_PATH", str(Path(app.instance_path) / "evidence")
             )
+
+
+def _env_flag(value: str) -> bool:
+    return value.strip().lower() in ("1", "true", "yes", "on")
+
+
+def load_mail_settings(app: Flask) -> None:
+    """SMTP settings from MAIL_SERVER, MAIL_PORT, MAIL_USERNAME, MAIL_PASSWORD, MAIL_USE_TLS,
+    MAIL_USE_SSL and MAIL_FROM (the sender address)."""
+    env = os.environ
+    for name in ("MAIL_SERVER", "MAIL_USERNAME", "MAIL_PASSWORD"):
+        if env.get(name):
+            app.config[name] = env[name]
+    if env.get("MAIL_PORT"):
+        app.config["MAIL_PORT"] = int(env["MAIL_PORT"])
+    for name in ("MAIL_USE_TLS", "MAIL_USE_SSL"):
+        if env.get(name):
+            app.config[name] = _env_flag(env[name])
+    if env.get("MAIL_FROM"):
+        app.config["MAIL_DEFAULT_SENDER"] = env["MAIL_FROM"]
 
 
 class DevelopmentConfig(Config):

@@ -87,6 +87,8 @@ def register_blueprints(app: Flask) -> None:
     from lms.blueprints.hours import bp as hours_bp
     from lms.blueprints.links import bp as links_bp
     from lms.blueprints.main import bp as main_bp
+    from lms.blueprints.notifications import bp as notifications_bp
+    from lms.blueprints.outbox import bp as outbox_bp
     from lms.blueprints.people import bp as people_bp
     from lms.blueprints.portfolio import bp as portfolio_bp
     from lms.blueprints.privacy import bp as privacy_bp
@@ -103,6 +105,8 @@ def register_blueprints(app: Flask) -> None:
         assessment_bp,
         employer_bp,
         checklists_bp,
+        notifications_bp,
+        outbox_bp,
         dashboard_bp,
         reviews_bp,
         hours_bp,

@@ -160,3 +160,47 @@ def ledger_verify() -> None:
         err=True,
     )
     sys.exit(1)
+
+
+# --- reminders, mail and the scheduler ----------------------------------------------------------
+
+
+@lms_group.command("scheduler")
+@with_appcontext
+def scheduler() -> None:
+    """Run the scheduled jobs (reminders hourly, mail every minute) until stopped. One process."""
+    import logging
+
+    from lms.scheduler import run_forever
+
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    click.echo("Scheduler running: reminder sweep every hour, outbox delivery every minute.")
+    run_forever(current_app._get_current_object())  # type: ignore[attr-defined]
+
+
+@lms_group.command("remind")
+@with_appcontext
+def remind() -> None:
+    """Run the reminder sweep once now (safe to repeat: each reminder goes out once)."""
+    from lms.services.reminders import sweep
+
+    report = sweep()
+    db.session.commit()
+    click.echo(f"Reminder sweep done: {report.describe()}")
+
+
+@lms_group.group("outbox")
+def outbox_group() -> None:
+    """The mail outbox."""
+
+
+@outbox_group.command("deliver")
+@with_appcontext
+def outbox_deliver() -> None:
+    """Deliver the mail that is due now, once."""
+    from lms.services.outbox import deliver_outbox
+
+    report = deliver_outbox()
+    click.echo(f"Outbox delivery done: {report.describe()}")

@@ -1,18 +1,46 @@
 """Mail goes through the outbox: written in the same transaction as the event that causes it.
 
 ``queue_mail`` renders ``templates/mail/<name>.txt`` and ``.html`` in the recipient's language and adds
-an OutboxMessage; a scheduled job delivers it (see the reminders issue). Nothing here talks to SMTP.
+an OutboxMessage; a scheduled job delivers it (``lms.services.outbox``). Nothing here talks to SMTP.
 """
 
 from __future__ import annotations
 
+from datetime import datetime, time, timedelta
 from typing import Any
 
 from flask import current_app, render_template
 from flask_babel import force_locale
 
+from lms import clock
 from lms.extensions import db
 from lms.models import OutboxMessage, User
+
+# Working hours in the Netherlands, when reminders may be mailed: Monday to Friday, 08:00-18:00.
+WORKING_DAYS = range(0, 5)
+WORKING_HOURS_START = time(8, 0)
+WORKING_HOURS_END = time(18, 0)
+
+
+def in_working_hours(moment: datetime) -> bool:
+    local = moment.astimezone(clock.LOCAL_TZ)
+    return (
+        local.weekday() in WORKING_DAYS and WORKING_HOURS_START <= local.time() < WORKING_HOURS_END
+    )
+
+
+def next_working_moment(moment: datetime) -> datetime:
+    """``moment`` itself when it falls in working hours, else the start of the next working day (UTC)."""
+    if in_working_hours(moment):
+        return moment
+    local = moment.astimezone(clock.LOCAL_TZ)
+    day = local.date()
+    if local.time() >= WORKING_HOURS_END or local.weekday() not in WORKING_DAYS:
+        day += timedelta(days=1)
+    while day.weekday() not in WORKING_DAYS:
+        day += timedelta(days=1)
+    start = datetime.combine(day, WORKING_HOURS_START, tzinfo=clock.LOCAL_TZ)
+    return start.astimezone(moment.tzinfo or clock.LOCAL_TZ)
 
 
 def external_url(endpoint: str, **values: Any) -> str:
@@ -22,11 +50,21 @@ def external_url(endpoint: str, **values: Any) -> str:
     return current_app.config["BASE_URL"].rstrip("/") + adapter.build(endpoint, values)
 
 
-def queue_mail(recipient: User, template: str, subject: Any, **context: Any) -> OutboxMessage:
+def queue_mail(
+    recipient: User,
+    template: str,
+    subject: Any,
+    *,
+    working_hours_only: bool = False,
+    **context: Any,
+) -> OutboxMessage:
     """Render mail ``template`` for ``recipient`` in their language and put it in the outbox.
 
     ``subject`` is a lazy string (``lazy_gettext("...", name=...)``), translated for the recipient.
+    ``working_hours_only``: held until working hours (reminders); otherwise it goes out at once
+    (invitations, password resets, action links).
     """
+    now = clock.now()
     with force_locale(recipient.locale):
         context = {"recipient": recipient, **context}
         message = OutboxMessage(
@@ -34,6 +72,9 @@ def queue_mail(recipient: User, template: str, subject: Any, **context: Any) -> 
             subject=str(subject),
             body_text=render_template(f"mail/{template}.txt", **context),
             body_html=render_template(f"mail/{template}.html", **context),
+            working_hours_only=working_hours_only,
+            next_attempt_at=next_working_moment(now) if working_hours_only else now,
+            created_at=now,
         )
     db.session.add(message)
     db.session.flush()

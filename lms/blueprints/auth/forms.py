@@ -1,6 +1,6 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, EmailField, PasswordField, SubmitField
+from wtforms import BooleanField, EmailField, PasswordField, RadioField, SubmitField
 from wtforms.validators import DataRequired, Email, EqualTo, Length, ValidationError
 
 from lms.services.accounts import password_problem
@@ -91,3 +91,17 @@ class ChangePasswordForm(FlaskForm):
         problem = password_problem(field.data or "")
         if problem:
             raise ValidationError(problem)
+
+
+class MailPreferenceForm(FlaskForm):
+    """How reminders that are not urgent come by mail: at once, or once a week in one overview."""
+
+    mail_preference = RadioField(
+        _l("Reminders by mail"),
+        choices=[
+            ("immediate", _l("At once (in working hours)")),
+            ("weekly_digest", _l("Once a week, in one overview on Monday morning")),
+        ],
+        validators=[DataRequired(_l("Choose how you want to get reminders."))],
+    )
+    save = SubmitField(_l("Save choice"))

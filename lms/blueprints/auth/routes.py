@@ -24,11 +24,13 @@ from lms.blueprints.auth.forms import (
     EmptyForm,
     ForgotPasswordForm,
     LoginForm,
+    MailPreferenceForm,
     SetPasswordForm,
 )
 from lms.extensions import db, limiter
+from lms.models import MailPreference
 from lms.permissions import home_endpoint
-from lms.services import accounts
+from lms.services import accounts, inbox
 
 bp = Blueprint("auth", __name__)
 
@@ -156,4 +158,26 @@ def profile():  # type: ignore[no-untyped-def]
                 _("Your password has been changed. You are logged out on other devices."), "success"
             )
             return redirect(url_for("auth.profile"))
-    return render_template("auth/profile.html", form=form)
+    return render_template("auth/profile.html", form=form, preference_form=_preference_form())
+
+
+def _preference_form(form: MailPreferenceForm | None = None) -> MailPreferenceForm:
+    if form is None:
+        form = MailPreferenceForm(formdata=None)
+        form.mail_preference.data = current_user.mail_preference.value
+    return form
+
+
+@bp.post("/profile/mail-preference")
+@login_required
+def mail_preference():  # type: ignore[no-untyped-def]
+    """Immediate mail or a weekly overview for reminders that are not urgent."""
+    form = MailPreferenceForm()
+    if form.validate_on_submit():
+        inbox.set_mail_preference(current_user, MailPreference(form.mail_preference.data))
+        db.session.commit()
+        flash(_("Your choice for reminders by mail has been saved."), "success")
+        return redirect(url_for("auth.profile") + "#mail-title")
+    return render_template(
+        "auth/profile.html", form=ChangePasswordForm(formdata=None), preference_form=form
+    ), 400

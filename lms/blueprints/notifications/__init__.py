@@ -1,0 +1,3 @@
+from lms.blueprints.notifications.routes import bp
+
+__all__ = ["bp"]

@@ -1,0 +1,3 @@
+from lms.blueprints.outbox.routes import bp
+
+__all__ = ["bp"]

@@ -1,0 +1,105 @@
+"""The scheduled jobs (APScheduler 3): the reminder sweep every hour, outbox delivery every minute.
+
+Only the dedicated process started with ``flask --app wsgi lms scheduler`` runs them; web workers
+(gunicorn) never start a scheduler. Each job pushes an application context, calls one service and
+commits; a job that fails rolls back, logs, and runs again at its next time. The jobs are safe to run
+in two processes at once (see ``lms.services.reminders`` and ``lms.services.outbox``), so a second
+scheduler, or one restarted mid-run, does no harm.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.schedulers.base import BaseScheduler
+from apscheduler.schedulers.blocking import BlockingScheduler
+from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.interval import IntervalTrigger
+from flask import Flask
+
+from lms import clock
+from lms.extensions import db
+
+log = logging.getLogger(__name__)
+
+REMINDER_JOB_ID = "reminder-sweep"
+OUTBOX_JOB_ID = "outbox-delivery"
+
+
+def run_reminder_sweep(app: Flask) -> Any:
+    """One reminder sweep in its own application context and transaction."""
+    from lms.services.reminders import sweep
+
+    with app.app_context():
+        try:
+            report = sweep(clock.now())
+            db.session.commit()
+        except Exception:
+            db.session.rollback()
+            log.exception("Reminder sweep failed; it runs again at the next hour.")
+            raise
+        log.info("Reminder sweep: %s", report.describe())
+        return report
+
+
+def run_outbox_delivery(app: Flask) -> Any:
+    """Deliver what is due in the outbox (the service commits each outcome)."""
+    from lms.services.outbox import deliver_outbox
+
+    with app.app_context():
+        try:
+            report = deliver_outbox(clock.now())
+        except Exception:
+            db.session.rollback()
+            log.exception("Outbox delivery failed; it runs again in a minute.")
+            raise
+        if report.sent or report.retrying or report.failed:
+            log.info("Outbox delivery: %s", report.describe())
+        return report
+
+
+def add_jobs(scheduler: BaseScheduler, app: Flask, *, deliver_now: bool = False) -> None:
+    """Register the jobs with fixed ids (``replace_existing``), at most one run of each at a time.
+    ``deliver_now``: the first outbox delivery at once rather than after a minute."""
+    outbox_start = {"next_run_time": clock.now()} if deliver_now else {}
+    common = {"args": [app], "replace_existing": True, "max_instances": 1, "coalesce": True}
+    scheduler.add_job(
+        run_reminder_sweep,
+        CronTrigger(minute=5, timezone=clock.LOCAL_TZ),  # every hour at :05
+        id=REMINDER_JOB_ID,
+        name="Reminder sweep (hourly)",
+        misfire_grace_time=30 * 60,
+        **common,
+    )
+    scheduler.add_job(
+        run_outbox_delivery,
+        IntervalTrigger(minutes=1, timezone=clock.LOCAL_TZ),
+        id=OUTBOX_JOB_ID,
+        name="Outbox delivery (every minute)",
+        misfire_grace_time=60,
+        **outbox_start,
+        **common,
+    )
+
+
+def create_scheduler(
+    app: Flask, *, blocking: bool = True, deliver_now: bool = False
+) -> BaseScheduler:
+    """A scheduler with the jobs, not started. ``blocking`` for the dedicated process; a background
+    one for tests."""
+    cls = BlockingScheduler if blocking else BackgroundScheduler
+    scheduler = cls(timezone=clock.LOCAL_TZ)
+    add_jobs(scheduler, app, deliver_now=deliver_now)
+    return scheduler
+
+
+def run_forever(app: Flask) -> None:
+    """The scheduler process: deliver what is waiting at once, then run the jobs until stopped."""
+    scheduler = create_scheduler(app, blocking=True, deliver_now=True)
+    log.info("Scheduler started: %s", ", ".join(job.name for job in scheduler.get_jobs()))
+    try:
+        scheduler.start()
+    except (KeyboardInterrupt, SystemExit):
+        log.info("Scheduler stopped.")

@@ -1,0 +1,689 @@
+"""Reminders: the rules that keep a one-year course on track, each at most once per subject and period.
+
+``sweep(now)`` is what the scheduler runs every hour (and ``flask lms remind`` once). Every rule looks
+at the programme in Europe/Amsterdam time and yields *hits*: (rule, recipient, subject, period, item).
+A hit counts only when its row in ``sent_reminders`` can be inserted: the unique key
+(rule, subject_key, period_key, recipient_id) with ``INSERT ... ON CONFLICT DO NOTHING`` makes the
+database the judge, so a restarted scheduler, or two schedulers at the same moment, never remind twice.
+The newly claimed hits are grouped per rule and recipient into one in-app notification and one mail
+(a list, not a mail per item), in the recipient's language, held until working hours.
+
+The rules (``period`` is what "once" means for each):
+
+- ``assignment_due_soon``: an assignment due within 7 days and not handed in -> participant (once per
+  assignment and due date). Urgent.
+- ``assignment_overdue``: past its due date and not handed in -> participant (weekly, one list).
+- ``employer_overdue``: the same for all of a company's employees, as one weekly digest -> the
+  employer's contacts.
+- ``assessment_waiting``: handed in more than 5 working days ago and not assessed -> a daily digest to
+  the cohort's trainers (working days only).
+- ``review_due``: no progress review in the last 12 weeks (counted from the last review, or from the
+  enrolment) -> participant and trainers (once per due date).
+- ``end_approaching``: six weeks or less before the cohort's end with assignments or checklist items
+  still open -> participant, trainers and coordinators (once per enrolment). Urgent.
+- ``certificate_due``: every requirement met but no certificate issued -> coordinators (weekly).
+- ``inactive``: nothing done for 21 days -> participant and trainers (after 21, 42, ... days).
+
+Non-urgent reminders go to users who chose the weekly digest (``User.mail_preference``) as
+notifications only; ``weekly_digest`` mails them those of past weeks on Monday morning.
+
+Progress, overdue work and activity come from ``lms.services.progress`` only. Functions flush, never
+commit: the scheduler job or the command commits.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from flask import current_app, g
+from flask_babel import lazy_gettext as _l
+from sqlalchemy.orm import selectinload
+
+from lms import clock
+from lms.extensions import db
+from lms.models import (
+    Assignment,
+    Cohort,
+    Enrolment,
+    EnrolmentStatus,
+    MailPreference,
+    Notification,
+    ProgressReview,
+    Role,
+    SentReminder,
+    Submission,
+    SubmissionStatus,
+    User,
+)
+from lms.services import notifications
+from lms.services.mail import queue_mail
+from lms.services.progress import HANDED_IN, _AssignmentFacts, enrolment_progress
+
+DUE_SOON = "assignment_due_soon"
+OVERDUE = "assignment_overdue"
+EMPLOYER_OVERDUE = "employer_overdue"
+ASSESSMENT_WAITING = "assessment_waiting"
+REVIEW_DUE = "review_due"
+END_APPROACHING = "end_approaching"
+CERTIFICATE_DUE = "certificate_due"
+INACTIVE = "inactive"
+WEEKLY_DIGEST = "weekly_digest"
+
+RULES = (
+    DUE_SOON,
+    OVERDUE,
+    EMPLOYER_OVERDUE,
+    ASSESSMENT_WAITING,
+    REVIEW_DUE,
+    END_APPROACHING,
+    CERTIFICATE_DUE,
+    INACTIVE,
+)
+# Mailed even to users who chose the weekly digest: waiting a week would make them useless.
+URGENT = frozenset({DUE_SOON, END_APPROACHING})
+
+DUE_SOON_DAYS = 7
+ASSESSMENT_WAITING_WORKING_DAYS = 5
+REVIEW_INTERVAL = timedelta(weeks=12)
+END_WARNING = timedelta(weeks=6)
+INACTIVE_DAYS = 21
+
+# What the notification says (in the reader's language; see lms.services.notifications).
+SENTENCES: dict[str, Any] = {
+    DUE_SOON: _l("Due within 7 days and not handed in yet: %(items)s."),
+    OVERDUE: _l("Past the due date and not handed in yet: %(items)s."),
+    EMPLOYER_OVERDUE: _l("Your employees have work past its due date: %(items)s."),
+    ASSESSMENT_WAITING: _l("Work waiting for assessment for more than 5 working days: %(items)s."),
+    REVIEW_DUE: _l("A progress review is due (none in the last 12 weeks): %(items)s."),
+    END_APPROACHING: _l(
+        "The programme ends within six weeks and there is still work open: %(items)s."
+    ),
+    CERTIFICATE_DUE: _l("A certificate can be issued: %(items)s."),
+    INACTIVE: _l("No activity for 21 days or more: %(items)s."),
+}
+notifications.SENTENCES.update(SENTENCES)
+
+# Mail subjects and the first sentence of the mail.
+SUBJECTS: dict[str, Any] = {
+    DUE_SOON: _l("Reminder: work due within 7 days"),
+    OVERDUE: _l("Reminder: work past its due date"),
+    EMPLOYER_OVERDUE: _l("Weekly overview: your employees' work past its due date"),
+    ASSESSMENT_WAITING: _l("Work waiting for your assessment"),
+    REVIEW_DUE: _l("A progress review is due"),
+    END_APPROACHING: _l("Six weeks to go: work still open"),
+    CERTIFICATE_DUE: _l("Certificates ready to issue"),
+    INACTIVE: _l("No activity for three weeks"),
+    WEEKLY_DIGEST: _l("Your weekly overview of reminders"),
+}
+INTROS: dict[str, Any] = {
+    DUE_SOON: _l("This work is due within 7 days and you have not handed it in yet:"),
+    OVERDUE: _l("This work is past its due date and you have not handed it in yet:"),
+    EMPLOYER_OVERDUE: _l(
+        "This is the weekly overview of your employees' work that is past its due date:"
+    ),
+    ASSESSMENT_WAITING: _l(
+        "This work was handed in more than 5 working days ago and is waiting for your assessment:"
+    ),
+    REVIEW_DUE: _l(
+        "There has been no progress review in the last 12 weeks. Plan one with the participant"
+        " and the employer:"
+    ),
+    END_APPROACHING: _l(
+        "The programme ends within six weeks. There are still assignments or checklist items open:"
+    ),
+    CERTIFICATE_DUE: _l("These participants have finished everything but have no certificate yet:"),
+    INACTIVE: _l("Nothing has been done in the portfolio for 21 days or more:"),
+    WEEKLY_DIGEST: _l("These reminders came in last week:"),
+}
+ACTIONS: dict[str, Any] = {
+    DUE_SOON: _l("View your assignments"),
+    OVERDUE: _l("View your assignments"),
+    EMPLOYER_OVERDUE: _l("View your employees"),
+    ASSESSMENT_WAITING: _l("Go to assessing"),
+    REVIEW_DUE: _l("Open the system"),
+    END_APPROACHING: _l("Open the system"),
+    CERTIFICATE_DUE: _l("Open the system"),
+    INACTIVE: _l("Open the system"),
+    WEEKLY_DIGEST: _l("View all notifications"),
+}
+
+
+@dataclass(frozen=True)
+class Item:
+    """One line of a reminder: what it is about, an optional date, and a path on this site."""
+
+    text: str
+    on: date | None = None
+    link: str = ""
+
+
+@dataclass(frozen=True)
+class Hit:
+    rule: str
+    recipient: User
+    subject_key: str
+    period_key: str
+    items: tuple[Item, ...] | Item  # one item or several (a week's overdue work)
+
+    def __post_init__(self) -> None:
+        if isinstance(self.items, Item):
+            object.__setattr__(self, "items", (self.items,))
+
+    @property
+    def key(self) -> tuple[str, str, str, int]:
+        return (self.rule, self.subject_key, self.period_key, self.recipient.id)
+
+
+@dataclass
+class SweepReport:
+    claimed: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    notifications: int = 0
+    mails: int = 0
+    digests: int = 0
+
+    def describe(self) -> str:
+        rules = ", ".join(f"{rule} {count}" for rule, count in sorted(self.claimed.items()))
+        return (
+            f"reminders: {sum(self.claimed.values())} ({rules or 'none'}); "
+            f"notifications {self.notifications}, mails {self.mails}, weekly digests {self.digests}"
+        )
+
+
+# --- helpers ----------------------------------------------------------------------------------
+
+
+def path_for(endpoint: str, **values: Any) -> str:
+    """A path on this site, with or without a request (one URL adapter per application context)."""
+    if "reminder_url_adapter" not in g:
+        g.reminder_url_adapter = current_app.url_map.bind("localhost")
+    return g.reminder_url_adapter.build(endpoint, values)
+
+
+def iso_week(day: date) -> str:
+    year, week, _ = day.isocalendar()
+    return f"{year}-W{week:02d}"
+
+
+def working_days_between(start: date, end: date) -> int:
+    """Working days (Mon-Fri) after ``start`` up to and including ``end``."""
+    days = 0
+    day = start
+    while day < end:
+        day += timedelta(days=1)
+        if day.weekday() < 5:
+            days += 1
+    return days
+
+
+def claim(hit: Hit, now: datetime) -> bool:
+    """Insert the hit's row in ``sent_reminders``; False when it is already there (sent before, or by
+    another process at the same moment). The unique key decides, not a read before the write."""
+    dialect = db.session.get_bind().dialect.name
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    rule, subject_key, period_key, recipient_id = hit.key
+    statement = (
+        insert(SentReminder)
+        .values(
+            rule=rule,
+            subject_key=subject_key,
+            period_key=period_key,
+            recipient_id=recipient_id,
+            created_at=now,
+        )
+        .on_conflict_do_nothing()
+        .returning(SentReminder.id)
+    )
+    return db.session.execute(statement).scalar() is not None
+
+
+def _participant_name(enrolment: Enrolment) -> str:
+    return enrolment.participant.full_name
+
+
+def _active_enrolments(today: date) -> list[Enrolment]:
+    """Active enrolments in cohorts that have started and are not closed, with everyone involved."""
+    return list(
+        db.session.scalars(
+            sa.select(Enrolment)
+            .join(Enrolment.cohort)
+            .where(
+                Enrolment.status == EnrolmentStatus.ACTIVE,
+                Cohort.closed_at.is_(None),
+                Cohort.start_date <= today,
+            )
+            .options(
+                selectinload(Enrolment.participant),
+                selectinload(Enrolment.cohort).selectinload(Cohort.trainers),
+                selectinload(Enrolment.employer),
+            )
+            .order_by(Enrolment.id)
+        )
+    )
+
+
+def _active(users: Iterable[User]) -> list[User]:
+    return [user for user in users if user.is_active_account]
+
+
+def _coordinators() -> list[User]:
+    return list(
+        db.session.scalars(
+            sa.select(User)
+            .where(User.role == Role.COORDINATOR, User.is_active_account.is_(True))
+            .order_by(User.id)
+        )
+    )
+
+
+def _employer_contacts(employer_ids: set[int]) -> dict[int, list[User]]:
+    contacts: dict[int, list[User]] = defaultdict(list)
+    if not employer_ids:
+        return contacts
+    for user in db.session.scalars(
+        sa.select(User)
+        .where(
+            User.role == Role.EMPLOYER,
+            User.employer_id.in_(employer_ids),
+            User.is_active_account.is_(True),
+        )
+        .order_by(User.id)
+    ):
+        assert user.employer_id is not None
+        contacts[user.employer_id].append(user)
+    return contacts
+
+
+# --- the rules --------------------------------------------------------------------------------
+
+
+def assignment_hits(enrolments: Sequence[Enrolment], today: date) -> Iterator[Hit]:
+    """Due soon (participant), overdue (participant, weekly) and the employer's weekly digest."""
+    if not enrolments:
+        return
+    facts = _AssignmentFacts.load(enrolments)
+    programme_ids = {cohort.programme_id for cohort in facts.cohorts.values()}
+    assignments = {
+        assignment.id: assignment
+        for assignment in db.session.scalars(
+            sa.select(Assignment).where(Assignment.programme_id.in_(programme_ids))
+        )
+    }
+    contacts = _employer_contacts({enrolment.employer_id for enrolment in enrolments})
+    employer_items: dict[int, list[Item]] = defaultdict(list)
+    week = iso_week(today)
+    for enrolment in enrolments:
+        cohort = facts.cohorts[enrolment.cohort_id]
+        if today > cohort.end_date:
+            continue
+        own = facts.statuses[enrolment.id]
+        participant = enrolment.participant
+        overdue: list[Item] = []
+        for assignment_id, due_week in sorted(
+            facts.due_weeks_by_programme[cohort.programme_id].items()
+        ):
+            if own.get(assignment_id) in HANDED_IN:
+                continue  # the participant has done their part
+            due = cohort.due_date(due_week)
+            if due > today + timedelta(days=DUE_SOON_DAYS):
+                continue
+            assignment = assignments[assignment_id]
+            label = f"{assignment.code} {assignment.title}"
+            link = path_for("portfolio.assignment", code=assignment.code)
+            if due >= today:
+                if participant.is_active_account:
+                    subject = f"enrolment:{enrolment.id}:assignment:{assignment_id}"
+                    yield Hit(DUE_SOON, participant, subject, f"due:{due}", Item(label, due, link))
+            else:
+                overdue.append(Item(label, due, link))
+        if not overdue:
+            continue
+        # Once a week per participant, with everything that is overdue at that moment.
+        subject = f"enrolment:{enrolment.id}"
+        if participant.is_active_account:
+            yield Hit(OVERDUE, participant, subject, week, tuple(overdue))
+        employer_items[enrolment.employer_id].extend(
+            Item(
+                f"{_participant_name(enrolment)}: {item.text}", item.on, path_for("employer.index")
+            )
+            for item in overdue
+        )
+    # One digest a week per contact, with all of the company's employees' overdue work.
+    for employer_id, items in sorted(employer_items.items()):
+        for contact in contacts[employer_id]:
+            yield Hit(EMPLOYER_OVERDUE, contact, f"employer:{employer_id}", week, tuple(items))
+
+
+def assessment_waiting_hits(today: date) -> Iterator[Hit]:
+    """Handed in more than 5 working days ago, not assessed: the cohort's trainers, daily."""
+    if today.weekday() >= 5:
+        return
+    # Anything handed in on or after this day is not yet 5 working days old: filter in the database.
+    newest = datetime.combine(today - timedelta(days=5), time(0), tzinfo=clock.LOCAL_TZ)
+    submissions = db.session.scalars(
+        sa.select(Submission)
+        .join(Submission.enrolment)
+        .where(
+            Submission.status == SubmissionStatus.SUBMITTED,
+            Submission.submitted_at < newest,
+            Enrolment.status == EnrolmentStatus.ACTIVE,
+        )
+        .options(
+            selectinload(Submission.assignment),
+            selectinload(Submission.enrolment).selectinload(Enrolment.participant),
+            selectinload(Submission.enrolment)
+            .selectinload(Enrolment.cohort)
+            .selectinload(Cohort.trainers),
+        )
+        .order_by(Submission.submitted_at, Submission.id)
+    )
+    for submission in submissions:
+        assert submission.submitted_at is not None
+        handed_in = submission.submitted_at.astimezone(clock.LOCAL_TZ).date()
+        if working_days_between(handed_in, today) <= ASSESSMENT_WAITING_WORKING_DAYS:
+            continue
+        enrolment = submission.enrolment
+        item = Item(
+            f"{_participant_name(enrolment)}: {submission.assignment.code}"
+            f" {submission.assignment.title}",
+            handed_in,
+            path_for("assessment.assess", submission_id=submission.id),
+        )
+        for trainer in _active(enrolment.cohort.trainers):
+            yield Hit(
+                ASSESSMENT_WAITING, trainer, f"submission:{submission.id}", today.isoformat(), item
+            )
+
+
+def review_due_hits(enrolments: Sequence[Enrolment], today: date) -> Iterator[Hit]:
+    """No progress review in the last 12 weeks: participant and trainers, once per due date."""
+    if not enrolments:
+        return
+    last_held: dict[int, date] = dict(
+        db.session.execute(
+            sa.select(ProgressReview.enrolment_id, sa.func.max(ProgressReview.held_on))
+            .where(ProgressReview.enrolment_id.in_([e.id for e in enrolments]))
+            .group_by(ProgressReview.enrolment_id)
+        ).all()
+    )
+    for enrolment in enrolments:
+        if today > enrolment.cohort.end_date:
+            continue
+        since = max(
+            last_held.get(enrolment.id, enrolment.enrolled_on),
+            enrolment.enrolled_on,
+            enrolment.cohort.start_date,
+        )
+        due = since + REVIEW_INTERVAL
+        if today < due:
+            continue
+        subject, period = f"enrolment:{enrolment.id}", f"due:{due}"
+        participant = enrolment.participant
+        if participant.is_active_account:
+            yield Hit(
+                REVIEW_DUE,
+                participant,
+                subject,
+                period,
+                Item(participant.full_name, due, path_for("portfolio.index")),
+            )
+        for trainer in _active(enrolment.cohort.trainers):
+            yield Hit(
+                REVIEW_DUE,
+                trainer,
+                subject,
+                period,
+                Item(_participant_name(enrolment), due, path_for("assessment.index")),
+            )
+
+
+def end_and_certificate_hits(enrolments: Sequence[Enrolment], today: date) -> Iterator[Hit]:
+    """Six weeks before the end with work open (participant, trainers, coordinators); certificate
+    due but not issued (coordinators, weekly)."""
+    if not enrolments:
+        return
+    from lms.services.certificates import certificate_status
+
+    progress = enrolment_progress(enrolments, today)
+    # Only those progress calls complete can have a certificate due; ask certificates about them.
+    statuses = certificate_status(
+        [enrolment for enrolment in enrolments if progress[enrolment.id].certificate_due], today
+    )
+    coordinators = _coordinators()
+    week = iso_week(today)
+    for enrolment in enrolments:
+        cohort = enrolment.cohort
+        p = progress[enrolment.id]
+        subject = f"enrolment:{enrolment.id}"
+        open_work = (
+            p.assignments.approved < p.assignments.total
+            or not p.technical.complete
+            or not p.skills.complete
+        )
+        if open_work and cohort.end_date - END_WARNING <= today <= cohort.end_date:
+            period = f"end:{cohort.end_date}"
+            participant = enrolment.participant
+            if participant.is_active_account:
+                yield Hit(
+                    END_APPROACHING,
+                    participant,
+                    subject,
+                    period,
+                    Item(cohort.name, cohort.end_date, path_for("portfolio.index")),
+                )
+            name = f"{_participant_name(enrolment)} ({cohort.name})"
+            cohort_link = path_for("cohorts.detail", cohort_id=cohort.id)
+            for trainer in _active(cohort.trainers):
+                yield Hit(
+                    END_APPROACHING,
+                    trainer,
+                    subject,
+                    period,
+                    Item(name, cohort.end_date, path_for("checklists.matrix", cohort_id=cohort.id)),
+                )
+            for coordinator in coordinators:
+                yield Hit(
+                    END_APPROACHING,
+                    coordinator,
+                    subject,
+                    period,
+                    Item(name, cohort.end_date, cohort_link),
+                )
+        status = statuses.get(enrolment.id)
+        if status is not None and status.due:
+            cohort_link = path_for("cohorts.detail", cohort_id=cohort.id)
+            for coordinator in coordinators:
+                yield Hit(
+                    CERTIFICATE_DUE,
+                    coordinator,
+                    subject,
+                    week,
+                    Item(f"{_participant_name(enrolment)} ({cohort.name})", None, cohort_link),
+                )
+
+
+def inactive_hits(enrolments: Sequence[Enrolment], today: date) -> Iterator[Hit]:
+    """Nothing done for 21 days: participant and trainers, after 21, 42, 63 ... days of silence."""
+    if not enrolments:
+        return
+    from lms.services import progress
+
+    last_activity = getattr(progress, "last_activity", None)
+    activity = last_activity(enrolments) if last_activity else _last_activity(enrolments)
+    for enrolment in enrolments:
+        if today > enrolment.cohort.end_date:
+            continue
+        last = activity[enrolment.id]
+        silent = (today - last).days
+        if silent < INACTIVE_DAYS:
+            continue
+        subject = f"enrolment:{enrolment.id}"
+        period = f"since:{last}:{silent // INACTIVE_DAYS}"
+        participant = enrolment.participant
+        if participant.is_active_account:
+            yield Hit(
+                INACTIVE,
+                participant,
+                subject,
+                period,
+                Item(participant.full_name, last, path_for("portfolio.index")),
+            )
+        for trainer in _active(enrolment.cohort.trainers):
+            yield Hit(
+                INACTIVE,
+                trainer,
+                subject,
+                period,
+                Item(_participant_name(enrolment), last, path_for("assessment.index")),
+            )
+
+
+def _last_activity(enrolments: Sequence[Enrolment]) -> dict[int, date]:
+    """Fallback while ``progress.last_activity`` is not there: the latest change to a submission."""
+    latest = dict(
+        db.session.execute(
+            sa.select(Submission.enrolment_id, sa.func.max(Submission.updated_at))
+            .where(Submission.enrolment_id.in_([e.id for e in enrolments]))
+            .group_by(Submission.enrolment_id)
+        ).all()
+    )
+    result = {}
+    for enrolment in enrolments:
+        moment = latest.get(enrolment.id)
+        if isinstance(moment, str):
+            moment = datetime.fromisoformat(moment)
+        day = enrolment.enrolled_on
+        if moment is not None:
+            moment = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+            day = max(day, moment.astimezone(clock.LOCAL_TZ).date())
+        result[enrolment.id] = day
+    return result
+
+
+def all_hits(today: date) -> list[Hit]:
+    enrolments = _active_enrolments(today)
+    hits = [
+        *assignment_hits(enrolments, today),
+        *assessment_waiting_hits(today),
+        *review_due_hits(enrolments, today),
+        *end_and_certificate_hits(enrolments, today),
+        *inactive_hits(enrolments, today),
+    ]
+    # Always claim in the same order, so two processes at once wait for each other, never deadlock.
+    return sorted(hits, key=lambda hit: hit.key)
+
+
+# --- sending ----------------------------------------------------------------------------------
+
+
+def _group_link(rule: str, recipient: User, items: Sequence[Item]) -> str:
+    if len(items) == 1 and items[0].link:
+        return items[0].link
+    if rule == ASSESSMENT_WAITING:
+        return path_for("assessment.queue")
+    if recipient.role is Role.PARTICIPANT:
+        return path_for("portfolio.index")
+    if recipient.role is Role.EMPLOYER:
+        return path_for("employer.index")
+    if recipient.role is Role.TRAINER:
+        return path_for("assessment.index")
+    return path_for("cohorts.index")
+
+
+def remind(rule: str, recipient: User, items: Sequence[Item], report: SweepReport) -> None:
+    """One notification, and one mail (in working hours) or a place in the weekly digest."""
+    items = sorted(set(items), key=lambda item: (item.on or date.min, item.text))
+    link = _group_link(rule, recipient, items)
+    if len({item.link for item in items}) == 1:  # one place for all: the button is enough
+        items = [replace(item, link="") for item in items]
+    digest = rule not in URGENT and recipient.mail_preference is MailPreference.WEEKLY_DIGEST
+    notification = notifications.notify(
+        recipient, rule, {"items": "; ".join(item.text for item in items)}, link
+    )
+    notification.digest_pending = digest
+    report.notifications += 1
+    if digest:
+        return
+    queue_mail(
+        recipient,
+        "reminder",
+        SUBJECTS[rule],
+        working_hours_only=True,
+        intro=INTROS[rule],
+        items=items,
+        action=ACTIONS[rule],
+        link=current_app.config["BASE_URL"].rstrip("/") + link,
+        base_url=current_app.config["BASE_URL"].rstrip("/"),
+    )
+    report.mails += 1
+
+
+def start_of_week(now: datetime) -> datetime:
+    """Monday 00:00 of the current week in the Netherlands, as an aware datetime."""
+    local = now.astimezone(clock.LOCAL_TZ)
+    monday = local.date() - timedelta(days=local.weekday())
+    return datetime.combine(monday, time(0), tzinfo=clock.LOCAL_TZ)
+
+
+def send_weekly_digests(now: datetime, report: SweepReport) -> None:
+    """Mail each user their notifications still waiting for the digest from earlier weeks, once a week."""
+    week_start = start_of_week(now)
+    pending = db.session.scalars(
+        sa.select(Notification)
+        .where(Notification.digest_pending.is_(True), Notification.created_at < week_start)
+        .options(selectinload(Notification.user))
+        .order_by(Notification.user_id, Notification.created_at, Notification.id)
+    ).all()
+    by_user: dict[int, list[Notification]] = defaultdict(list)
+    for notification in pending:
+        by_user[notification.user_id].append(notification)
+    week = iso_week(week_start.date())
+    for user_notifications in by_user.values():
+        user = user_notifications[0].user
+        hit = Hit(WEEKLY_DIGEST, user, f"user:{user.id}", week, ())
+        if not claim(hit, now):
+            continue
+        for notification in user_notifications:
+            notification.digest_pending = False
+        if not user.is_active_account:
+            continue
+        queue_mail(
+            user,
+            "reminder_digest",
+            SUBJECTS[WEEKLY_DIGEST],
+            working_hours_only=True,
+            intro=INTROS[WEEKLY_DIGEST],
+            notifications=user_notifications,
+            describe=notifications.describe,
+            action=ACTIONS[WEEKLY_DIGEST],
+            link=current_app.config["BASE_URL"].rstrip("/") + path_for("notifications.index"),
+            base_url=current_app.config["BASE_URL"].rstrip("/"),
+        )
+        report.digests += 1
+    db.session.flush()
+
+
+def sweep(now: datetime | None = None) -> SweepReport:
+    """Run every rule once for ``now``: claim new reminders, notify, queue mail. Flushes only."""
+    now = now or clock.now()
+    today = now.astimezone(clock.LOCAL_TZ).date()
+    report = SweepReport()
+    claimed: dict[tuple[str, int], list[Item]] = defaultdict(list)
+    recipients: dict[int, User] = {}
+    for hit in all_hits(today):
+        if claim(hit, now):
+            claimed[(hit.rule, hit.recipient.id)].extend(hit.items)
+            recipients[hit.recipient.id] = hit.recipient
+            report.claimed[hit.rule] += 1
+    for (rule, recipient_id), items in sorted(claimed.items()):
+        remind(rule, recipients[recipient_id], items, report)
+    send_weekly_digests(now, report)
+    db.session.flush()
+    return report
