@@ -5,8 +5,8 @@
   below their enrolments), so a table added later is exported without changing this module.
 - ``erase_person``: removes or pseudonymises a person's data. What stays: the records others rely on
   (enrolments, verdicts, the hash-chained sign-off ledger, certificates, audit events), now pointing at
-  a pseudonymised account. Someone who holds a valid certificate keeps their name on the account, because
-  ``/verify/<code>`` must keep confirming whose certificate it is; everything else about them goes.
+  a pseudonymised account. A certificate keeps the name printed on it (``holder_name``), so
+  ``/verify/<code>`` goes on confirming whose certificate it is; the account itself loses the name.
 - ``retention_candidates`` / ``apply_retention``: participants whose cohorts all ended more than
   ``RETENTION_MONTHS`` ago are erased (the ``lms retention`` command).
 
@@ -231,7 +231,7 @@ def export_zip(export: PersonExport) -> bytes:
 @dataclass
 class ErasureReport:
     user_id: int
-    kept_name: bool
+    certificates_kept: int = 0
     evidence_files: int = 0
     texts_cleared: int = 0
     rows_deleted: int = 0
@@ -254,14 +254,14 @@ def erasure_problem(user: User, actor: User | None) -> str | None:
     return None
 
 
-def holds_valid_certificate(user: User) -> bool:
-    return (
-        db.session.scalar(
-            sa.select(sa.func.count(Certificate.id))
+def certificates_of(user: User) -> list[Certificate]:
+    return list(
+        db.session.scalars(
+            sa.select(Certificate)
             .join(Enrolment, Enrolment.id == Certificate.enrolment_id)
-            .where(Enrolment.participant_id == user.id, Certificate.revoked_at.is_(None))
+            .where(Enrolment.participant_id == user.id)
+            .order_by(Certificate.id)
         )
-        > 0
     )
 
 
@@ -270,9 +270,16 @@ def erase_person(user: User, *, actor: User | None, reason: str = "") -> Erasure
     problem = erasure_problem(user, actor)
     if problem:
         raise PrivacyError(problem)
-    keep_name = holds_valid_certificate(user)
-    report = ErasureReport(user_id=user.id, kept_name=keep_name)
+    report = ErasureReport(user_id=user.id)
     old_email = user.email
+    # Certificates stay verifiable: each keeps the name and programme printed on it.
+    for certificate in certificates_of(user):
+        if not certificate.holder_name:
+            certificate.holder_name = user.full_name
+        if not certificate.programme_title:
+            certificate.programme_title = certificate.enrolment.cohort.programme.title
+        report.certificates_kept += 1
+    db.session.flush()
 
     # Below the enrolments: evidence files go, free text is cleared.
     enrolment_ids = [enrolment.id for enrolment in user.enrolments]
@@ -319,10 +326,9 @@ def erase_person(user: User, *, actor: User | None, reason: str = "") -> Erasure
         sa.update(AuditEvent).where(AuditEvent.actor_id == user.id).values(ip_address="")
     )
 
-    if not keep_name:
-        user.first_name = _("Erased")
-        user.name_prefix = ""
-        user.last_name = _("person %(number)d", number=user.id)
+    user.first_name = _("Erased")
+    user.name_prefix = ""
+    user.last_name = _("person %(number)d", number=user.id)
     user.email = f"erased-{user.id}@{ERASED_DOMAIN}"
     user.phone = ""
     user.password_hash = None
@@ -333,7 +339,7 @@ def erase_person(user: User, *, actor: User | None, reason: str = "") -> Erasure
         "person.erase",
         actor,
         user,
-        kept_name=keep_name,
+        certificates_kept=report.certificates_kept,
         evidence_files=report.evidence_files,
         reason=reason,
     )

@@ -75,5 +75,5 @@ def erase(user_id: int):  # type: ignore[no-untyped-def]
         person=person,
         form=form,
         problem=problem,
-        keeps_name=privacy.holds_valid_certificate(person),
+        certificates=privacy.certificates_of(person),
     ), (409 if problem and form.is_submitted() else 200)
