@@ -154,7 +154,7 @@ def create_finished_cohort(
             enrolments.append(enrolment)
         db.session.flush()
 
-    rng = random.Random(f"finished-{year}")
+    rng = random.Random(f"finished-{year}")  # nosec B311 - demo data, not security
     for enrolment in enrolments:
         _complete_the_year(enrolment, programme, trainer, rng)
     _issue_certificates(cohort, enrolments, coordinator)
