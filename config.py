@@ -66,6 +66,9 @@ class Config:
     # Failed logins allowed before that account or address has to wait (see lms/security.py).
     LOGIN_LIMIT_PER_ACCOUNT = "5 per 15 minutes"
     LOGIN_LIMIT_PER_ADDRESS = "30 per 15 minutes"  # a workshop shares one address
+    # Reverse proxies in front of the app (1 behind nginx) whose X-Forwarded-For/-Proto are trusted,
+    # so rate limits and the audit log see the visitor's address; TRUSTED_PROXIES in the environment.
+    TRUSTED_PROXIES = 0
     PASSWORD_RESET_LIMIT_PER_ADDRESS = "10 per hour"
 
     # Privacy: participants' data is erased this many months after their last cohort ended
@@ -106,6 +109,8 @@ class Config:
         load_mail_settings(app)
         if os.environ.get("RETENTION_MONTHS"):
             app.config["RETENTION_MONTHS"] = int(os.environ["RETENTION_MONTHS"])
+        if os.environ.get("TRUSTED_PROXIES"):
+            app.config["TRUSTED_PROXIES"] = int(os.environ["TRUSTED_PROXIES"])
         if os.environ.get("RATELIMIT_STORAGE_URI"):
             app.config["RATELIMIT_STORAGE_URI"] = os.environ["RATELIMIT_STORAGE_URI"]
         if not app.config.get("EVIDENCE_STORAGE_PATH"):

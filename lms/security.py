@@ -7,6 +7,7 @@ from __future__ import annotations
 from flask import Flask, Response, current_app, request
 from flask_login import current_user
 from limits import parse
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from lms.extensions import db, limiter
 from lms.models import Role
@@ -29,6 +30,12 @@ CONTENT_SECURITY_POLICY = "; ".join(
 
 
 def register(app: Flask) -> None:
+    proxies = int(app.config.get("TRUSTED_PROXIES", 0))
+    if proxies:
+        # Behind a reverse proxy every request comes from the proxy: take the visitor's address and
+        # scheme from the headers the trusted proxies add (and only from those).
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)  # type: ignore[method-assign]
+
     @app.after_request
     def set_security_headers(response: Response) -> Response:
         response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)

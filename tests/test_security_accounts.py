@@ -289,3 +289,33 @@ def test_password_change_ends_a_remembered_session(app, db, client, auth, user) 
     auth.post("/profile", {"current_password": PASSWORD, "password": new, "confirm": new})
     phone.delete_cookie("session")
     assert phone.get("/portfolio/").status_code == 302
+
+
+def test_behind_a_trusted_proxy_the_visitors_address_is_throttled(
+    database_url, db, user, tmp_path
+) -> None:
+    from tests.conftest import make_config
+
+    config = type(
+        "BehindProxy",
+        (make_config(database_url, tmp_path / "files"),),
+        {"TRUSTED_PROXIES": 1, "LOGIN_LIMIT_PER_ADDRESS": "2 per 15 minutes"},
+    )
+    proxied = create_app(config)
+
+    def attempt(forwarded_for: str, password: str) -> int:
+        client = proxied.test_client()
+        token = csrf_token(client)
+        response = client.post(
+            "/login",
+            data={"email": user.email, "password": password, "csrf_token": token},
+            headers={"X-Forwarded-For": forwarded_for},
+        )
+        return response.status_code
+
+    assert attempt("203.0.113.7", "fout-wachtwoord-1") == 401
+    assert attempt("203.0.113.7", "fout-wachtwoord-2") == 401
+    assert attempt("203.0.113.7", PASSWORD) == 429
+    # Another visitor behind the same proxy is not locked out by the first one (and the account
+    # count, 2 failures, is still below its limit).
+    assert attempt("198.51.100.20", PASSWORD) == 302
