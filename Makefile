@@ -30,7 +30,10 @@ seed: migrate
 	$(FLASK) lms curriculum load
 	$(FLASK) lms demo
 
+# The web server and, beside it, the scheduler (reminders, mail); stopping one stops the other.
 run: seed
+	@$(FLASK) lms scheduler & scheduler=$$!; \
+	trap 'kill $$scheduler 2>/dev/null; wait $$scheduler 2>/dev/null' EXIT INT TERM; \
 	$(FLASK) run --host $(HOST) --port $(PORT)
 
 test: install
