@@ -70,6 +70,8 @@ class Config:
     # so rate limits and the audit log see the visitor's address; TRUSTED_PROXIES in the environment.
     TRUSTED_PROXIES = 0
     PASSWORD_RESET_LIMIT_PER_ADDRESS = "10 per hour"
+    # Public certificate checks (/verify/<code>) per client address; VERIFY_RATE_LIMIT in the environment.
+    VERIFY_RATE_LIMIT = "30 per minute"
 
     # Privacy: participants' data is erased this many months after their last cohort ended
     # (`flask --app wsgi lms retention`); RETENTION_MONTHS in the environment overrides it.
@@ -113,6 +115,8 @@ class Config:
             app.config["TRUSTED_PROXIES"] = int(os.environ["TRUSTED_PROXIES"])
         if os.environ.get("RATELIMIT_STORAGE_URI"):
             app.config["RATELIMIT_STORAGE_URI"] = os.environ["RATELIMIT_STORAGE_URI"]
+        if os.environ.get("VERIFY_RATE_LIMIT"):
+            app.config["VERIFY_RATE_LIMIT"] = os.environ["VERIFY_RATE_LIMIT"]
         if not app.config.get("EVIDENCE_STORAGE_PATH"):
             app.config["EVIDENCE_STORAGE_PATH"] = os.environ.get(
                 "EVIDENCE_STORAGE_PATH", str(Path(app.instance_path) / "evidence")

@@ -410,3 +410,39 @@ def test_the_progress_report_is_refused_to_others(auth, client, db, world, who):
     auth.login(world[who].email)
     response = client.get(f"/certificates/enrolment/{world['enrolment'].id}/progress-report.pdf")
     assert response.status_code == 403
+
+
+@pytest.mark.parametrize("who", ["coordinator", "trainer", "contact"])
+def test_the_participants_checklist_page_links_the_progress_report(auth, client, db, world, who):  # type: ignore[no-untyped-def]
+    enrolment = world["enrolment"]
+    auth.login(world[who].email)
+
+    page = client.get(f"/checklists/enrolments/{enrolment.id}").get_data(as_text=True)
+
+    assert f"/certificates/enrolment/{enrolment.id}/progress-report.pdf" in page
+    assert (f'href="/certificates/enrolment/{enrolment.id}"' in page) == (who == "coordinator")
+
+
+def test_the_cohort_and_list_pages_cost_the_same_queries_for_more_participants(  # type: ignore[no-untyped-def]
+    auth, client, db, world, count_queries
+):
+    auth.login(world["coordinator"].email)
+    cohort_url = f"/certificates/cohort/{world['cohort'].id}"
+    issue(db, world)
+    client.get(cohort_url)  # warm up: the session's user, translations
+    with count_queries() as few:
+        assert client.get(cohort_url).status_code == 200
+    with count_queries() as few_list:
+        client.get("/certificates/")
+
+    for _ in range(4):
+        issue(db, world, make_eligible_enrolment(world["cohort"]))
+    make_eligible_enrolment(world["cohort"])
+    db.session.commit()
+    with count_queries() as many:
+        assert client.get(cohort_url).status_code == 200
+    with count_queries() as many_list:
+        client.get("/certificates/")
+
+    assert many.count == few.count
+    assert many_list.count == few_list.count

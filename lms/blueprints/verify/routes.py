@@ -17,7 +17,7 @@ DEFAULT_RATE_LIMIT = "30 per minute"
 
 
 def rate_limit() -> str:
-    return current_app.config.get("VERIFY_RATE_LIMIT", DEFAULT_RATE_LIMIT)
+    return str(current_app.config.get("VERIFY_RATE_LIMIT") or DEFAULT_RATE_LIMIT)
 
 
 def _facts_or_404(code: str) -> dict[str, str]:
