@@ -275,6 +275,23 @@ def test_the_public_verification_gives_the_facts_of_the_verification_page(client
     assert unknown.mimetype == PROBLEM
 
 
+def test_the_public_verification_has_the_verification_pages_rate_limit(app, client, world) -> None:
+    app.config["VERIFY_RATE_LIMIT"] = "2 per minute"
+    code = world.certificate.verification_code
+    assert client.get(f"/api/v1/certificates/{code}").status_code == 200
+    assert client.get("/api/v1/certificates/unknown").status_code == 404
+    refused = client.get(f"/api/v1/certificates/{code}")
+    assert refused.status_code == 429
+    assert refused.mimetype == PROBLEM
+
+
+def test_a_verification_code_with_odd_characters_is_simply_unknown(client, world) -> None:
+    for code in ("%00", "a%20b", "x" * 65, "%C3%A9"):
+        response = client.get(f"/api/v1/certificates/{code}")
+        assert response.status_code == 404, code
+        assert response.mimetype == PROBLEM
+
+
 # --- filters and pages -------------------------------------------------------------------------
 
 

@@ -552,6 +552,10 @@ PATHS: dict[str, dict[str, Schema]] = {
             {
                 "200": ok("CertificateVerification", "What the certificate says."),
                 "404": r("NotFound"),
+                "429": problem_response(
+                    "Too many checks from this address; wait a minute (the same limit as the "
+                    "verification page)."
+                ),
             },
             parameters=[
                 {

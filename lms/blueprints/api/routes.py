@@ -8,6 +8,7 @@ Progress comes from ``lms.services.progress`` only. Errors are problem documents
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import sqlalchemy as sa
@@ -29,7 +30,8 @@ from lms.blueprints.api.params import (
 )
 from lms.blueprints.api.problems import ApiProblem, from_exception
 from lms.blueprints.api.writes import create_enrolment_from_json
-from lms.extensions import csrf, db
+from lms.blueprints.verify.routes import rate_limit as verify_rate_limit
+from lms.extensions import csrf, db, limiter
 from lms.models import (
     Assignment,
     Certificate,
@@ -50,6 +52,8 @@ from lms.services.certificates import verification_facts
 from lms.services.progress import enrolment_progress
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
+# What a verification code can look like (URL-safe base64); anything else is not looked up at all.
+VERIFICATION_CODE = re.compile(r"[A-Za-z0-9_-]{1,64}")
 # Token authentication, no cookies: a forged cross-site request carries no token, so no CSRF token.
 csrf.exempt(bp)
 
@@ -407,10 +411,11 @@ def certificates() -> Response:
 
 
 @bp.get("/certificates/<code>")
+@limiter.limit(verify_rate_limit)
 def verify_certificate(code: str) -> Response:
     """No key: the same facts as the public verification page (``/verify/<code>``), from the same
-    function."""
-    facts = verification_facts(code)
+    function, under the same rate limit."""
+    facts = verification_facts(code) if VERIFICATION_CODE.fullmatch(code) else None
     if facts is None:
         raise ApiProblem(
             404, _("There is no certificate with this verification code."), kind="not-found"
