@@ -204,6 +204,7 @@ def test_progress_review_due_after_twelve_weeks_without_one(world: World) -> Non
     run(at(date(2026, 11, 30)))
     assert len(notes(world.idle.participant, reminders.REVIEW_DUE)) == 1
     [trainer_note] = notes(world.trainer, reminders.REVIEW_DUE)
+    assert trainer_note.link == f"/reviews/enrolments/{world.idle.id}"
     assert world.idle.participant.full_name in trainer_note.params["items"]
     assert world.busy.participant.full_name not in trainer_note.params["items"]
     run(at(date(2026, 12, 7)))
@@ -236,7 +237,7 @@ def test_certificate_due_but_not_issued_reminds_the_coordinator_weekly(world: Wo
     [note] = notes(world.coordinator, reminders.CERTIFICATE_DUE)
     assert world.busy.participant.full_name in note.params["items"]
     assert world.idle.participant.full_name not in note.params["items"]
-    assert note.link == f"/cohorts/{world.busy.cohort_id}"
+    assert note.link == f"/certificates/enrolment/{world.busy.id}"
     run(at(date(2027, 3, 5)))
     assert len(notes(world.coordinator, reminders.CERTIFICATE_DUE)) == 1
     run(at(date(2027, 3, 8)))

@@ -36,7 +36,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -53,7 +53,6 @@ from lms.models import (
     EnrolmentStatus,
     MailPreference,
     Notification,
-    ProgressReview,
     Role,
     SentReminder,
     Submission,
@@ -62,7 +61,7 @@ from lms.models import (
 )
 from lms.services import notifications
 from lms.services.mail import queue_mail
-from lms.services.progress import HANDED_IN, _AssignmentFacts, enrolment_progress
+from lms.services.progress import HANDED_IN, _AssignmentFacts, enrolment_progress, last_activity
 
 DUE_SOON = "assignment_due_soon"
 OVERDUE = "assignment_overdue"
@@ -89,7 +88,6 @@ URGENT = frozenset({DUE_SOON, END_APPROACHING})
 
 DUE_SOON_DAYS = 7
 ASSESSMENT_WAITING_WORKING_DAYS = 5
-REVIEW_INTERVAL = timedelta(weeks=12)
 END_WARNING = timedelta(weeks=6)
 INACTIVE_DAYS = 21
 
@@ -406,20 +404,15 @@ def review_due_hits(enrolments: Sequence[Enrolment], today: date) -> Iterator[Hi
     """No progress review in the last 12 weeks: participant and trainers, once per due date."""
     if not enrolments:
         return
-    last_held: dict[int, date] = dict(
-        db.session.execute(
-            sa.select(ProgressReview.enrolment_id, sa.func.max(ProgressReview.held_on))
-            .where(ProgressReview.enrolment_id.in_([e.id for e in enrolments]))
-            .group_by(ProgressReview.enrolment_id)
-        ).all()
-    )
+    from lms.services.reviews import REVIEW_INTERVAL, last_review_dates
+
+    last_held = last_review_dates([e.id for e in enrolments])
     for enrolment in enrolments:
         if today > enrolment.cohort.end_date:
             continue
-        since = max(
-            last_held.get(enrolment.id, enrolment.enrolled_on),
-            enrolment.enrolled_on,
-            enrolment.cohort.start_date,
+        # The same rule as the trainer's dashboard (lms.services.reviews.reviews_due).
+        since = last_held.get(enrolment.id) or max(
+            enrolment.cohort.start_date, enrolment.enrolled_on
         )
         due = since + REVIEW_INTERVAL
         if today < due:
@@ -432,7 +425,7 @@ def review_due_hits(enrolments: Sequence[Enrolment], today: date) -> Iterator[Hi
                 participant,
                 subject,
                 period,
-                Item(participant.full_name, due, path_for("portfolio.index")),
+                Item(participant.full_name, due, path_for("reviews.index")),
             )
         for trainer in _active(enrolment.cohort.trainers):
             yield Hit(
@@ -440,7 +433,11 @@ def review_due_hits(enrolments: Sequence[Enrolment], today: date) -> Iterator[Hi
                 trainer,
                 subject,
                 period,
-                Item(_participant_name(enrolment), due, path_for("assessment.index")),
+                Item(
+                    _participant_name(enrolment),
+                    due,
+                    path_for("reviews.history", enrolment_id=enrolment.id),
+                ),
             )
 
 
@@ -498,14 +495,14 @@ def end_and_certificate_hits(enrolments: Sequence[Enrolment], today: date) -> It
                 )
         status = statuses.get(enrolment.id)
         if status is not None and status.due:
-            cohort_link = path_for("cohorts.detail", cohort_id=cohort.id)
+            issue_link = path_for("certificates.enrolment", enrolment_id=enrolment.id)
             for coordinator in coordinators:
                 yield Hit(
                     CERTIFICATE_DUE,
                     coordinator,
                     subject,
                     week,
-                    Item(f"{_participant_name(enrolment)} ({cohort.name})", None, cohort_link),
+                    Item(f"{_participant_name(enrolment)} ({cohort.name})", None, issue_link),
                 )
 
 
@@ -513,10 +510,7 @@ def inactive_hits(enrolments: Sequence[Enrolment], today: date) -> Iterator[Hit]
     """Nothing done for 21 days: participant and trainers, after 21, 42, 63 ... days of silence."""
     if not enrolments:
         return
-    from lms.services import progress
-
-    last_activity = getattr(progress, "last_activity", None)
-    activity = last_activity(enrolments) if last_activity else _last_activity(enrolments)
+    activity = last_activity(enrolments)
     for enrolment in enrolments:
         if today > enrolment.cohort.end_date:
             continue
@@ -545,28 +539,6 @@ def inactive_hits(enrolments: Sequence[Enrolment], today: date) -> Iterator[Hit]
             )
 
 
-def _last_activity(enrolments: Sequence[Enrolment]) -> dict[int, date]:
-    """Fallback while ``progress.last_activity`` is not there: the latest change to a submission."""
-    latest = dict(
-        db.session.execute(
-            sa.select(Submission.enrolment_id, sa.func.max(Submission.updated_at))
-            .where(Submission.enrolment_id.in_([e.id for e in enrolments]))
-            .group_by(Submission.enrolment_id)
-        ).all()
-    )
-    result = {}
-    for enrolment in enrolments:
-        moment = latest.get(enrolment.id)
-        if isinstance(moment, str):
-            moment = datetime.fromisoformat(moment)
-        day = enrolment.enrolled_on
-        if moment is not None:
-            moment = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-            day = max(day, moment.astimezone(clock.LOCAL_TZ).date())
-        result[enrolment.id] = day
-    return result
-
-
 def all_hits(today: date) -> list[Hit]:
     enrolments = _active_enrolments(today)
     hits = [
@@ -588,6 +560,10 @@ def _group_link(rule: str, recipient: User, items: Sequence[Item]) -> str:
         return items[0].link
     if rule == ASSESSMENT_WAITING:
         return path_for("assessment.queue")
+    if rule == REVIEW_DUE:
+        return path_for("reviews.index")
+    if rule == CERTIFICATE_DUE:
+        return path_for("certificates.index")
     if recipient.role is Role.PARTICIPANT:
         return path_for("portfolio.index")
     if recipient.role is Role.EMPLOYER:
