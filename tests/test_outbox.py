@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 
 from lms import clock
-from lms.models import OutboxMessage, OutboxStatus, Role
+from lms.models import Notification, OutboxMessage, OutboxStatus, Role
 from lms.services import accounts
 from lms.services.mail import in_working_hours, next_working_moment, queue_mail
 from lms.services.outbox import deliver_outbox
@@ -123,7 +123,15 @@ def test_after_the_last_attempt_the_message_fails_and_the_coordinator_can_retry_
     # A failed message is no longer tried.
     assert deliver_outbox(moment + timedelta(days=1)).retrying == 0
 
+    # The coordinator hears of it under the bell, and the notification leads to the page.
+    [note] = db.session.scalars(
+        sa.select(Notification).where(Notification.user_id == coordinator.id)
+    ).all()
+    assert note.link == "/outbox/failed"
     auth.login(coordinator.email)
+    assert "Er kon mail niet worden afgeleverd (1)." in client.get("/notifications/").get_data(
+        as_text=True
+    )
     page = client.get("/outbox/failed").get_data(as_text=True)
     assert "kwijt@example.org" in page
     assert "Opnieuw versturen" in page

@@ -10,8 +10,8 @@
 2. **Send** them over one SMTP connection; record each outcome at once in its own transaction.
 3. A message that cannot be sent (server down, a temporary refusal) is tried again after 1, 2, 4, ...
    minutes (at most ``MAIL_RETRY_MAX_SECONDS``); after ``MAIL_MAX_ATTEMPTS`` tries, or at once when the
-   server refuses the address for good (5xx), it is *failed*: the coordinator sees it on the failed-mail
-   page and can send it again.
+   server refuses the address for good (5xx), it is *failed*: the coordinators get a notification (at
+   most once a day), see it on the failed-mail page and can send it again.
 
 Without ``MAIL_SERVER`` outside production each message is written to the log and marked sent, so
 development needs no mail server. This module commits: it is a job, not a rule called by a route.
@@ -30,17 +30,24 @@ from typing import Any, Protocol
 
 import sqlalchemy as sa
 from flask import current_app
+from flask_babel import lazy_gettext as _l
 
 from lms import clock
 from lms.extensions import db
-from lms.models import OutboxMessage, OutboxStatus, User
-from lms.services import audit
+from lms.models import OutboxMessage, OutboxStatus, Role, User
+from lms.services import audit, notifications
 from lms.services.mail import next_working_moment
 
 log = logging.getLogger(__name__)
 
 # How long a claimed message is reserved for the process that claimed it.
 LEASE = timedelta(minutes=10)
+
+# The coordinators hear of failed mail under the bell, at most once a day.
+MAIL_FAILED = "mail_failed"
+notifications.SENTENCES[MAIL_FAILED] = _l(
+    "Some mail could not be delivered (%(count)d). Check the e-mail addresses and send it again."
+)
 
 
 class PermanentFailure(Exception):
@@ -230,6 +237,8 @@ def deliver_outbox(now: datetime | None = None, sender: Sender | None = None) ->
             _record_outcome(message.id, values)
             report.failed += values.get("status") is OutboxStatus.FAILED
             report.retrying += values.get("status") is not OutboxStatus.FAILED
+        if report.failed:
+            tell_coordinators(now, report.failed)
         return report
     try:
         for message in messages:
@@ -258,7 +267,25 @@ def deliver_outbox(now: datetime | None = None, sender: Sender | None = None) ->
                 report.sent += 1
     finally:
         sender.__exit__(None, None, None)
+    if report.failed:
+        tell_coordinators(now, report.failed)
     return report
+
+
+def tell_coordinators(now: datetime, count: int) -> None:
+    """A notification for each coordinator that mail failed for good (once a day), and commit."""
+    from lms.services.reminders import Hit, claim, path_for
+
+    day = now.astimezone(clock.LOCAL_TZ).date().isoformat()
+    coordinators = db.session.scalars(
+        sa.select(User).where(User.role == Role.COORDINATOR, User.is_active_account.is_(True))
+    ).all()
+    for coordinator in coordinators:
+        if claim(Hit(MAIL_FAILED, coordinator, "outbox", day, ()), now):
+            notifications.notify(
+                coordinator, MAIL_FAILED, {"count": count}, path_for("outbox.failed")
+            )
+    db.session.commit()
 
 
 def failed_messages() -> sa.Select[tuple[OutboxMessage]]:
