@@ -1,6 +1,7 @@
 """Contract test: schemathesis generates requests from /api/v1/openapi.json and checks every answer
 against the document: no server errors, only documented status codes, content types, headers and
-bodies that match their schemas."""
+bodies that match their schemas. Valid requests (positive) and invalid ones (negative, which must be
+refused with a 4xx)."""
 
 from __future__ import annotations
 
@@ -8,10 +9,12 @@ from typing import Any
 
 import schemathesis
 from hypothesis import HealthCheck, given, settings
+from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
 from schemathesis.core.result import Ok
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
+    negative_data_rejection,
     response_headers_conformance,
     response_schema_conformance,
     status_code_conformance,
@@ -24,10 +27,12 @@ CHECKS = [
     not_a_server_error,
     status_code_conformance,
     content_type_conformance,
+    negative_data_rejection,
     response_headers_conformance,
     response_schema_conformance,
 ]
 EXAMPLES_PER_OPERATION = 20
+NEGATIVE_EXAMPLES_PER_OPERATION = 8
 
 
 def _isolated(app: Any) -> Any:
@@ -41,21 +46,28 @@ def _isolated(app: Any) -> Any:
     return wsgi
 
 
-def _run(operation: Any, headers: dict[str, str], **fixed: Any) -> int:
+def _run(
+    operation: Any,
+    headers: dict[str, str],
+    mode: GenerationMode = GenerationMode.POSITIVE,
+    **fixed: Any,
+) -> int:
     calls = 0
+    negative = mode is GenerationMode.NEGATIVE
+    checks = [*CHECKS, negative_data_rejection] if negative else CHECKS
 
     @settings(
-        max_examples=EXAMPLES_PER_OPERATION,
+        max_examples=NEGATIVE_EXAMPLES_PER_OPERATION if negative else EXAMPLES_PER_OPERATION,
         deadline=None,
         database=None,
         derandomize=True,
         suppress_health_check=list(HealthCheck),
     )
-    @given(case=operation.as_strategy(**fixed))
+    @given(case=operation.as_strategy(generation_mode=mode, **fixed))
     def check(case: Any) -> None:
         nonlocal calls
         calls += 1
-        case.call_and_validate(headers=headers, checks=CHECKS)
+        case.call_and_validate(headers=headers, checks=checks)
 
     check()
     return calls
@@ -87,3 +99,12 @@ def test_every_operation_keeps_to_the_openapi_document(app, db) -> None:
         if names:  # once more with ids that exist, so the 200 answers are checked too
             fixed = {name: real_ids[name] for name in names}
             assert _run(operation, headers, path_parameters=fixed) > 0, operation.label
+
+
+def test_invalid_requests_are_refused_as_the_document_says(app, db) -> None:
+    world = build_world()
+    _token, headers = make_key(world.coordinator, ApiTokenScope.READ_WRITE)
+    schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", _isolated(app))
+    for result in schema.get_all_operations():
+        operation = result.ok()
+        assert _run(operation, headers, GenerationMode.NEGATIVE) > 0, operation.label
