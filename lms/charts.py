@@ -151,33 +151,34 @@ def bars(
     expected_label: str,
     chart_id: str = "bars",
 ) -> Markup:
-    """Horizontal bars (0-100%) per row, with a dashed tick where the row is expected to be and the
-    figure written next to the bar."""
-    bar_h, gap, label_w, width = 18, 14, 190, 560
-    plot_w = width - label_w - 60
-    height = 30 + len(rows) * (bar_h + gap)
+    """Horizontal bars (0-100%) per row, each with its name above it, a dashed tick where the row is
+    expected to be and the figure written next to the bar (narrow, so it stays legible on a phone)."""
+    bar_h, label_h, gap, width, left = 16, 16, 10, 400, 4
+    plot_w = width - left - 48
+    top = 44
+    height = top + len(rows) * (label_h + bar_h + gap)
     parts = [
         f'<svg class="chart" viewBox="0 0 {width} {height}" role="img" '
         f'aria-labelledby="{chart_id}-title" xmlns="http://www.w3.org/2000/svg">',
         f'<title id="{chart_id}-title">{_e(title)}</title>',
-        f'<g class="chart__legend"><rect x="{label_w}" y="4" width="14" height="10" '
-        f'class="chart__bar"/><text x="{label_w + 20}" y="13" class="chart__label">'
-        f'{_e(value_label)}</text><line x1="{label_w + 160}" y1="2" x2="{label_w + 160}" y2="16" '
-        f'class="chart__tick" stroke-dasharray="3 2"/><text x="{label_w + 168}" y="13" '
+        f'<g class="chart__legend"><rect x="{left}" y="4" width="14" height="10" '
+        f'class="chart__bar"/><text x="{left + 20}" y="13" class="chart__label">'
+        f'{_e(value_label)}</text><line x1="{left + 7}" y1="20" x2="{left + 7}" y2="34" '
+        f'class="chart__tick" stroke-dasharray="3 2"/><text x="{left + 20}" y="31" '
         f'class="chart__label">{_e(expected_label)}</text></g>',
     ]
     for i, (text, value, expected) in enumerate(rows):
-        ry = 26 + i * (bar_h + gap)
+        ty = top + i * (label_h + bar_h + gap)
+        ry = ty + label_h
+        tick = left + plot_w * min(expected, 100) / 100
         parts.append(
-            f'<text x="{label_w - 8}" y="{ry + bar_h - 4}" text-anchor="end" class="chart__axis">'
-            f"{_e(text[:30])}</text>"
-            f'<rect x="{label_w}" y="{ry}" width="{plot_w}" height="{bar_h}" class="chart__track"/>'
-            f'<rect x="{label_w}" y="{ry}" width="{plot_w * min(value, 100) / 100:.1f}" '
+            f'<text x="{left}" y="{ty + 10}" class="chart__axis">{_e(text[:60])}</text>'
+            f'<rect x="{left}" y="{ry}" width="{plot_w}" height="{bar_h}" class="chart__track"/>'
+            f'<rect x="{left}" y="{ry}" width="{plot_w * min(value, 100) / 100:.1f}" '
             f'height="{bar_h}" class="chart__bar"/>'
-            f'<line x1="{label_w + plot_w * min(expected, 100) / 100:.1f}" y1="{ry - 3}" '
-            f'x2="{label_w + plot_w * min(expected, 100) / 100:.1f}" y2="{ry + bar_h + 3}" '
+            f'<line x1="{tick:.1f}" y1="{ry - 3}" x2="{tick:.1f}" y2="{ry + bar_h + 3}" '
             'class="chart__tick" stroke-dasharray="3 2"/>'
-            f'<text x="{label_w + plot_w + 6}" y="{ry + bar_h - 4}" class="chart__label">'
+            f'<text x="{left + plot_w + 6}" y="{ry + bar_h - 3}" class="chart__label">'
             f"{value}%</text>"
         )
     parts.append("</svg>")
