@@ -653,7 +653,7 @@ def test_the_openapi_document_describes_every_api_route(app, client) -> None:
 def test_the_reference_page_is_rendered_from_the_document_without_scripts(client) -> None:
     response = client.get("/api/v1/docs")
     assert response.status_code == 200
-    page = response.get_data(as_text=True)
+    page = response.get_data(as_text=True).replace("<wbr>", "")
     document = client.get("/api/v1/openapi.json").get_json()
     for path, methods in document["paths"].items():
         for method, operation in methods.items():
