@@ -529,7 +529,7 @@ def test_a_full_cohort_is_a_409_with_the_pages_message(client, db, world) -> Non
     assert response.mimetype == PROBLEM
     problem = response.get_json()
     assert problem["detail"] == "Cohort Parkstad API is full: all 12 seats are taken."
-    assert problem["type"].endswith("/cohort-full")
+    assert problem["type"] == "/api/v1/docs#problem-cohort-full"
 
 
 def test_a_second_active_enrolment_is_a_409(client, world) -> None:
@@ -541,7 +541,7 @@ def test_a_second_active_enrolment_is_a_409(client, world) -> None:
     )
     assert response.status_code == 409
     assert "Parkstad API" in response.get_json()["detail"]
-    assert response.get_json()["type"].endswith("/already-enrolled")
+    assert response.get_json()["type"] == "/api/v1/docs#problem-already-enrolled"
 
 
 def test_a_closed_cohort_is_refused_with_422(client, db, world) -> None:
@@ -663,3 +663,17 @@ def test_the_reference_page_is_rendered_from_the_document_without_scripts(client
         assert f'id="schema-{name}"' in page
     assert "<script" not in page
     assert "http://" not in page.replace(document["servers"][0]["url"], "")
+
+
+def test_every_kind_of_problem_is_explained_on_the_reference_page(client) -> None:
+    from pathlib import Path
+
+    import lms.blueprints.api as api_package
+
+    source = "".join(
+        path.read_text(encoding="utf-8") for path in Path(api_package.__file__).parent.glob("*.py")
+    )
+    raised = set(re.findall(r'kind="([a-z-]+)"', source))
+    page = client.get("/api/v1/docs").get_data(as_text=True)
+    explained = set(re.findall(r'id="problem-([a-z-]+)"', page))
+    assert raised and raised == explained

@@ -59,7 +59,10 @@ SCHEMAS: dict[str, Schema] = {
         "description": "An error (RFC 9457, application/problem+json).",
         "required": ["type", "title", "status", "detail"],
         "properties": {
-            "type": {"type": "string", "description": "about:blank or /api/v1/problems/<kind>"},
+            "type": {
+                "type": "string",
+                "description": "about:blank, or /api/v1/docs#problem-<kind> (see Problems below).",
+            },
             "title": STR,
             "status": {"type": "integer", "minimum": 400, "maximum": 599},
             "detail": {"type": "string", "description": "What went wrong, in plain words."},

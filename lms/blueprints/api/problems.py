@@ -14,8 +14,27 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.http import HTTP_STATUS_CODES
 
 API_PREFIX = "/api/v1"
-PROBLEM_TYPE_BASE = "/api/v1/problems/"
+# A problem's ``type`` points at its explanation on the reference page.
+PROBLEM_TYPE_BASE = "/api/v1/docs#problem-"
 PROBLEM_MEDIA_TYPE = "application/problem+json"
+
+# Every kind of problem the API names in ``type``, with what it means (shown on the reference page).
+PROBLEM_KINDS = {
+    "unauthorized": "No API key was sent, or the key is unknown, expired or revoked (401).",
+    "forbidden": "The key's user may not see or do this, just as on the pages (403).",
+    "read-only-token": "The key may only read; writing needs a read-write key (403).",
+    "not-found": "There is nothing with this id or code (404).",
+    "invalid-parameter": "A query parameter has a value that cannot be used; see errors (400).",
+    "invalid-json": "The body is not a JSON object (400).",
+    "not-json": "The body was not sent as application/json (415).",
+    "validation": "Fields of the body are missing or wrong; errors lists every one (422).",
+    "enrolment-refused": (
+        "The enrolment rules refuse this: a closed cohort, a date after the cohort's end, or an "
+        "account that is not a participant's (422)."
+    ),
+    "cohort-full": "Every seat of the cohort is taken (409).",
+    "already-enrolled": "The participant already has an active enrolment (409).",
+}
 
 
 class ApiProblem(Exception):
@@ -52,7 +71,7 @@ def problem(
     headers: dict[str, str] | None = None,
 ) -> Response:
     body: dict[str, Any] = {
-        "type": PROBLEM_TYPE_BASE + kind if kind else "about:blank",
+        "type": PROBLEM_TYPE_BASE + kind if kind in PROBLEM_KINDS else "about:blank",
         "title": HTTP_STATUS_CODES.get(status, "Error"),
         "status": status,
         "detail": detail,

@@ -28,7 +28,7 @@ from lms.blueprints.api.params import (
     list_response,
     paginate,
 )
-from lms.blueprints.api.problems import ApiProblem, from_exception
+from lms.blueprints.api.problems import PROBLEM_KINDS, ApiProblem, from_exception
 from lms.blueprints.api.writes import create_enrolment_from_json
 from lms.blueprints.verify.routes import rate_limit as verify_rate_limit
 from lms.extensions import csrf, db, limiter
@@ -135,6 +135,7 @@ def reference() -> str:
         operations=openapi.operations(),
         openapi_url=url_for("api.openapi_document"),
         schema_fields=openapi.schema_fields,
+        problem_kinds=PROBLEM_KINDS,
         type_text=openapi.type_text,
     )
 
