@@ -251,7 +251,10 @@ def test_without_a_mail_server_development_logs_the_mail_and_marks_it_sent(app, 
     with clock.frozen_at(WEDNESDAY):
         message = _queue_invitation(db, "log@example.org")
     assert not app.config.get("MAIL_SERVER")
-    with caplog.at_level(logging.INFO):
+    # Alembic's fileConfig (tests/test_migrations.py runs `db upgrade` in this process) disables the
+    # loggers that existed then; a scheduler process never runs it.
+    app.logger.disabled = False
+    with caplog.at_level(logging.INFO, logger=app.logger.name):
         report = deliver_outbox(WEDNESDAY)
     assert report.sent == 1
     assert "log@example.org" in caplog.text
