@@ -139,3 +139,52 @@ def test_home_pages_have_landmarks_and_navigation(auth, client, world) -> None:
     assert '<main id="main"' in page
     assert 'aria-current="page"' in page
     assert 'href="#main"' in page
+
+
+def _issued_certificate(db):  # type: ignore[no-untyped-def]
+    from lms.services.certificates import issue_certificate
+    from tests.certificate_helpers import AT, make_eligible_enrolment
+
+    enrolment = make_eligible_enrolment()
+    coordinator = make_user(Role.COORDINATOR)
+    certificate = issue_certificate(enrolment, actor=coordinator, now=AT)
+    db.session.commit()
+    return certificate, coordinator
+
+
+def test_participant_home_offers_the_certificate_once_issued(auth, client, db) -> None:
+    certificate, _ = _issued_certificate(db)
+    auth.login(certificate.enrolment.participant.email)
+    page = client.get("/dashboard/participant").get_data(as_text=True)
+    assert "Je certificaat is klaar" in page
+    assert f"/certificates/{certificate.id}/download" in page
+    assert f"/verify/{certificate.verification_code}" in page
+    download = client.get(f"/certificates/{certificate.id}/download")
+    assert download.status_code == 200
+    assert download.data.startswith(b"%PDF")
+
+
+def test_a_finished_participant_still_finds_the_certificate_at_home(auth, client, db) -> None:
+    from lms.models import EnrolmentStatus
+
+    certificate, _ = _issued_certificate(db)
+    certificate.enrolment.status = EnrolmentStatus.COMPLETED
+    certificate.enrolment.ended_on = date(2027, 7, 2)
+    db.session.commit()
+    auth.login(certificate.enrolment.participant.email)
+    page = client.get("/dashboard/participant").get_data(as_text=True)
+    assert f"/certificates/{certificate.id}/download" in page
+    assert "Je zit nog niet in een groep" not in page
+
+
+def test_a_revoked_certificate_is_not_offered_at_home(auth, client, db) -> None:
+    from lms.services.certificates import revoke_certificate
+    from tests.certificate_helpers import AT
+
+    certificate, coordinator = _issued_certificate(db)
+    revoke_certificate(certificate, actor=coordinator, reason="Verkeerde naam", now=AT)
+    db.session.commit()
+    auth.login(certificate.enrolment.participant.email)
+    page = client.get("/dashboard/participant").get_data(as_text=True)
+    assert "Je certificaat is klaar" not in page
+    assert f"/certificates/{certificate.id}/download" not in page

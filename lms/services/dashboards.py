@@ -154,6 +154,19 @@ def participant_home(participant: User, today: date) -> ParticipantHome | None:
     )
 
 
+def participant_certificates(participant: User) -> list[Certificate]:
+    """The participant's valid certificates, newest first: shown on the home page during and after
+    the year (a finished enrolment has no home page of its own). One query."""
+    return list(
+        db.session.scalars(
+            sa.select(Certificate)
+            .join(Certificate.enrolment)
+            .where(Enrolment.participant_id == participant.id, Certificate.revoked_at.is_(None))
+            .order_by(Certificate.issued_at.desc(), Certificate.id.desc())
+        )
+    )
+
+
 @dataclass
 class EmployerHome:
     enrolments: list[Enrolment]

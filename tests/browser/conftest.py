@@ -2,7 +2,7 @@
 
 Chromium comes from the Debian package (``make test`` installs it where it is missing); Playwright only
 drives it. Each test gets its own database, server and browser context. When a test fails, a screenshot
-of every open page is saved in ``tests/artifacts/``.
+of every open page of its browser contexts is saved in ``tests/artifacts/``.
 """
 
 from __future__ import annotations
@@ -117,12 +117,11 @@ def demo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
     yield from serve(app)
 
 
-@pytest.fixture
-def context(browser: Browser, request: pytest.FixtureRequest) -> Iterator[BrowserContext]:
+def open_context(
+    browser: Browser, request: pytest.FixtureRequest, name: str, **options: object
+) -> Iterator[BrowserContext]:
     # bypass_csp lets the tests inject axe-core; the pages themselves still send their policy.
-    context = browser.new_context(
-        viewport=DESKTOP, locale="nl-NL", accept_downloads=True, bypass_csp=True
-    )
+    context = browser.new_context(locale="nl-NL", accept_downloads=True, bypass_csp=True, **options)
     context.set_default_timeout(TIMEOUT_MS)
     yield context
     report = getattr(request.node, "report_call", None)
@@ -130,9 +129,23 @@ def context(browser: Browser, request: pytest.FixtureRequest) -> Iterator[Browse
         ARTIFACTS.mkdir(parents=True, exist_ok=True)
         for number, page in enumerate(context.pages):
             page.screenshot(
-                path=str(ARTIFACTS / f"{request.node.name}-{number}.png"), full_page=True
+                path=str(ARTIFACTS / f"{request.node.name}-{name}-{number}.png"), full_page=True
             )
     context.close()
+
+
+@pytest.fixture
+def context(browser: Browser, request: pytest.FixtureRequest) -> Iterator[BrowserContext]:
+    """A desktop browser."""
+    yield from open_context(browser, request, "desktop", viewport=DESKTOP)
+
+
+@pytest.fixture
+def phone(browser: Browser, request: pytest.FixtureRequest) -> Iterator[BrowserContext]:
+    """A phone-sized touch screen, as on the shop floor."""
+    yield from open_context(
+        browser, request, "phone", viewport=PHONE, is_mobile=True, has_touch=True
+    )
 
 
 @pytest.hookimpl(wrapper=True, tryfirst=True)

@@ -83,6 +83,7 @@ def participant():  # type: ignore[no-untyped-def]
     return render_template(
         "dashboard/participant.html",
         home=home,
+        certificates=dashboards.participant_certificates(current_user),
         chart=chart,
         today=today,
         to_acknowledge=review_service.count(review_service.to_acknowledge_query(current_user))
