@@ -3,6 +3,7 @@ matrix), revoking with a confirmation, workplace observations, and what each pag
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
 
 import pytest
@@ -559,3 +560,13 @@ def test_bulk_sign_off_refuses_participants_of_another_cohort(auth, client, db, 
     )
     assert response.status_code == 200  # not a choice on this page
     assert len(records(db)) == 1
+
+
+def test_a_scale_without_level_names_shows_no_empty_separator(auth, client, db, world) -> None:
+    world["cohort"].programme.levels = []  # the curriculum names no levels
+    db.session.commit()
+    auth.login(world["trainer"].email)
+    page = client.get(f"/checklists/enrolments/{world['enrolment'].id}").get_data(as_text=True)
+    text = " ".join(re.sub(r"<[^>]+>", " ", page).split())
+    assert "Niveau 2 · afgetekend door Ingrid Vaessen" in text
+    assert "Vereist: niveau 2 ·" not in text
