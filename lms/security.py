@@ -1,10 +1,10 @@
 """Response headers that keep pages from being framed, sniffed or running foreign scripts; the audit
 record of a coordinator opening a participant's file; and the login throttle (failed logins counted
-per account and per address)."""
+per account and per address); addresses holding a NUL character are refused."""
 
 from __future__ import annotations
 
-from flask import Flask, Response, current_app, request
+from flask import Flask, Response, abort, current_app, request
 from flask_login import current_user
 from limits import parse
 from werkzeug.middleware.proxy_fix import ProxyFix
@@ -35,6 +35,15 @@ def register(app: Flask) -> None:
         # Behind a reverse proxy every request comes from the proxy: take the visitor's address and
         # scheme from the headers the trusted proxies add (and only from those).
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)  # type: ignore[method-assign]
+
+    @app.before_request
+    def refuse_nul_in_address() -> None:
+        """No page or search has a use for a NUL character, and PostgreSQL refuses it in any text it
+        is asked to compare: answer 400 rather than fail with 500."""
+        if "\x00" in request.path or any(
+            "\x00" in key or "\x00" in value for key, value in request.args.items(multi=True)
+        ):
+            abort(400)
 
     @app.after_request
     def set_security_headers(response: Response) -> Response:

@@ -11,9 +11,10 @@ import sqlalchemy as sa
 
 from lms import PROJECT_ROOT, create_app
 from lms.extensions import db as _db
-from lms.models import Employer, Region
+from lms.models import Employer, Region, Role
 from lms.security import CONTENT_SECURITY_POLICY
 from tests.conftest import make_config
+from tests.factories import make_user
 
 TEMPLATES = Path(PROJECT_ROOT) / "templates"
 # Mail is read in a mail program, not under our CSP; inline styles are what mail needs.
@@ -116,3 +117,32 @@ def test_stored_files_cannot_be_executed_or_guessed(app) -> None:
     for rule in app.url_map.iter_rules():
         if any(argument in rule.arguments for argument in ("filename", "path", "key")):
             assert rule.endpoint == "static", f"{rule.rule} serves files by name"
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/verify/abc%00.json",
+        "/verify/%00",
+        "/cohorts/?q=%00",
+        "/certificates/?q=a%00b",
+        "/people/participants/?q=%00",
+        "/cohorts/?region=%00",
+        "/cohorts/?%00=1",
+    ],
+)
+def test_a_nul_character_in_the_address_is_a_bad_request(auth, client, db, path) -> None:
+    """PostgreSQL refuses NUL in text: without the guard these searches answered 500 there."""
+    coordinator = make_user(Role.COORDINATOR)
+    db.session.commit()
+    auth.login(coordinator.email)
+    response = client.get(path)
+    assert response.status_code == 400
+    assert "<html" in response.get_data(as_text=True).lower()  # the friendly error page
+
+
+def test_an_ordinary_search_still_works(auth, client, db) -> None:
+    coordinator = make_user(Role.COORDINATOR)
+    db.session.commit()
+    auth.login(coordinator.email)
+    assert client.get("/cohorts/?q=Parkstad").status_code == 200
