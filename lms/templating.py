@@ -35,6 +35,7 @@ NAVIGATION: dict[Role, tuple[NavItem, ...]] = {
         NavItem("dashboard.trainer", _l("Overview")),
         NavItem("assessment.index", _l("My cohorts")),
         NavItem("assessment.queue", QueueNavText()),  # "Assess (3)": the queue's length, one query
+        NavItem("certificates.index", _l("Certificates")),
     ),
     Role.PARTICIPANT: (
         NavItem("dashboard.participant", _l("Overview")),

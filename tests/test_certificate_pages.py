@@ -359,6 +359,18 @@ def test_the_employer_sees_and_downloads_only_its_employees_certificates(auth, c
     assert client.get(f"/certificates/{other.id}/download").status_code == 404
 
 
+def test_the_trainer_finds_the_certificates_of_their_cohorts_in_the_menu(auth, client, db, world):  # type: ignore[no-untyped-def]
+    certificate = issue(db, world)
+    auth.login(world["trainer"].email)
+    home = client.get("/dashboard/trainer").get_data(as_text=True)
+    assert 'href="/certificates/"' in home.split('class="site-nav', 1)[1].split("</nav>", 1)[0]
+    page = client.get("/certificates/").get_data(as_text=True)
+    assert certificate.number in page
+    auth.logout()
+    auth.login(world["other_trainer"].email)
+    assert certificate.number not in client.get("/certificates/").get_data(as_text=True)
+
+
 def test_a_participant_cannot_download_someone_elses_or_a_revoked_certificate(
     auth, client, db, world
 ):  # type: ignore[no-untyped-def]
