@@ -14,19 +14,18 @@ from flask_babel import force_locale
 
 from lms import clock
 from lms.extensions import db
+from lms.holidays import is_working_day
 from lms.models import OutboxMessage, User
 
-# Working hours in the Netherlands, when reminders may be mailed: Monday to Friday, 08:00-18:00.
-WORKING_DAYS = range(0, 5)
+# Working hours in the Netherlands, when reminders may be mailed: working days (Monday to Friday but
+# public holidays), 08:00-18:00.
 WORKING_HOURS_START = time(8, 0)
 WORKING_HOURS_END = time(18, 0)
 
 
 def in_working_hours(moment: datetime) -> bool:
     local = moment.astimezone(clock.LOCAL_TZ)
-    return (
-        local.weekday() in WORKING_DAYS and WORKING_HOURS_START <= local.time() < WORKING_HOURS_END
-    )
+    return is_working_day(local.date()) and WORKING_HOURS_START <= local.time() < WORKING_HOURS_END
 
 
 def next_working_moment(moment: datetime) -> datetime:
@@ -35,9 +34,9 @@ def next_working_moment(moment: datetime) -> datetime:
         return moment
     local = moment.astimezone(clock.LOCAL_TZ)
     day = local.date()
-    if local.time() >= WORKING_HOURS_END or local.weekday() not in WORKING_DAYS:
+    if local.time() >= WORKING_HOURS_END or not is_working_day(day):
         day += timedelta(days=1)
-    while day.weekday() not in WORKING_DAYS:
+    while not is_working_day(day):
         day += timedelta(days=1)
     start = datetime.combine(day, WORKING_HOURS_START, tzinfo=clock.LOCAL_TZ)
     return start.astimezone(moment.tzinfo or clock.LOCAL_TZ)

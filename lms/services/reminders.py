@@ -46,6 +46,7 @@ from sqlalchemy.orm import selectinload
 
 from lms import clock
 from lms.extensions import db
+from lms.holidays import is_working_day
 from lms.models import (
     Assignment,
     Cohort,
@@ -208,12 +209,12 @@ def iso_week(day: date) -> str:
 
 
 def working_days_between(start: date, end: date) -> int:
-    """Working days (Mon-Fri) after ``start`` up to and including ``end``."""
+    """Working days (Monday to Friday but public holidays) after ``start`` up to and including ``end``."""
     days = 0
     day = start
     while day < end:
         day += timedelta(days=1)
-        if day.weekday() < 5:
+        if is_working_day(day):
             days += 1
     return days
 
