@@ -158,7 +158,7 @@ def test_a_year_from_enrolment_to_verified_certificate(
     log_in(participant, server, NEW_PARTICIPANT, NEW_PASSWORD)
     participant_hands_in_with_photo(participant)
     expect(participant.locator("main")).to_contain_text("Ingeleverd")
-    photo = participant.locator("main img").first
+    photo = participant.get_by_role("img", name="Foto kap.jpg")
     expect(photo).to_be_visible()
     assert photo.evaluate("img => img.complete && img.naturalWidth") > 0
 
