@@ -72,3 +72,16 @@ def test_logging_in_with_the_keyboard_alone(demo_server, context) -> None:
     page.keyboard.press("Enter")
     page.wait_for_url(lambda url: urlsplit(url).path != "/login")
     assert urlsplit(page.url).path == "/dashboard/participant"
+
+
+@pytest.mark.parametrize("role", sorted(DEMO_ACCOUNTS))
+def test_on_a_phone_every_menu_item_is_in_sight(demo_server, phone, role) -> None:
+    """A menu that scrolls sideways hides its last items from whoever does not think to swipe."""
+    page = phone.new_page()
+    log_in(page, demo_server, DEMO_ACCOUNTS[role])
+    width = page.viewport_size["width"]
+    outside = page.locator(".site-nav a").evaluate_all(
+        f"links => links.filter(a => a.getBoundingClientRect().right > {width})"
+        ".map(a => a.textContent.trim())"
+    )
+    assert outside == []
