@@ -79,6 +79,11 @@ class Config:
 
     # Where links in mail and on the command line point to.
     BASE_URL = "http://127.0.0.1:5000"
+    # Open Badges credentials (lms/services/badges.py): the signing keys live in files, not in the
+    # database (BADGE_KEY_DIR, default <instance>/badge-keys); the issuer is did:web:<BADGE_DID_DOMAIN>,
+    # by default the host of BASE_URL.
+    BADGE_KEY_DIR: str | None = None
+    BADGE_DID_DOMAIN: str | None = None
     MAIL_DEFAULT_SENDER = "Vakkracht MKB Zuid-Limburg <noreply@vakkracht.example>"
 
     # Outbox delivery over SMTP (from the environment, see init_app). Without MAIL_SERVER, development
@@ -117,6 +122,12 @@ class Config:
             app.config["RATELIMIT_STORAGE_URI"] = os.environ["RATELIMIT_STORAGE_URI"]
         if os.environ.get("VERIFY_RATE_LIMIT"):
             app.config["VERIFY_RATE_LIMIT"] = os.environ["VERIFY_RATE_LIMIT"]
+        if os.environ.get("BADGE_DID_DOMAIN"):
+            app.config["BADGE_DID_DOMAIN"] = os.environ["BADGE_DID_DOMAIN"]
+        if not app.config.get("BADGE_KEY_DIR"):
+            app.config["BADGE_KEY_DIR"] = os.environ.get(
+                "BADGE_KEY_DIR", str(Path(app.instance_path) / "badge-keys")
+            )
         if not app.config.get("EVIDENCE_STORAGE_PATH"):
             app.config["EVIDENCE_STORAGE_PATH"] = os.environ.get(
                 "EVIDENCE_STORAGE_PATH", str(Path(app.instance_path) / "evidence")
@@ -166,6 +177,14 @@ class TestingConfig(Config):
     SQLALCHEMY_ENGINE_OPTIONS: dict = {}
     # Werkzeug's strongest hash is slow by design; tests create many accounts.
     PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"
+
+    @classmethod
+    def init_app(cls, app: Flask) -> None:
+        # Each test's signing keys sit beside its evidence files, never in the developer's instance.
+        if not app.config.get("BADGE_KEY_DIR") and app.config.get("EVIDENCE_STORAGE_PATH"):
+            evidence = Path(app.config["EVIDENCE_STORAGE_PATH"])
+            app.config["BADGE_KEY_DIR"] = str(evidence.parent / "badge-keys")
+        super().init_app(app)
 
 
 class ProductionConfig(Config):

@@ -79,6 +79,7 @@ def register_blueprints(app: Flask) -> None:
     from lms.blueprints.api import tokens_bp as api_tokens_bp
     from lms.blueprints.assessment import bp as assessment_bp
     from lms.blueprints.auth import bp as auth_bp
+    from lms.blueprints.badges import bp as badges_bp
     from lms.blueprints.certificates import bp as certificates_bp
     from lms.blueprints.checklists import bp as checklists_bp
     from lms.blueprints.cohorts import bp as cohorts_bp
@@ -115,6 +116,7 @@ def register_blueprints(app: Flask) -> None:
         privacy_bp,
         certificates_bp,
         verify_bp,
+        badges_bp,
         api_bp,
         api_tokens_bp,
     )

@@ -72,6 +72,13 @@ def demo() -> None:
             click.echo(f"  {state:<9} {name}: {url}")
     else:
         click.echo("Demo data is already there; nothing changed.")
+    # The digital badges need a signing key (created once, kept outside the database).
+    from lms import clock
+    from lms.services.badge_keys import ensure_key, key_dir
+
+    key_id, key_created = ensure_key(key_dir(), clock.now())
+    if key_created:
+        click.echo(f"Badge signing key {key_id} created in {key_dir()}.")
 
 
 # --- users ------------------------------------------------------------------------------------

@@ -86,6 +86,57 @@ def retention(dry_run: bool) -> None:
     click.echo(f"Erased {len(reports)} participant(s), {files} evidence file(s) removed.")
 
 
+@click.group("badges")
+def badges_group() -> None:
+    """Signing keys of the Open Badges credentials (kept in BADGE_KEY_DIR, not in the database)."""
+
+
+@badges_group.command("keygen")
+@with_appcontext
+def badges_keygen() -> None:
+    """Create the first signing key; does nothing when there is one already."""
+    from lms import clock
+    from lms.services.badge_keys import ensure_key, key_dir
+    from lms.services.badges import issuer_did
+
+    key_id, created = ensure_key(key_dir(), clock.now())
+    if created:
+        click.echo(f"Signing key {issuer_did()}#{key_id} created in {key_dir()}.")
+    else:
+        click.echo(f"Signing key {issuer_did()}#{key_id} is already there; nothing changed.")
+
+
+@badges_group.command("rotate")
+@with_appcontext
+def badges_rotate() -> None:
+    """Make a new active signing key. Older public keys stay published, so the credentials they
+    signed keep verifying."""
+    from lms import clock
+    from lms.services.badge_keys import create_key, key_dir, public_keys
+    from lms.services.badges import issuer_did
+
+    key_id = create_key(key_dir(), clock.now())
+    click.echo(
+        f"New active signing key {issuer_did()}#{key_id}; {len(public_keys()) - 1} older key(s)"
+        " stay in /.well-known/did.json."
+    )
+
+
+@badges_group.command("keys")
+@with_appcontext
+def badges_keys() -> None:
+    """List the published keys; the active one is marked."""
+    from lms.services.badge_keys import active_key_id, key_dir, public_keys
+    from lms.services.badges import issuer_did
+
+    active = active_key_id(key_dir())
+    keys = public_keys()
+    if not keys:
+        click.echo(f"No signing key in {key_dir()}: run `flask --app wsgi lms badges keygen`.")
+    for key_id in keys:
+        click.echo(f"{'*' if key_id == active else ' '} {issuer_did()}#{key_id}")
+
+
 def register(group: click.Group) -> None:
-    for command in (backup, restore, retention):
+    for command in (backup, restore, retention, badges_group):
         group.add_command(command)

@@ -79,6 +79,7 @@ MATRIX: dict[str, tuple[object, ...] | str] = {
     "certificates.download":                  (LOGIN,   200,   404,   200,   404,   200,   404,   200),  # /certificates/<int:certificate_id>/download
     "certificates.reissue":                   (LOGIN,   403,   403,   403,   403,   403,   403,   200),  # /certificates/<int:certificate_id>/reissue
     "certificates.revoke":                    (LOGIN,   403,   403,   403,   403,   403,   403,   200),  # /certificates/<int:certificate_id>/revoke
+    "certificates.credential":                (LOGIN,   200,   404,   404,   404,   404,   404,   200),  # /certificates/<int:certificate_id>/credential.<any(json, jwt):kind> — the holder's own
     "certificates.cohort":                    (LOGIN,   403,   403,   403,   403,   403,   403,   200),  # /certificates/cohort/<int:cohort_id>
     "certificates.cohort_zip":                (LOGIN,   403,   403,   403,   403,   403,   403,   200),  # /certificates/cohort/<int:cohort_id>/certificates.zip
     "certificates.issue_cohort":              (LOGIN,   403,   403,   403,   403,   403,   403,   302),  # /certificates/cohort/<int:cohort_id>/issue
@@ -112,6 +113,9 @@ MATRIX: dict[str, tuple[object, ...] | str] = {
     "employer.index":                         (LOGIN,   403,   403,   403,   403,   200,   200,   403),  # /employer/
     "employer.confirmations":                 (LOGIN,   403,   403,   403,   403,   200,   200,   403),  # /employer/confirmations
     "employer.confirm":                       (LOGIN,   403,   403,   403,   403,   200,   404,   403),  # /employer/confirmations/<int:submission_id> — the participant's employer only
+    "badges.did_document":                    (  200,   200,   200,   200,   200,   200,   200,   200),  # /.well-known/did.json
+    "badges.status_list":                     (  200,   200,   200,   200,   200,   200,   200,   200),  # /badges/status/<int:list_id>
+    "badges.status_list_jwt":                 (  200,   200,   200,   200,   200,   200,   200,   200),  # /badges/status/<int:list_id>.jwt
     "auth.forgot_password":                   (  200,   200,   200,   200,   200,   200,   200,   200),  # /forgot-password
     "main.healthz":                           (  200,   200,   200,   200,   200,   200,   200,   200),  # /healthz
     "hours.mine":                             (LOGIN,   200,   200,   403,   403,   403,   403,   403),  # /hours/
@@ -160,6 +164,7 @@ MATRIX: dict[str, tuple[object, ...] | str] = {
     "reviews.acknowledge":                    (LOGIN,   302,   404,   403,   403,   302,   404,   403),  # /reviews/<int:review_id>/acknowledge
     "reviews.history":                        (LOGIN,   200,   404,   200,   404,   200,   404,   200),  # /reviews/enrolments/<int:enrolment_id>
     "auth.set_password":                      (  404,   404,   404,   404,   404,   404,   404,   404),  # /set-password/<token> — an unknown token
+    "verify.credential":                      (  200,   200,   200,   200,   200,   200,   200,   200),  # /verify/credential
     "verify.show":                            (  200,   200,   200,   200,   200,   200,   200,   200),  # /verify/<code>
     "verify.show_json":                       (  200,   200,   200,   200,   200,   200,   200,   200),  # /verify/<code>.json
 }
@@ -185,6 +190,8 @@ def url_values(world: World) -> dict[str, object]:
         "token_id": world.api_token.id,
         "token": world.link_secret,
         "filename": "css/app.css",
+        "list_id": 1,  # the Open Badges status list
+        "kind": "json",  # credential.json (credential.jwt is the same route)
     }
 
 
@@ -259,6 +266,10 @@ class WriteWatch:
 
 @pytest.fixture
 def world(db) -> World:  # type: ignore[no-untyped-def]
+    from lms import clock
+    from lms.services.badge_keys import ensure_key, key_dir
+
+    ensure_key(key_dir(), clock.now())  # the Open Badges signing key (`lms badges keygen`)
     return build_world()
 
 

@@ -10,11 +10,13 @@ few seconds) and comes back with the result.
 from __future__ import annotations
 
 import io
+import json
 
 import sqlalchemy as sa
 from flask import (
     Blueprint,
     abort,
+    current_app,
     flash,
     jsonify,
     redirect,
@@ -40,6 +42,7 @@ from lms.permissions import (
     visible_certificates,
     visible_cohorts,
 )
+from lms.services import badges
 from lms.services import certificates as service
 from lms.services.progress_report import build_progress_report
 
@@ -340,6 +343,54 @@ def download(certificate_id: int):  # type: ignore[no-untyped-def]
         download_name=service.certificate_filename(certificate),
         etag=certificate.pdf_sha256,
     )
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+def _own_certificate_or_404(certificate_id: int) -> Certificate:
+    """The holder's own valid certificate (the coordinator: any), for the Open Badges credential."""
+    user = _actor()
+    certificate = db.session.scalar(
+        visible_certificates(user)
+        .where(Certificate.id == certificate_id)
+        .options(joinedload(Certificate.enrolment))
+    )
+    if certificate is None:
+        abort(404)
+    if not can_manage_certificates(user) and (
+        certificate.is_revoked or certificate.enrolment.participant_id != user.id
+    ):
+        abort(404)
+    return certificate
+
+
+@bp.get("/<int:certificate_id>/credential.<any(json, jwt):kind>")
+@login_required
+def credential(certificate_id: int, kind: str):  # type: ignore[no-untyped-def]
+    """The Open Badges 3.0 credential of the certificate: JSON (with the JWT as proof) or the VC-JWT."""
+    certificate = _own_certificate_or_404(certificate_id)
+    try:
+        if kind == "jwt":
+            response = current_app.response_class(
+                badges.credential_jwt(certificate), mimetype=badges.JWT_MEDIA_TYPE
+            )
+        else:
+            response = current_app.response_class(
+                json.dumps(badges.credential_json(certificate), ensure_ascii=False, indent=2),
+                mimetype="application/json",
+            )
+    except badges.BadgeKeyError:
+        current_app.logger.error("badges: no signing key; run `flask --app wsgi lms badges keygen`")
+        flash(
+            _(
+                "The digital badge cannot be made yet: the signing key is missing. Ask the"
+                " coordinator to create it."
+            ),
+            "error",
+        )
+        return redirect(url_for("certificates.index"))
+    filename = service.certificate_filename(certificate).removesuffix(".pdf")
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename}-openbadge.{kind}"'
     response.headers["Cache-Control"] = "private, no-store"
     return response
 

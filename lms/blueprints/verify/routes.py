@@ -6,9 +6,11 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask import Blueprint, abort, current_app, jsonify, render_template
+from flask import Blueprint, abort, current_app, jsonify, render_template, request
 
+from lms.blueprints.verify.forms import CredentialForm
 from lms.extensions import limiter
+from lms.services import badges
 from lms.services.certificates import VerificationState, verification_facts
 
 bp = Blueprint("verify", __name__, url_prefix="/verify")
@@ -25,6 +27,38 @@ def _facts_or_404(code: str) -> dict[str, str]:
     if facts is None:
         abort(404)
     return facts
+
+
+@bp.url_value_preprocessor
+def _small_uploads(endpoint: str | None, values: dict | None) -> None:
+    """A credential is small: a larger request to check one is refused (413) before it is read. Set
+    here because URL value preprocessors run before the CSRF check reads the form."""
+    if endpoint == "verify.credential":
+        request.max_content_length = badges.MAX_CREDENTIAL_BYTES * 2 + 16 * 1024
+
+
+@bp.route("/credential", methods=["GET", "POST"])
+@limiter.limit(rate_limit)
+def credential():  # type: ignore[no-untyped-def]
+    """Check a digital badge (Open Badges credential): pasted or uploaded, at most 64 KB."""
+    form = CredentialForm()
+    report = None
+    if form.validate_on_submit():
+        text = form.credential.data or ""
+        upload = form.file.data
+        if upload and upload.filename:
+            data = upload.read(badges.MAX_CREDENTIAL_BYTES + 1)
+            text = data.decode("utf-8", "replace")
+        try:
+            report = badges.verify_credential(text)
+        except badges.UnreadableCredential as error:
+            form.credential.errors.append(str(error))
+    response = current_app.make_response(
+        render_template("verify/credential.html", form=form, report=report)
+    )
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["X-Robots-Tag"] = "noindex"
+    return response
 
 
 @bp.get("/<code>")

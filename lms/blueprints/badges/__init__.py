@@ -1,0 +1,3 @@
+from lms.blueprints.badges.routes import bp
+
+__all__ = ["bp"]

@@ -1,0 +1,61 @@
+"""What a verifier of an Open Badges credential fetches, without logging in: the issuer's DID
+document (its public keys, old ones included) and the revocation status list. The credentials
+themselves are built and checked in ``lms.services.badges``."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, current_app, jsonify, request
+
+from lms.services import badges
+
+bp = Blueprint("badges", __name__)
+
+
+def _public(response):  # type: ignore[no-untyped-def]
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    return response
+
+
+@bp.get("/.well-known/did.json")
+def did_document():  # type: ignore[no-untyped-def]
+    response = jsonify(badges.did_document())
+    response.mimetype = "application/did+json"
+    response.headers["Cache-Control"] = "public, max-age=300"
+    return _public(response)
+
+
+def _status_list_jwt(list_id: int) -> str | None:
+    """The signed status list; ``None`` while there is no signing key yet."""
+    if list_id != badges.STATUS_LIST_ID:
+        abort(404)
+    try:
+        return badges.sign(badges.status_list_credential())
+    except badges.BadgeKeyError:
+        current_app.logger.error("badges: no signing key; run `flask --app wsgi lms badges keygen`")
+        return None
+
+
+@bp.get("/badges/status/<int:list_id>")
+def status_list(list_id: int):  # type: ignore[no-untyped-def]
+    """The BitstringStatusListCredential: as a VC-JWT when asked for ``application/vc+jwt``, else as
+    JSON with the JWT in ``proof``."""
+    token = _status_list_jwt(list_id)
+    if token is None:  # no key yet: the list as it is, unsigned
+        response = jsonify(badges.status_list_credential())
+    elif request.accept_mimetypes.best == badges.JWT_MEDIA_TYPE:
+        response = current_app.response_class(token, mimetype=badges.JWT_MEDIA_TYPE)
+    else:
+        payload = badges.decode_payload(token)
+        response = jsonify(badges.with_proof(payload, token))
+    response.headers["Cache-Control"] = "no-cache"
+    return _public(response)
+
+
+@bp.get("/badges/status/<int:list_id>.jwt")
+def status_list_jwt(list_id: int):  # type: ignore[no-untyped-def]
+    token = _status_list_jwt(list_id)
+    if token is None:
+        abort(503)
+    response = current_app.response_class(token, mimetype=badges.JWT_MEDIA_TYPE)
+    response.headers["Cache-Control"] = "no-cache"
+    return _public(response)
