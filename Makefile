@@ -6,7 +6,7 @@ FLASK := $(BIN)/flask --app wsgi
 PORT ?= 5000
 HOST ?= 127.0.0.1
 
-.PHONY: run test browser-tools install translations messages migrate seed clean
+.PHONY: run test browser-tools install translations messages migrate seed clean bench
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -46,6 +46,17 @@ browser-tools:
 
 test: install browser-tools
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# The performance benchmark (benchmarks/RESULTS.md), not part of `make test`: generates the data at scale
+# once per database (SQLite file, PostgreSQL database lms_bench), then prints the tables for each.
+BENCH_SQLITE ?= sqlite:///$(CURDIR)/instance/bench.sqlite3
+BENCH_POSTGRES ?= postgresql+psycopg://postgres@127.0.0.1:5432/lms_bench
+BENCH_SCALE ?= 1
+bench: install
+	$(BIN)/python -m benchmarks.generate --database-url $(BENCH_SQLITE) --scale $(BENCH_SCALE)
+	$(BIN)/python -m benchmarks.run --database-url $(BENCH_SQLITE) $(BENCH_ARGS)
+	$(BIN)/python -m benchmarks.generate --database-url $(BENCH_POSTGRES) --scale $(BENCH_SCALE)
+	$(BIN)/python -m benchmarks.run --database-url $(BENCH_POSTGRES) $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) instance/lms.sqlite3

@@ -1,5 +1,5 @@
-"""Static checks as part of `make test`: ruff (lint rules in pyproject.toml) on lms/ and tests/, and
-bandit on lms/ with every finding fixed or explained (`# nosec <id> - <reason>`)."""
+"""Static checks as part of `make test`: ruff (lint rules in pyproject.toml) on lms/, tests/ and
+benchmarks/, and bandit on lms/ with every finding fixed or explained (`# nosec <id> - <reason>`)."""
 
 from __future__ import annotations
 
@@ -31,7 +31,7 @@ def run(*arguments: str) -> subprocess.CompletedProcess[str]:
 
 
 def test_ruff_finds_nothing() -> None:
-    result = run(tool("ruff"), "check", "--no-cache", "lms", "tests")
+    result = run(tool("ruff"), "check", "--no-cache", "lms", "tests", "benchmarks")
     assert result.returncode == 0, result.stdout + result.stderr
 
 

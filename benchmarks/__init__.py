@@ -1,0 +1,1 @@
+"""Scale data generator and benchmark runner (``make bench``); not run by CI as timed tests."""
