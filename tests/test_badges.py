@@ -13,6 +13,7 @@ import io
 import json
 import stat
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -424,3 +425,37 @@ def test_demo_creates_a_key_so_badges_work(app, runner):  # type: ignore[no-unty
     result = runner.invoke(args=["lms", "demo"])
     assert result.exit_code == 0, result.output
     assert badge_keys.active_key_id(badge_keys.key_dir()) is not None
+
+
+def test_the_readme_snippet_checks_a_credential_with_pyjwt(
+    app, client, key, certificate, coordinator, tmp_path
+):  # type: ignore[no-untyped-def]
+    """The Python example in the README, run as written; only its HTTP fetch goes to the test client
+    instead of the network (and the domain is the test's)."""
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    section = readme[readme.index("## Digital badges") :]
+    code = section[
+        section.index("```python\n") + 10 : section.index("```\n", section.index("```python"))
+    ]
+    assert "def fetch(" in code
+
+    def fetch(url, accept="application/json"):  # type: ignore[no-untyped-def]
+        path = url.split("://", 1)[1].split("/", 1)[1]
+        response = client.get("/" + path, headers={"Accept": accept})
+        assert response.status_code == 200, url
+        return response.get_data()
+
+    badge = tmp_path / "VK-2027-PK-0007-openbadge.jwt"
+    badge.write_text(badges.credential_jwt(certificate))
+    code = code.replace('open("VK-2027-PK-0007-openbadge.jwt")', f"open({str(badge)!r})")
+    code = code.replace("def fetch(", "def _unused_fetch(")
+    printed: list[str] = []
+    namespace = {"fetch": fetch, "print": printed.append}
+    exec(compile(code, "README.md", "exec"), namespace)  # noqa: S102 - our own README
+    assert printed == ["valid"]
+
+    service.revoke_certificate(certificate, actor=coordinator, reason="Fout", now=LATER)
+    _db.session.commit()
+    printed.clear()
+    exec(compile(code, "README.md", "exec"), namespace)  # noqa: S102 - our own README
+    assert printed == ["revoked"]
