@@ -342,6 +342,8 @@ def test_participant_downloads_json_and_jwt_from_the_certificate_page(
     page = client.get("/certificates/").get_data(as_text=True)
     assert f"/certificates/{certificate.id}/credential.json" in page
     assert f"/certificates/{certificate.id}/credential.jwt" in page
+    home = client.get("/dashboard/participant").get_data(as_text=True)
+    assert f"/certificates/{certificate.id}/credential.json" in home
 
     as_jwt = client.get(f"/certificates/{certificate.id}/credential.jwt")
     assert as_jwt.status_code == 200 and as_jwt.mimetype == "application/vc+jwt"
@@ -362,6 +364,17 @@ def test_employer_cannot_download_the_participants_credential(app, client, key, 
     _db.session.commit()
     login(client, employer)
     assert client.get(f"/certificates/{certificate.id}/credential.json").status_code == 404
+
+
+def test_coordinator_finds_the_badge_beside_the_certificate(
+    app, client, key, certificate, coordinator
+):  # type: ignore[no-untyped-def]
+    login(client, coordinator)
+    page = client.get(f"/certificates/enrolment/{certificate.enrolment_id}").get_data(as_text=True)
+    assert f"/certificates/{certificate.id}/credential.json" in page
+    response = client.get(f"/certificates/{certificate.id}/credential.json")
+    assert response.status_code == 200
+    assert badges.verify_credential(response.get_data(as_text=True)).valid
 
 
 def post_check(client, **data):  # type: ignore[no-untyped-def]
