@@ -316,12 +316,25 @@ def test_another_issuer_is_reported(app, key, certificate):  # type: ignore[no-u
         "[1, 2]",
         '{"type": ["VerifiableCredential"]}',
         "eyJhbGciOiJFZERTQSJ9.eyJ0eXBlIjpbIlgiXX0.c2ln",
+        "eyJhbGciOiJFZERTQSJ9.eyJ0eXBlIjo1fQ.c2ln",  # "type": 5
+        '{"a": ' + "[" * 20_000 + "]" * 20_000 + "}",  # nested too deep for the parser
+        '{"proof": {"jwt": "no.jwt.here"}}',
+        "\ufeff",
     ],
 )
 def test_garbage_is_refused_with_a_message(app, key, text):  # type: ignore[no-untyped-def]
     with pytest.raises(badges.UnreadableCredential) as error:
         badges.verify_credential(text)
     assert str(error.value)
+
+
+@pytest.mark.parametrize("index", ["-1", "99999999999999999999", "zeven", None])
+def test_a_signed_credential_with_a_strange_status_index_is_not_valid(app, key, certificate, index):  # type: ignore[no-untyped-def]
+    credential = badges.build_credential(certificate)
+    credential["credentialStatus"]["statusListIndex"] = index
+    report = badges.verify_credential(badges.sign(credential))
+    assert report.signature.ok and report.issuer.ok
+    assert report.status.ok is not True and not report.valid
 
 
 def test_json_whose_readable_part_differs_from_the_jwt_fails(app, key, certificate):  # type: ignore[no-untyped-def]

@@ -357,7 +357,7 @@ def _split_input(text: str) -> tuple[str, dict[str, Any] | None]:
     if text.startswith("{"):
         try:
             document = json.loads(text)
-        except ValueError:
+        except (ValueError, RecursionError):
             raise UnreadableCredential(
                 _("This is not a credential: the text is not valid JSON.")
             ) from None
@@ -386,11 +386,12 @@ def _read_jwt(token: str) -> tuple[dict[str, Any], dict[str, Any]]:
     try:
         header = json.loads(b64url_decode(parts[0]))
         payload = json.loads(b64url_decode(parts[1]))
-    except (ValueError, binascii.Error):
+    except (ValueError, RecursionError, binascii.Error):
         raise UnreadableCredential(_("This is not a credential: the JWT cannot be read.")) from None
     if not isinstance(header, dict) or not isinstance(payload, dict):
         raise UnreadableCredential(_("This is not a credential: the JWT cannot be read."))
-    if "OpenBadgeCredential" not in (payload.get("type") or []):
+    types = payload.get("type")
+    if not isinstance(types, list) or "OpenBadgeCredential" not in types:
         raise UnreadableCredential(_("This is not an Open Badges credential."))
     return header, payload
 
@@ -465,10 +466,10 @@ def _check_status(payload: dict[str, Any]) -> Check:
         index = int(str(entry.get("statusListIndex")))
     except ValueError:
         return Check(None, _("The revocation status cannot be read."))
-    certificate = db.session.get(Certificate, index) if index >= 0 else None
+    certificate = db.session.get(Certificate, index) if 0 <= index < 2**31 else None
     if certificate is None:
         return Check(False, _("The issuer does not know this credential."))
-    if index in revoked_ids():
+    if certificate.is_revoked:  # the same rule as the status list (revoked_ids)
         if certificate.replaced_by is not None:
             return Check(False, _("Revoked: the certificate has been replaced by a new one."))
         return Check(False, _("Revoked: the certificate is no longer valid."))
