@@ -12,12 +12,10 @@ from __future__ import annotations
 import io
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from xml.sax.saxutils import escape  # nosec B406 - escapes text for ReportLab; no XML is parsed
 
 from reportlab.graphics import renderPDF
 from reportlab.graphics.barcode.qr import QrCodeWidget
 from reportlab.graphics.shapes import Drawing
-from reportlab.lib import colors
 from reportlab.lib.enums import TA_CENTER
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
@@ -26,16 +24,23 @@ from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
 from lms.pdf import register_fonts
+from lms.pdf.common import (
+    BRAND,
+    CREATOR,
+    INK,
+    MUTED,
+    Pair,
+    Styles,
+    base_style,
+    facts_table,
+    heading_style,
+    label_style,
+)
+from lms.pdf.common import paragraph_text as _text
 
-INK = colors.HexColor("#1b1f23")
-MUTED = colors.HexColor("#4a5561")
-BRAND = colors.HexColor("#0b4f6c")
-LINE = colors.HexColor("#cfd6dd")
 MARGIN = 20 * mm
 QR_SIZE = 32 * mm
 FOOT = QR_SIZE + 16 * mm  # room kept free at the bottom for the QR code and the number
-
-Pair = tuple[str, str]
 
 
 @dataclass(frozen=True)
@@ -62,20 +67,14 @@ class CertificateText:
     keywords: Sequence[str] = field(default_factory=tuple)
 
 
-def _text(value: str) -> str:
-    return escape(value).replace("\n", "<br/>")
-
-
-def _styles() -> dict[str, ParagraphStyle]:
-    regular, bold = register_fonts()
-    base = ParagraphStyle("base", fontName=regular, fontSize=10.5, leading=14, textColor=INK)
+def _styles() -> Styles:
+    _regular, bold = register_fonts()
+    base = base_style(10.5, 14)
     centred = ParagraphStyle("centred", base, alignment=TA_CENTER)
     return {
         "body": base,
         "centred": centred,
-        "heading": ParagraphStyle(
-            "heading", centred, fontName=bold, fontSize=30, leading=36, textColor=BRAND
-        ),
+        "heading": heading_style("heading", centred, font_size=30, leading=36),
         "programme": ParagraphStyle(
             "programme", centred, fontName=bold, fontSize=14, leading=18, spaceBefore=2 * mm
         ),
@@ -89,45 +88,16 @@ def _styles() -> dict[str, ParagraphStyle]:
             spaceBefore=3 * mm,
             spaceAfter=3 * mm,
         ),
-        "h2": ParagraphStyle(
-            "h2",
-            base,
-            fontName=bold,
-            fontSize=11.5,
-            leading=15,
-            textColor=BRAND,
-            spaceBefore=4 * mm,
-            spaceAfter=1.5 * mm,
+        "h2": heading_style(
+            "h2", base, font_size=11.5, leading=15, space_before=4 * mm, space_after=1.5 * mm
         ),
-        "label": ParagraphStyle(
-            "label", base, fontName=bold, fontSize=9, leading=12, textColor=MUTED
-        ),
+        "label": label_style(base, leading=12),
         "list": ParagraphStyle("list", base, fontSize=9.5, leading=12.5),
         "signature": ParagraphStyle("signature", base, fontSize=9.5, leading=12.5),
     }
 
 
-def _facts(facts: Sequence[Pair], styles: dict[str, ParagraphStyle], width: float) -> Table:
-    rows = [
-        [Paragraph(_text(label), styles["label"]), Paragraph(_text(value), styles["body"])]
-        for label, value in facts
-    ]
-    table = Table(rows, colWidths=[0.3 * width, 0.7 * width], hAlign="LEFT")
-    table.setStyle(
-        TableStyle(
-            [
-                ("VALIGN", (0, 0), (-1, -1), "TOP"),
-                ("LINEBELOW", (0, 0), (-1, -1), 0.25, LINE),
-                ("LEFTPADDING", (0, 0), (-1, -1), 0),
-                ("TOPPADDING", (0, 0), (-1, -1), 1.5),
-                ("BOTTOMPADDING", (0, 0), (-1, -1), 2.5),
-            ]
-        )
-    )
-    return table
-
-
-def _two_columns(items: Sequence[str], styles: dict[str, ParagraphStyle], width: float) -> Table:
+def _two_columns(items: Sequence[str], styles: Styles, width: float) -> Table:
     """A compact list in two columns, filled top to bottom."""
     half = (len(items) + 1) // 2
     left, right = list(items[:half]), list(items[half:])
@@ -152,7 +122,7 @@ def _two_columns(items: Sequence[str], styles: dict[str, ParagraphStyle], width:
     return table
 
 
-def _signatures(pairs: Sequence[Pair], styles: dict[str, ParagraphStyle], width: float) -> Table:
+def _signatures(pairs: Sequence[Pair], styles: Styles, width: float) -> Table:
     cells = [
         Paragraph(f"<b>{_text(name)}</b><br/>{_text(role)}", styles["signature"])
         for role, name in pairs
@@ -198,7 +168,7 @@ def render_certificate(document: CertificateText) -> bytes:
         author=document.author,
         subject=document.subject,
         keywords=list(document.keywords),
-        creator="Vakkracht LMS",
+        creator=CREATOR,
         lang="nl",
     )
     width = template.width
@@ -211,7 +181,7 @@ def render_certificate(document: CertificateText) -> bytes:
         Paragraph(_text(document.name), styles["name"]),
         Paragraph(_text(document.statement), styles["centred"]),
         Spacer(1, 5 * mm),
-        _facts(document.facts, styles, width),
+        facts_table(document.facts, styles, width, top_padding=1.5, bottom_padding=2.5),
     ]
     if document.groups:
         story.append(Paragraph(_text(document.groups_heading), styles["h2"]))

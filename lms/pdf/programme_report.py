@@ -15,11 +15,8 @@ from reportlab.lib.units import mm
 from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
 from lms.pdf import register_fonts
+from lms.pdf.common import BRAND, INK, LINE, MUTED, heading_style
 
-INK = colors.HexColor("#1b1f23")
-MUTED = colors.HexColor("#4a5561")
-BRAND = colors.HexColor("#0b4f6c")
-LINE = colors.HexColor("#cfd6dd")
 MARGIN = 15 * mm
 
 
@@ -37,9 +34,7 @@ def render_programme_report(report: ReportText) -> bytes:
     regular, bold = register_fonts()
     body = ParagraphStyle("body", fontName=regular, fontSize=9, leading=12, textColor=INK)
     head = ParagraphStyle("head", parent=body, fontName=bold, textColor=colors.white)
-    title = ParagraphStyle(
-        "title", parent=body, fontName=bold, fontSize=16, leading=20, textColor=BRAND
-    )
+    title = heading_style("title", body, font_size=16, leading=20)
     muted = ParagraphStyle("muted", parent=body, textColor=MUTED)
     buffer = io.BytesIO()
     document = SimpleDocTemplate(

@@ -10,25 +10,30 @@ from __future__ import annotations
 import io
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from xml.sax.saxutils import escape  # nosec B406 - escapes text for ReportLab; no XML is parsed
 
-from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
-from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import CondPageBreak, Paragraph, SimpleDocTemplate, Table, TableStyle
 
 from lms.pdf import register_fonts
+from lms.pdf.common import (
+    CREATOR,
+    LINE,
+    MUTED,
+    SHADE,
+    Pair,
+    Styles,
+    base_style,
+    facts_table,
+    heading_style,
+    label_style,
+    page_footer,
+    title_style,
+)
+from lms.pdf.common import paragraph_text as _text
 
-INK = colors.HexColor("#1b1f23")
-MUTED = colors.HexColor("#4a5561")
-BRAND = colors.HexColor("#0b4f6c")
-LINE = colors.HexColor("#cfd6dd")
-SHADE = colors.HexColor("#eef2f5")
 MARGIN = 18 * mm
-
-Pair = tuple[str, str]
 
 
 @dataclass(frozen=True)
@@ -62,45 +67,26 @@ class ReportText:
     page_label: str = "Page"
 
 
-def _text(value: str) -> str:
-    return escape(value).replace("\n", "<br/>")
-
-
-def _styles() -> dict[str, ParagraphStyle]:
-    regular, bold = register_fonts()
-    base = ParagraphStyle("base", fontName=regular, fontSize=9.5, leading=12.5, textColor=INK)
+def _styles() -> Styles:
+    _regular, bold = register_fonts()
+    base = base_style(9.5, 12.5)
     return {
         "body": base,
-        "title": ParagraphStyle(
-            "title",
-            base,
-            fontName=bold,
-            fontSize=18,
-            leading=22,
-            textColor=BRAND,
-            spaceAfter=4 * mm,
-        ),
-        "h2": ParagraphStyle(
-            "h2",
-            base,
-            fontName=bold,
-            fontSize=13,
-            leading=16,
-            textColor=BRAND,
-            spaceBefore=6 * mm,
-            spaceAfter=2 * mm,
+        "title": title_style(base),
+        "h2": heading_style(
+            "h2", base, font_size=13, leading=16, space_before=6 * mm, space_after=2 * mm
         ),
         "h3": ParagraphStyle(
             "h3", base, fontName=bold, fontSize=10.5, spaceBefore=3 * mm, spaceAfter=1 * mm
         ),
-        "label": ParagraphStyle("label", base, fontName=bold, fontSize=9, textColor=MUTED),
+        "label": label_style(base),
         "head": ParagraphStyle("head", base, fontName=bold, fontSize=8.5, textColor=MUTED),
         "small": ParagraphStyle("small", base, fontSize=9, textColor=MUTED),
         "indent": ParagraphStyle("indent", base, leftIndent=4 * mm),
     }
 
 
-def _table(data: TableText, styles: dict[str, ParagraphStyle], width: float) -> Table:
+def _table(data: TableText, styles: Styles, width: float) -> Table:
     rows = [[Paragraph(_text(cell), styles["head"]) for cell in data.header]]
     rows += [[Paragraph(_text(cell), styles["body"]) for cell in row] for row in data.rows]
     table = Table(rows, colWidths=[w * width for w in data.widths], hAlign="LEFT", repeatRows=1)
@@ -120,30 +106,9 @@ def _table(data: TableText, styles: dict[str, ParagraphStyle], width: float) -> 
     return table
 
 
-def _facts(facts: Sequence[Pair], styles: dict[str, ParagraphStyle], width: float) -> Table:
-    rows = [
-        [Paragraph(_text(label), styles["label"]), Paragraph(_text(value), styles["body"])]
-        for label, value in facts
-    ]
-    table = Table(rows, colWidths=[0.3 * width, 0.7 * width], hAlign="LEFT")
-    table.setStyle(
-        TableStyle(
-            [
-                ("VALIGN", (0, 0), (-1, -1), "TOP"),
-                ("LINEBELOW", (0, 0), (-1, -1), 0.25, LINE),
-                ("LEFTPADDING", (0, 0), (-1, -1), 0),
-                ("TOPPADDING", (0, 0), (-1, -1), 2),
-                ("BOTTOMPADDING", (0, 0), (-1, -1), 3),
-            ]
-        )
-    )
-    return table
-
-
 def render_progress_report(document: ReportText) -> bytes:
     """The report as PDF bytes."""
     styles = _styles()
-    regular, _bold = register_fonts()
     buffer = io.BytesIO()
     template = SimpleDocTemplate(
         buffer,
@@ -155,13 +120,13 @@ def render_progress_report(document: ReportText) -> bytes:
         title=document.document_title or document.title,
         author=document.author,
         subject=document.subject,
-        creator="Vakkracht LMS",
+        creator=CREATOR,
         lang="nl",
     )
     width = template.width
     story: list = [
         Paragraph(_text(document.title), styles["title"]),
-        _facts(document.facts, styles, width),
+        facts_table(document.facts, styles, width),
     ]
     for section in document.sections:
         story.append(CondPageBreak(30 * mm))
@@ -179,13 +144,6 @@ def render_progress_report(document: ReportText) -> bytes:
         for line in section.lines:
             story.append(Paragraph("• " + _text(line), styles["indent"]))
 
-    def footer(canvas: Canvas, doc: SimpleDocTemplate) -> None:
-        canvas.saveState()
-        canvas.setFont(regular, 8)
-        canvas.setFillColor(MUTED)
-        canvas.drawString(MARGIN, 10 * mm, document.footer)
-        canvas.drawRightString(A4[0] - MARGIN, 10 * mm, f"{document.page_label} {doc.page}")
-        canvas.restoreState()
-
+    footer = page_footer(document.footer, document.page_label, MARGIN)
     template.build(story, onFirstPage=footer, onLaterPages=footer)
     return buffer.getvalue()
