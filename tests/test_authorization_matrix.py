@@ -79,7 +79,8 @@ MATRIX: dict[str, tuple[object, ...] | str] = {
     "certificates.download":                  (LOGIN,   200,   404,   200,   404,   200,   404,   200),  # /certificates/<int:certificate_id>/download
     "certificates.reissue":                   (LOGIN,   403,   403,   403,   403,   403,   403,   200),  # /certificates/<int:certificate_id>/reissue
     "certificates.revoke":                    (LOGIN,   403,   403,   403,   403,   403,   403,   200),  # /certificates/<int:certificate_id>/revoke
-    "certificates.credential":                (LOGIN,   200,   404,   404,   404,   404,   404,   200),  # /certificates/<int:certificate_id>/credential.<any(json, jwt):kind> — the holder's own
+    "certificates.credential_json":           (LOGIN,   200,   404,   404,   404,   404,   404,   200),  # /certificates/<int:certificate_id>/credential.json — the holder's own
+    "certificates.credential_jwt":            (LOGIN,   200,   404,   404,   404,   404,   404,   200),  # /certificates/<int:certificate_id>/credential.jwt — the holder's own
     "certificates.cohort":                    (LOGIN,   403,   403,   403,   403,   403,   403,   200),  # /certificates/cohort/<int:cohort_id>
     "certificates.cohort_zip":                (LOGIN,   403,   403,   403,   403,   403,   403,   200),  # /certificates/cohort/<int:cohort_id>/certificates.zip
     "certificates.issue_cohort":              (LOGIN,   403,   403,   403,   403,   403,   403,   302),  # /certificates/cohort/<int:cohort_id>/issue
@@ -191,7 +192,6 @@ def url_values(world: World) -> dict[str, object]:
         "token": world.link_secret,
         "filename": "css/app.css",
         "list_id": 1,  # the Open Badges status list
-        "kind": "json",  # credential.json (credential.jwt is the same route)
     }
 
 

@@ -55,7 +55,7 @@ def status_list(list_id: int):  # type: ignore[no-untyped-def]
 def status_list_jwt(list_id: int):  # type: ignore[no-untyped-def]
     token = _status_list_jwt(list_id)
     if token is None:
-        return jsonify(error="no_signing_key"), 503
+        return jsonify(error="no_signing_key"), 404  # nothing signed to serve yet
     response = current_app.response_class(token, mimetype=badges.JWT_MEDIA_TYPE)
     response.headers["Cache-Control"] = "no-cache"
     return _public(response)

@@ -364,10 +364,21 @@ def _own_certificate_or_404(certificate_id: int) -> Certificate:
     return certificate
 
 
-@bp.get("/<int:certificate_id>/credential.<any(json, jwt):kind>")
+@bp.get("/<int:certificate_id>/credential.json")
 @login_required
-def credential(certificate_id: int, kind: str):  # type: ignore[no-untyped-def]
-    """The Open Badges 3.0 credential of the certificate: JSON (with the JWT as proof) or the VC-JWT."""
+def credential_json(certificate_id: int):  # type: ignore[no-untyped-def]
+    """The Open Badges 3.0 credential of the certificate as JSON, with the JWT as proof."""
+    return _credential(certificate_id, "json")
+
+
+@bp.get("/<int:certificate_id>/credential.jwt")
+@login_required
+def credential_jwt(certificate_id: int):  # type: ignore[no-untyped-def]
+    """The Open Badges 3.0 credential of the certificate as a VC-JWT."""
+    return _credential(certificate_id, "jwt")
+
+
+def _credential(certificate_id: int, kind: str):  # type: ignore[no-untyped-def]
     certificate = _own_certificate_or_404(certificate_id)
     try:
         if kind == "jwt":
