@@ -111,7 +111,11 @@ class Enrolment(db.Model):
     cohort_id: Mapped[int] = mapped_column(
         sa.ForeignKey("cohorts.id", ondelete="RESTRICT"), index=True
     )
-    participant_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="RESTRICT"))
+    # Indexed on its own: the unique pair above starts with the cohort, and the partial index covers
+    # active enrolments only, but progress reads every enrolment of a participant (transfer chains).
+    participant_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("users.id", ondelete="RESTRICT"), index=True
+    )
     employer_id: Mapped[int] = mapped_column(
         sa.ForeignKey("employers.id", ondelete="RESTRICT"), index=True
     )
