@@ -4,11 +4,12 @@
 - ``role_required``: route decorator; anonymous visitors go to the login page, other roles get 403.
 - ``home_endpoint``: where each role lands.
 - ``visible_*`` scopes: every query that lists people or their work starts from one of these.
+- ``enrolment_or_404``: the load → check step of every page about one enrolment.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from functools import wraps
 from typing import Any, TypeVar
 
@@ -16,6 +17,7 @@ import sqlalchemy as sa
 from flask import Flask, abort
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
+from sqlalchemy.sql.base import ExecutableOption
 
 from lms.extensions import db, login_manager
 from lms.models import Certificate, Cohort, CohortTrainer, Enrolment, Role, User
@@ -111,6 +113,27 @@ def can_view_enrolment(user: User, enrolment: Enrolment) -> bool:
     if user.role is Role.EMPLOYER:
         return user.employer_id is not None and enrolment.employer_id == user.employer_id
     return False
+
+
+def enrolment_or_404(
+    enrolment_id: int,
+    *,
+    options: Sequence[ExecutableOption] = (),
+    hidden_status: int = 404,
+) -> Enrolment:
+    """Load → check for the pages of one enrolment: the enrolment with ``options`` (eager loads), if
+    ``current_user`` may see it (``visible_enrolments``). 404 when it does not exist; when it exists but
+    is not theirs to see, ``hidden_status``: 404 keeps its existence to itself, 403 says "not yours"."""
+    enrolment = db.session.scalar(
+        visible_enrolments(current_user).where(Enrolment.id == enrolment_id).options(*options)
+    )
+    if enrolment is not None:
+        return enrolment
+    if hidden_status != 404 and db.session.scalar(
+        sa.select(Enrolment.id).where(Enrolment.id == enrolment_id)
+    ):
+        abort(hidden_status)
+    abort(404)
 
 
 def is_trainer_of(user: User, cohort: Cohort) -> bool:

@@ -49,7 +49,7 @@ from lms.models import (
     User,
 )
 from lms.permissions import (
-    can_view_enrolment,
+    enrolment_or_404,
     is_trainer_of,
     role_required,
     visible_cohorts,
@@ -77,22 +77,17 @@ def _evidence_mode(trainer: bool) -> str:
 
 def _load_enrolment(enrolment_id: int) -> Enrolment:
     """The enrolment with what the pages show; 404 when it does not exist, 403 when not yours to see."""
-    enrolment = db.session.scalar(
-        db.select(Enrolment)
-        .where(Enrolment.id == enrolment_id)
-        .options(
+    return enrolment_or_404(
+        enrolment_id,
+        options=(
             joinedload(Enrolment.participant),
             joinedload(Enrolment.employer),
             joinedload(Enrolment.cohort).options(
                 joinedload(Cohort.programme), selectinload(Cohort.trainers)
             ),
-        )
+        ),
+        hidden_status=403,
     )
-    if enrolment is None:
-        abort(404)
-    if not can_view_enrolment(current_user, enrolment):
-        abort(403)
-    return enrolment
 
 
 def _load_cohort(cohort_id: int) -> Cohort:

@@ -14,7 +14,7 @@ from lms.blueprints.hours.forms import DecisionForm, HoursForm
 from lms.extensions import db
 from lms.models import Cohort, Enrolment, EnrolmentStatus, Role, WorkplaceHours
 from lms.pagination import paginate
-from lms.permissions import can_view_enrolment, role_required, visible_enrolments
+from lms.permissions import enrolment_or_404, role_required, visible_enrolments
 from lms.services import hours as hours_service
 from lms.services.progress import hours_progress
 
@@ -87,18 +87,15 @@ def mine():  # type: ignore[no-untyped-def]
 @bp.get("/enrolments/<int:enrolment_id>")
 @role_required(Role.TRAINER, Role.COORDINATOR, Role.EMPLOYER)
 def enrolment(enrolment_id: int):  # type: ignore[no-untyped-def]
-    enrolment = db.session.scalar(
-        db.select(Enrolment)
-        .where(Enrolment.id == enrolment_id)
-        .options(
+    enrolment = enrolment_or_404(
+        enrolment_id,
+        options=(
             joinedload(Enrolment.participant),
             joinedload(Enrolment.employer),
             joinedload(Enrolment.cohort).joinedload(Cohort.programme),
             joinedload(Enrolment.cohort).selectinload(Cohort.trainers),
-        )
+        ),
     )
-    if enrolment is None or not can_view_enrolment(current_user, enrolment):
-        abort(404)
     return render_template(
         "hours/enrolment.html",
         enrolment=enrolment,

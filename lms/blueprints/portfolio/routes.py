@@ -24,7 +24,7 @@ from lms import clock
 from lms.blueprints.portfolio.forms import DeleteFileForm, WorkForm
 from lms.extensions import db
 from lms.models import Cohort, Enrolment, EnrolmentStatus, EvidenceKind, Role, SubmissionStatus
-from lms.permissions import can_view_enrolment, role_required, visible_enrolments
+from lms.permissions import enrolment_or_404, role_required, visible_enrolments
 from lms.services import portfolio as portfolio_service
 from lms.services import submissions as submission_service
 from lms.services.evidence import EvidenceLimits, Upload
@@ -228,18 +228,15 @@ def delete_evidence(file_id: int):  # type: ignore[no-untyped-def]
 @login_required
 def export(enrolment_id: int):  # type: ignore[no-untyped-def]
     """The portfolio as a ZIP: the participant's own, or a participant of the trainer's cohort."""
-    enrolment = db.session.scalar(
-        db.select(Enrolment)
-        .where(Enrolment.id == enrolment_id)
-        .options(
+    enrolment = enrolment_or_404(
+        enrolment_id,
+        options=(
             joinedload(Enrolment.participant),
             joinedload(Enrolment.employer),
             joinedload(Enrolment.cohort).joinedload(Cohort.programme),
             joinedload(Enrolment.cohort).selectinload(Cohort.trainers),
-        )
+        ),
     )
-    if enrolment is None or not can_view_enrolment(current_user, enrolment):
-        abort(404)
     if not portfolio_service.may_export(current_user, enrolment):
         abort(403)
     export = portfolio_service.build_export(enrolment, viewer=current_user, now=clock.now())

@@ -13,25 +13,21 @@ from lms.blueprints.reviews.forms import AcknowledgeForm, ReviewForm
 from lms.extensions import db
 from lms.models import Cohort, Enrolment, ProgressReview, Role
 from lms.pagination import paginate
-from lms.permissions import can_view_enrolment, role_required
+from lms.permissions import can_view_enrolment, enrolment_or_404, role_required
 from lms.services import reviews as review_service
 
 bp = Blueprint("reviews", __name__, url_prefix="/reviews")
 
 
 def _load_enrolment(enrolment_id: int) -> Enrolment:
-    enrolment = db.session.scalar(
-        db.select(Enrolment)
-        .where(Enrolment.id == enrolment_id)
-        .options(
+    return enrolment_or_404(
+        enrolment_id,
+        options=(
             joinedload(Enrolment.participant),
             joinedload(Enrolment.employer),
             joinedload(Enrolment.cohort).selectinload(Cohort.trainers),
-        )
+        ),
     )
-    if enrolment is None or not can_view_enrolment(current_user, enrolment):
-        abort(404)
-    return enrolment
 
 
 @bp.get("/")
