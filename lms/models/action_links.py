@@ -5,17 +5,14 @@ Scoped to that one action on that one record, single-use and expiring; only the 
 from __future__ import annotations
 
 import enum
-import hashlib
-import secrets
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from lms import clock
 from lms.extensions import db
-from lms.models.base import UTCDateTime, created_at_column, enum_column
+from lms.models.base import SingleUseToken, enum_column
 
 if TYPE_CHECKING:
     from lms.models.people import User
@@ -27,7 +24,7 @@ class LinkAction(enum.StrEnum):
     APPROVE_HOURS = "approve_hours"  # subject: WorkplaceHours
 
 
-class ActionLink(db.Model):
+class ActionLink(SingleUseToken, db.Model):
     __tablename__ = "action_links"
     __table_args__ = (sa.Index("ix_action_links_subject", "action", "subject_id"),)
 
@@ -36,34 +33,12 @@ class ActionLink(db.Model):
     user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
     action: Mapped[LinkAction] = mapped_column(enum_column(LinkAction, "link_action"))
     subject_id: Mapped[int]
-    token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
-    created_at: Mapped[datetime] = created_at_column()
-    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
-    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     user: Mapped[User] = relationship()
-
-    @staticmethod
-    def hash_token(token: str) -> str:
-        return hashlib.sha256(token.encode()).hexdigest()
 
     @classmethod
     def issue(
         cls, user: User, action: LinkAction, subject_id: int, valid_for: timedelta
     ) -> tuple[ActionLink, str]:
         """A new link row and the secret for the URL; the secret is not stored."""
-        secret = secrets.token_urlsafe(32)
-        issued_at = clock.now()
-        link = cls(
-            user=user,
-            action=action,
-            subject_id=subject_id,
-            token_hash=cls.hash_token(secret),
-            created_at=issued_at,
-            expires_at=issued_at + valid_for,
-        )
-        return link, secret
-
-    def is_usable(self, at: datetime | None = None) -> bool:
-        at = at or clock.now()
-        return self.used_at is None and at < self.expires_at
+        return cls.with_new_secret(valid_for, user=user, action=action, subject_id=subject_id)

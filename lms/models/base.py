@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import enum
-from datetime import UTC, datetime
-from typing import Any
+import hashlib
+import secrets
+from datetime import UTC, datetime, timedelta
+from typing import Any, Self
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
@@ -53,6 +55,38 @@ def enum_column(enum_class: type[enum.Enum], name: str) -> sa.Enum:
 
 def created_at_column() -> Mapped[datetime]:
     return mapped_column(UTCDateTime(), default=clock.now, nullable=False)
+
+
+class SingleUseToken:
+    """Mixin for a secret mailed as a link (``AccountToken``, ``ActionLink``): only its SHA-256 is
+    stored; the row may be used once, before it expires. Its columns come after the model's own."""
+
+    token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    created_at: Mapped[datetime] = created_at_column()
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    @staticmethod
+    def hash_token(token: str) -> str:
+        return hashlib.sha256(token.encode()).hexdigest()
+
+    @classmethod
+    def with_new_secret(cls, valid_for: timedelta, **fields: Any) -> tuple[Self, str]:
+        """A new row (``fields`` plus hash and dates) and the secret for the URL; the secret is not
+        stored."""
+        secret = secrets.token_urlsafe(32)
+        issued_at = clock.now()
+        row = cls(
+            **fields,
+            token_hash=cls.hash_token(secret),
+            created_at=issued_at,
+            expires_at=issued_at + valid_for,
+        )
+        return row, secret
+
+    def is_usable(self, at: datetime | None = None) -> bool:
+        at = at or clock.now()
+        return self.used_at is None and at < self.expires_at
 
 
 class Region(enum.StrEnum):

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import enum
-import hashlib
-import secrets
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
@@ -15,7 +13,13 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from lms import clock
 from lms.extensions import db
-from lms.models.base import Region, UTCDateTime, created_at_column, enum_column
+from lms.models.base import (
+    Region,
+    SingleUseToken,
+    UTCDateTime,
+    created_at_column,
+    enum_column,
+)
 
 if TYPE_CHECKING:
     from lms.models.cohorts import Cohort, Enrolment
@@ -142,7 +146,7 @@ class TokenPurpose(enum.StrEnum):
     PASSWORD_RESET = "password_reset"  # nosec B105 - an enum value, not a password
 
 
-class AccountToken(db.Model):
+class AccountToken(SingleUseToken, db.Model):
     """A one-time link to set a password. Only the token's hash is stored."""
 
     __tablename__ = "account_tokens"
@@ -150,33 +154,12 @@ class AccountToken(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
     purpose: Mapped[TokenPurpose] = mapped_column(enum_column(TokenPurpose, "token_purpose"))
-    token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
-    created_at: Mapped[datetime] = created_at_column()
-    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
-    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     user: Mapped[User] = relationship()
-
-    @staticmethod
-    def hash_token(token: str) -> str:
-        return hashlib.sha256(token.encode()).hexdigest()
 
     @classmethod
     def issue(
         cls, user: User, purpose: TokenPurpose, valid_for: timedelta
     ) -> tuple[AccountToken, str]:
         """A new token row and the secret for the link; the secret is not stored."""
-        secret = secrets.token_urlsafe(32)
-        issued_at = clock.now()
-        token = cls(
-            user=user,
-            purpose=purpose,
-            token_hash=cls.hash_token(secret),
-            created_at=issued_at,
-            expires_at=issued_at + valid_for,
-        )
-        return token, secret
-
-    def is_usable(self, at: datetime | None = None) -> bool:
-        at = at or clock.now()
-        return self.used_at is None and at < self.expires_at
+        return cls.with_new_secret(valid_for, user=user, purpose=purpose)
