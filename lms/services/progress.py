@@ -63,7 +63,7 @@ def assignment_progress(
     """Assignment counts per enrolment id, with overdue work measured against ``today``. Three queries."""
     if not enrolments:
         return {}
-    facts = _AssignmentFacts.load(enrolments)
+    facts = AssignmentFacts.load(enrolments)
     return {enrolment.id: facts.count(enrolment, today) for enrolment in enrolments}
 
 
@@ -126,7 +126,7 @@ def enrolment_progress(enrolments: Sequence[Enrolment], today: date) -> dict[int
     """The full progress per enrolment id on ``today``, in seven queries however many enrolments."""
     if not enrolments:
         return {}
-    facts = _AssignmentFacts.load(enrolments)
+    facts = AssignmentFacts.load(enrolments)
     programme_ids = {cohort.programme_id for cohort in facts.cohorts.values()}
     items_by_programme: dict[int, list[tuple[int, ChecklistKind, int]]] = defaultdict(list)
     for item_id, programme_id, kind, required_level in db.session.execute(
@@ -193,7 +193,7 @@ def enrolment_progress(enrolments: Sequence[Enrolment], today: date) -> dict[int
 
 
 @dataclass
-class _AssignmentFacts:
+class AssignmentFacts:
     """The cohorts (with their programmes), assignment due weeks and submission states of a list of
     enrolments: three queries."""
 
@@ -212,7 +212,7 @@ class _AssignmentFacts:
         return passed
 
     @classmethod
-    def load(cls, enrolments: Sequence[Enrolment]) -> _AssignmentFacts:
+    def load(cls, enrolments: Sequence[Enrolment]) -> AssignmentFacts:
         cohorts = {
             cohort.id: cohort
             for cohort in db.session.scalars(
@@ -428,7 +428,7 @@ def assignment_states(
     ``AssignmentProgress.overdue``."""
     if not enrolments:
         return {}
-    facts = _AssignmentFacts.load(enrolments)
+    facts = AssignmentFacts.load(enrolments)
     result: dict[int, dict[int, SubmissionStatus | str | None]] = {}
     for enrolment in enrolments:
         cohort = facts.cohorts[enrolment.cohort_id]
