@@ -337,6 +337,17 @@ def test_a_signed_credential_with_a_strange_status_index_is_not_valid(app, key, 
     assert report.status.ok is not True and not report.valid
 
 
+def test_an_enveloped_credential_is_checked_too(app, key, certificate):  # type: ignore[no-untyped-def]
+    """VCDM 2.0's EnvelopedVerifiableCredential: the JWT in a data: URL."""
+    token = badges.credential_jwt(certificate)
+    envelope = {
+        "@context": ["https://www.w3.org/ns/credentials/v2"],
+        "id": "data:application/vc+jwt," + token,
+        "type": "EnvelopedVerifiableCredential",
+    }
+    assert badges.verify_credential(json.dumps(envelope)).valid
+
+
 def test_json_whose_readable_part_differs_from_the_jwt_fails(app, key, certificate):  # type: ignore[no-untyped-def]
     document = badges.credential_json(certificate)
     assert badges.verify_credential(json.dumps(document)).valid
