@@ -4,6 +4,9 @@ Ingrid trains "Parkstad 2026-2027" (start Monday 7 September 2026; three assignm
 of weeks 3, 6 and 9: 25 September, 16 October, 6 November). Noël works at Kerkrade Precisie (contact
 Petra), Bram at Sittard Assemblage (contact Karel). Ruud trains another cohort with Sanne in it, who
 works at Kerkrade Precisie too. On ``TODAY`` (Friday 30 October, week 8) two assignments are due.
+
+``record_review`` and ``log_hours`` add to it through the services, as the pages do (so the contact is
+mailed a link); ``mailed_links`` reads those links back from the outbox.
 """
 
 from __future__ import annotations
@@ -21,13 +24,17 @@ from lms.models import (
     Enrolment,
     OutboxMessage,
     Programme,
+    ProgressReview,
     Region,
     Role,
     User,
+    WorkplaceHours,
 )
+from lms.services import hours, reviews
 from tests.factories import make_cohort, make_employer, make_enrolment, make_programme, make_user
 
 TODAY = datetime(2026, 10, 30, 12, tzinfo=clock.LOCAL_TZ)
+REVIEW_DAY = date(2026, 10, 28)  # the Wednesday before TODAY
 LINK = re.compile(r"http://127\.0\.0\.1:5000(/l/[A-Za-z0-9_-]+)")
 
 
@@ -110,3 +117,38 @@ def mailed_links(recipient: User) -> list[str]:
         .order_by(OutboxMessage.id)
     ).all()
     return [match for message in messages for match in LINK.findall(message.body_text)]
+
+
+def record_review(
+    enrolment: Enrolment, trainer: User, summary: str, agreements: str = ""
+) -> ProgressReview:
+    """A progress review held on ``REVIEW_DAY``, recorded on ``TODAY``."""
+    return reviews.record_review(
+        enrolment,
+        actor=trainer,
+        held_on=REVIEW_DAY,
+        summary=summary,
+        agreements=agreements,
+        today=TODAY.date(),
+    )
+
+
+def log_hours(
+    enrolment: Enrolment,
+    participant: User,
+    week_start: date,
+    worked: float,
+    learning: float = 4,
+    *,
+    today: date | None = None,
+) -> WorkplaceHours:
+    """A week of hours (no note) logged by the participant on ``today`` (``TODAY`` unless given)."""
+    return hours.log_hours(
+        enrolment,
+        actor=participant,
+        week_start=week_start,
+        hours_worked=worked,
+        hours_learning=learning,
+        note="",
+        today=today or TODAY.date(),
+    )

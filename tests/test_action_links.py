@@ -18,10 +18,10 @@ from lms.models import (
     WorkplaceConfirmation,
     WorkplaceHours,
 )
-from lms.services import hours, reviews, submissions
+from lms.services import reviews, submissions
 from lms.services.evidence import EvidenceLimits, Upload
 from lms.storage import get_storage
-from tests.dashboard_world import TODAY, build_world, mailed_links
+from tests.dashboard_world import build_world, log_hours, mailed_links, record_review
 from tests.factories import make_photo_bytes
 
 
@@ -31,15 +31,9 @@ def world(db):
 
 
 def _review(world):
-    review = reviews.record_review(
-        world.noel_in,
-        actor=world.trainer,
-        held_on=date(2026, 10, 28),
-        summary="Goed gesprek over meten.",
-        agreements="Oefenen met de micrometer.",
-        today=TODAY.date(),
+    return record_review(
+        world.noel_in, world.trainer, "Goed gesprek over meten.", "Oefenen met de micrometer."
     )
-    return review
 
 
 def test_a_review_link_shows_the_review_and_acknowledges_it_once(client, db, world) -> None:
@@ -104,24 +98,8 @@ def test_a_link_stops_working_when_the_contact_leaves_or_the_employee_moves(
 
 
 def test_an_hours_link_approves_or_sends_back_that_one_week(client, db, world) -> None:
-    first = hours.log_hours(
-        world.noel_in,
-        actor=world.noel,
-        week_start=date(2026, 10, 19),
-        hours_worked=32,
-        hours_learning=4,
-        note="",
-        today=TODAY.date(),
-    )
-    second = hours.log_hours(
-        world.noel_in,
-        actor=world.noel,
-        week_start=date(2026, 10, 26),
-        hours_worked=30,
-        hours_learning=4,
-        note="",
-        today=TODAY.date(),
-    )
+    first = log_hours(world.noel_in, world.noel, date(2026, 10, 19), 32)
+    second = log_hours(world.noel_in, world.noel, date(2026, 10, 26), 30)
     db.session.commit()
     first_path, second_path = mailed_links(world.contact)
     from tests.conftest import CSRF_PATTERN

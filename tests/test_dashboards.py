@@ -19,9 +19,9 @@ from lms.models import (
     Role,
     Verdict,
 )
-from lms.services import assessment, hours, reviews
+from lms.services import assessment, reviews
 from lms.services.progress import RiskReason, enrolment_progress, risk_reasons
-from tests.dashboard_world import TODAY, build_world
+from tests.dashboard_world import TODAY, build_world, log_hours, record_review
 from tests.factories import (
     make_approved_submission,
     make_cohort,
@@ -80,15 +80,7 @@ def test_risk_reasons_on_a_hand_built_example(db, world) -> None:
     later = date(2026, 11, 6)
     assert RiskReason.INACTIVE in risk_reasons(enrolments, progress, later)[world.noel_in.id]
     with clock.frozen_at(datetime(2026, 11, 2, 9, tzinfo=clock.LOCAL_TZ)):
-        hours.log_hours(
-            world.noel_in,
-            actor=world.noel,
-            week_start=date(2026, 10, 26),
-            hours_worked=32,
-            hours_learning=4,
-            note="",
-            today=date(2026, 11, 2),
-        )
+        log_hours(world.noel_in, world.noel, date(2026, 10, 26), 32, today=date(2026, 11, 2))
     assert RiskReason.INACTIVE not in risk_reasons(enrolments, progress, later)[world.noel_in.id]
     # Before the start nobody is at risk.
     early = enrolment_progress(enrolments, date(2026, 9, 1))
@@ -130,13 +122,11 @@ def test_the_trainer_home_filters_one_cohort(auth, client, db, world) -> None:
 
 
 def test_the_participant_home(auth, client, db, world) -> None:
-    review = reviews.record_review(
+    review = record_review(
         world.noel_in,
-        actor=world.trainer,
-        held_on=date(2026, 10, 28),
-        summary="Je meet al veel nauwkeuriger.",
-        agreements="Volgende keer de micrometer.",
-        today=TODAY.date(),
+        world.trainer,
+        "Je meet al veel nauwkeuriger.",
+        "Volgende keer de micrometer.",
     )
     submission = (
         world.noel_in
@@ -176,40 +166,10 @@ def test_the_participant_home(auth, client, db, world) -> None:
 
 
 def test_the_employer_home_shows_own_employees_across_cohorts_only(auth, client, db, world) -> None:
-    reviews.record_review(
-        world.bram_in,
-        actor=world.trainer,
-        held_on=date(2026, 10, 28),
-        summary="Gesprek met Bram",
-        agreements="",
-        today=TODAY.date(),
-    )
-    reviews.record_review(
-        world.noel_in,
-        actor=world.trainer,
-        held_on=date(2026, 10, 28),
-        summary="Gesprek met Noël",
-        agreements="",
-        today=TODAY.date(),
-    )
-    hours.log_hours(
-        world.noel_in,
-        actor=world.noel,
-        week_start=date(2026, 10, 19),
-        hours_worked=32,
-        hours_learning=4,
-        note="",
-        today=TODAY.date(),
-    )
-    hours.log_hours(
-        world.bram_in,
-        actor=world.bram,
-        week_start=date(2026, 10, 19),
-        hours_worked=38,
-        hours_learning=4,
-        note="",
-        today=TODAY.date(),
-    )
+    record_review(world.bram_in, world.trainer, "Gesprek met Bram")
+    record_review(world.noel_in, world.trainer, "Gesprek met Noël")
+    log_hours(world.noel_in, world.noel, date(2026, 10, 19), 32)
+    log_hours(world.bram_in, world.bram, date(2026, 10, 19), 38)
     _certificate(world.sanne_in, world.coordinator)
     _certificate(world.bram_in, world.coordinator)
     _certificate(world.noel_in, world.coordinator, revoked=True)
@@ -354,23 +314,8 @@ def _grow(world, count: int) -> None:
         enrolment = make_enrolment(world.cohort, participant, world.company)
         make_handed_in_submission(enrolment, a1, at=HANDED_IN_AT)
         make_approved_submission(enrolment, a2, at=HANDED_IN_AT)
-        hours.log_hours(
-            enrolment,
-            actor=participant,
-            week_start=date(2026, 10, 19),
-            hours_worked=30,
-            hours_learning=3,
-            note="",
-            today=TODAY.date(),
-        )
-        reviews.record_review(
-            enrolment,
-            actor=world.trainer,
-            held_on=date(2026, 10, 28),
-            summary="Prima",
-            agreements="",
-            today=TODAY.date(),
-        )
+        log_hours(enrolment, participant, date(2026, 10, 19), 30, 3)
+        record_review(enrolment, world.trainer, "Prima")
         _certificate(enrolment, world.coordinator)
     _db.session.commit()
 
