@@ -4,7 +4,7 @@ The coordinator creates a cohort and enrols a new participant (who gets an invit
 has an account; the participant, on a phone, chooses a password, hands in an assignment with a photo; the
 employer confirms it was done at the workplace; the trainer asks for a revision, approves the second
 attempt and signs off the checklist; the coordinator issues the certificate; the participant downloads
-it; anyone verifies it on the public page. The programme is small (one assignment, one item of each kind)
+it and its digital badge (Open Badges 3.0); anyone checks both on the public pages. The programme is small (one assignment, one item of each kind)
 so the whole year fits in one test; every step goes through the pages, none through the database.
 """
 
@@ -23,6 +23,7 @@ from pypdf import PdfReader
 from lms import clock
 from lms.extensions import db
 from lms.models import OutboxMessage, Role
+from lms.services.badge_keys import ensure_key, key_dir
 from tests.browser.conftest import LiveServer
 from tests.browser.pages import log_in
 from tests.factories import PASSWORD, make_employer, make_photo_bytes, make_programme, make_user
@@ -36,6 +37,7 @@ NEW_PASSWORD = "Draaibank-Heerlen-2026"
 def build(server: LiveServer) -> dict[str, str]:
     """What exists before the year starts: the curriculum, the people in the address book."""
     with server.app.app_context():
+        ensure_key(key_dir(), clock.now())  # the key that signs digital badges, as `make run` makes
         programme = make_programme(assignments=1)
         programme.assignments[0].requires_workplace_confirmation = True
         employer = make_employer(name="Metaalwerken Kerkrade B.V.")
@@ -225,6 +227,9 @@ def test_a_year_from_enrolment_to_verified_certificate(
     verification_link = participant.get_by_role(
         "link", name="Openbare controlepagina"
     ).get_attribute("href")
+    with participant.expect_download() as download_info:
+        participant.get_by_role("link", name="Digitale badge (JSON)").click()
+    badge = download_info.value.path()
 
     # Anyone, without an account, checks it on the public page.
     stranger = context.new_page()  # the coordinator has logged out
@@ -232,3 +237,11 @@ def test_a_year_from_enrolment_to_verified_certificate(
     expect(stranger.locator("main")).to_contain_text("Geldig")
     expect(stranger.locator("main")).to_contain_text("Sanne Jacobs")
     expect(stranger.locator("main")).to_contain_text("Testprogramma")
+
+    # Software, or a person, checks the digital badge file on the public page.
+    stranger.goto(server("/verify/credential"))
+    stranger.get_by_label("Of kies het bestand").set_input_files(str(badge))
+    stranger.get_by_role("button", name="Controleren").click()
+    result = stranger.get_by_role("status")
+    expect(result).to_contain_text("Deze digitale badge is echt en geldig.")
+    expect(result.locator(".status", has_text="Klopt")).to_have_count(3)
