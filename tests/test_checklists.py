@@ -8,10 +8,12 @@ from datetime import date, datetime
 
 import pytest
 import sqlalchemy as sa
+from markupsafe import escape
 
 from lms import clock
 from lms.models import (
     AuditEvent,
+    ChecklistGroup,
     ChecklistItem,
     Role,
     SignOff,
@@ -374,6 +376,15 @@ def test_employer_adds_an_observation_the_trainer_then_sees(auth, client, db, wo
         as_text=True
     )
     assert f'<option selected value="{item.id}">' in form or f'value="{item.id}" selected' in form
+    # The items are listed in an <optgroup> per checklist group, each item in its own group.
+    groups = db.session.scalars(
+        sa.select(ChecklistGroup).where(ChecklistGroup.programme_id == item.programme_id)
+    ).all()
+    assert re.findall(r'<optgroup label="([^"]*)">', form) == [
+        str(escape(group.title)) for group in sorted(groups, key=lambda g: g.position)
+    ]
+    own_group = form.split(f'<optgroup label="{escape(item.group.title)}">', 1)[1]
+    assert f'value="{item.id}"' in own_group.split("</optgroup>", 1)[0]
     empty = auth.post(
         f"/checklists/enrolments/{e.id}/observations", {"item": item.id, "note": "  "}
     )

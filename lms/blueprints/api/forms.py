@@ -49,7 +49,9 @@ class ApiTokenForm(FlaskForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.valid_days.choices = [(days, _l("%(num)d days", num=days)) for days in VALIDITY_DAYS]
+        self.valid_days.choices = [
+            SelectChoice(days, _l("%(num)d days", num=days)) for days in VALIDITY_DAYS
+        ]
 
 
 class ConfirmForm(FlaskForm):

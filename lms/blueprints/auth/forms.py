@@ -1,6 +1,7 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, PasswordField, RadioField, SubmitField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, EqualTo, Length, ValidationError
 
 from lms.services.accounts import password_problem
@@ -99,8 +100,8 @@ class MailPreferenceForm(FlaskForm):
     mail_preference = RadioField(
         _l("Reminders by mail"),
         choices=[
-            ("immediate", _l("At once (in working hours)")),
-            ("weekly_digest", _l("Once a week, in one overview on Monday morning")),
+            SelectChoice("immediate", _l("At once (in working hours)")),
+            SelectChoice("weekly_digest", _l("Once a week, in one overview on Monday morning")),
         ],
         validators=[DataRequired(_l("Choose how you want to get reminders."))],
     )

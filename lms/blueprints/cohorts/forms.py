@@ -19,6 +19,7 @@ from wtforms import (
     SubmitField,
     TextAreaField,
 )
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import (
     DataRequired,
     Email,
@@ -47,12 +48,12 @@ def optional_int(value: Any) -> int | None:
     return int(value)
 
 
-def region_choices() -> list[tuple[str, str]]:
-    return [(region.value, label(region)) for region in Region]
+def region_choices() -> list[SelectChoice]:
+    return [SelectChoice(region.value, label(region)) for region in Region]
 
 
-def intake_choices() -> list[tuple[str, str]]:
-    return [(intake.value, label(intake)) for intake in IntakeType]
+def intake_choices() -> list[SelectChoice]:
+    return [SelectChoice(intake.value, label(intake)) for intake in IntakeType]
 
 
 class CheckboxListField(SelectMultipleField):
@@ -134,8 +135,8 @@ class EnrolForm(FlaskForm):
     person = RadioField(
         _l("Who do you enrol?"),
         choices=[
-            (EXISTING, _l("A participant who already has an account")),
-            (NEW, _l("A new person")),
+            SelectChoice(EXISTING, _l("A participant who already has an account")),
+            SelectChoice(NEW, _l("A new person")),
         ],
         default=EXISTING,
         validators=[InputRequired(_l("Choose who you enrol."))],
@@ -176,7 +177,9 @@ class EnrolForm(FlaskForm):
     def validate(self, extra_validators: Any = None) -> bool:
         valid = super().validate(extra_validators)
         if self.person.data == self.EXISTING:
-            allowed = {value for value, _text in self.participant.choices if value is not None}
+            allowed = {
+                choice.value for choice in self.participant.choices if choice.value is not None
+            }
             if self.participant.data is None:
                 self.participant.errors.append(_l("Choose a participant."))
                 valid = False

@@ -11,6 +11,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy.orm import joinedload, selectinload
+from wtforms.fields.choices import SelectChoice
 
 from lms import clock
 from lms.blueprints.cohorts.forms import (
@@ -95,7 +96,7 @@ def _show_error(form: Any, error: Exception) -> None:
         form.form_errors.append(str(error))
 
 
-def _trainer_choices(current: list[User] | None = None) -> list[tuple[int, str]]:
+def _trainer_choices(current: list[User] | None = None) -> list[SelectChoice]:
     """Active trainer accounts, plus the ones already assigned (even if their account was closed)."""
     trainers = db.session.scalars(
         sa.select(User)
@@ -104,7 +105,7 @@ def _trainer_choices(current: list[User] | None = None) -> list[tuple[int, str]]
     ).all()
     listed = {trainer.id for trainer in trainers}
     extra = [trainer for trainer in current or [] if trainer.id not in listed]
-    return [(trainer.id, trainer.full_name) for trainer in [*trainers, *extra]]
+    return [SelectChoice(trainer.id, trainer.full_name) for trainer in [*trainers, *extra]]
 
 
 def _chosen_trainers(ids: list[int]) -> list[User]:
@@ -193,8 +194,8 @@ def create():  # type: ignore[no-untyped-def]
         sa.select(Programme).order_by(Programme.code, Programme.version.desc())
     ).all()
     form = NewCohortForm()
-    form.programme.choices = [(None, _("Choose a programme version"))] + [
-        (programme.id, _programme_label(programme)) for programme in programmes
+    form.programme.choices = [SelectChoice(None, _("Choose a programme version"))] + [
+        SelectChoice(programme.id, _programme_label(programme)) for programme in programmes
     ]
     form.trainers.choices = _trainer_choices()
     if request.method == "GET" and programmes:
@@ -373,7 +374,7 @@ def reopen(cohort_id: int):  # type: ignore[no-untyped-def]
 # --- enrolment ---------------------------------------------------------------------------------
 
 
-def _participant_options(term: str) -> tuple[list[tuple[int | None, str]], bool]:
+def _participant_options(term: str) -> tuple[list[SelectChoice], bool]:
     """Participant accounts without an active enrolment (matching ``term``), and whether the list
     was cut off."""
     query = sa.select(User).where(
@@ -394,14 +395,15 @@ def _participant_options(term: str) -> tuple[list[tuple[int | None, str]], bool]
     people = db.session.scalars(
         query.order_by(User.last_name, User.first_name, User.id).limit(MAX_OPTIONS + 1)
     ).all()
-    options: list[tuple[int | None, str]] = [(None, _("Choose a participant"))]
+    options = [SelectChoice(None, _("Choose a participant"))]
     options += [
-        (person.id, f"{person.sort_name} ({person.email})") for person in people[:MAX_OPTIONS]
+        SelectChoice(person.id, f"{person.sort_name} ({person.email})")
+        for person in people[:MAX_OPTIONS]
     ]
     return options, len(people) > MAX_OPTIONS
 
 
-def _employer_options(term: str, placeholder: str) -> tuple[list[tuple[int | None, str]], bool]:
+def _employer_options(term: str, placeholder: str) -> tuple[list[SelectChoice], bool]:
     query = sa.select(Employer)
     if term:
         query = query.where(
@@ -414,9 +416,11 @@ def _employer_options(term: str, placeholder: str) -> tuple[list[tuple[int | Non
     employers = db.session.scalars(
         query.order_by(Employer.name, Employer.id).limit(MAX_OPTIONS + 1)
     ).all()
-    options: list[tuple[int | None, str]] = [(None, placeholder)]
+    options = [SelectChoice(None, placeholder)]
     options += [
-        (employer.id, f"{employer.name} ({employer.city})" if employer.city else employer.name)
+        SelectChoice(
+            employer.id, f"{employer.name} ({employer.city})" if employer.city else employer.name
+        )
         for employer in employers[:MAX_OPTIONS]
     ]
     return options, len(employers) > MAX_OPTIONS
@@ -531,7 +535,7 @@ def withdraw(cohort_id: int, enrolment_id: int):  # type: ignore[no-untyped-def]
     ), status
 
 
-def _transfer_targets(cohort: Cohort) -> list[tuple[int | None, str]]:
+def _transfer_targets(cohort: Cohort) -> list[SelectChoice]:
     """Open cohorts with the same programme version (so the work done moves along), with free seats."""
     targets = db.session.scalars(
         sa.select(Cohort)
@@ -543,11 +547,11 @@ def _transfer_targets(cohort: Cohort) -> list[tuple[int | None, str]]:
         .order_by(Cohort.start_date.desc(), Cohort.name)
     ).all()
     taken = _seats_taken_by_cohort([target.id for target in targets])
-    options: list[tuple[int | None, str]] = [(None, _("Choose a cohort"))]
+    options = [SelectChoice(None, _("Choose a cohort"))]
     for target in targets:
         free = max(target.capacity - taken.get(target.id, 0), 0)
         options.append(
-            (
+            SelectChoice(
                 target.id,
                 _(
                     "%(name)s (%(free)d of %(capacity)d seats free)",

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import EmailField, Field, SelectField, StringField, SubmitField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, Length, Optional, ValidationError
 
 from lms.i18n import label
@@ -66,8 +67,8 @@ class EmployerForm(FlaskForm):
 
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
-        self.region.choices = [("", _l("Choose a region"))] + [
-            (region.value, label(region)) for region in Region
+        self.region.choices = [SelectChoice("", _l("Choose a region"))] + [
+            SelectChoice(region.value, label(region)) for region in Region
         ]
 
     def to_data(self) -> people.EmployerData:
