@@ -243,41 +243,37 @@ def claim(hit: Hit, now: datetime) -> bool:
     return db.session.execute(statement).scalar() is not None
 
 
-CLAIM_BATCH = 500  # rows per INSERT: well under SQLite's limit of bound parameters
-
-
 def claim_all(hits: Sequence[Hit], now: datetime) -> set[tuple[str, str, str, int]]:
-    """``claim`` for many hits in a few statements: the keys of the hits this call inserted.
+    """``claim`` for many hits at once: the keys of the hits this call inserted.
 
-    One multi-row ``INSERT ... ON CONFLICT DO NOTHING RETURNING`` per batch, so a sweep over thousands
-    of enrolments, most of whose reminders went out in an earlier hour, costs a few dozen statements
-    instead of one per reminder. The unique key still decides, as in ``claim``."""
+    One ``INSERT ... ON CONFLICT DO NOTHING RETURNING`` statement, compiled once and sent by SQLAlchemy
+    in multi-row batches, so a sweep over thousands of enrolments, most of whose reminders went out in
+    an earlier hour, costs a few statements instead of one per reminder. The unique key still decides,
+    as in ``claim``."""
+    if not hits:
+        return set()
     dialect = db.session.get_bind().dialect.name
     if dialect == "postgresql":
         from sqlalchemy.dialects.postgresql import insert
     else:
         from sqlalchemy.dialects.sqlite import insert
     table = SentReminder.__table__
-    inserted: set[tuple[str, str, str, int]] = set()
-    for start in range(0, len(hits), CLAIM_BATCH):
-        rows = [
-            {
-                "rule": hit.rule,
-                "subject_key": hit.subject_key,
-                "period_key": hit.period_key,
-                "recipient_id": hit.recipient.id,
-                "created_at": now,
-            }
-            for hit in hits[start : start + CLAIM_BATCH]
-        ]
-        statement = (
-            insert(table)
-            .values(rows)
-            .on_conflict_do_nothing()
-            .returning(table.c.rule, table.c.subject_key, table.c.period_key, table.c.recipient_id)
-        )
-        inserted.update(tuple(row) for row in db.session.execute(statement))  # type: ignore[misc]
-    return inserted
+    statement = (
+        insert(table)
+        .on_conflict_do_nothing()
+        .returning(table.c.rule, table.c.subject_key, table.c.period_key, table.c.recipient_id)
+    )
+    rows = [
+        {
+            "rule": hit.rule,
+            "subject_key": hit.subject_key,
+            "period_key": hit.period_key,
+            "recipient_id": hit.recipient.id,
+            "created_at": now,
+        }
+        for hit in hits
+    ]
+    return {tuple(row) for row in db.session.execute(statement, rows)}  # type: ignore[misc]
 
 
 def _participant_name(enrolment: Enrolment) -> str:
