@@ -230,6 +230,16 @@ def test_a_year_from_enrolment_to_verified_certificate(
     with participant.expect_download() as download_info:
         participant.get_by_role("link", name="Digitale badge (JSON)").click()
     badge = download_info.value.path()
+    participant.get_by_role("link", name="Mijn opdrachten", exact=True).click()
+    participant.get_by_role("link", name="Mijn certificaat", exact=True).click()
+    actions = participant.locator("td.cell-actions a")
+    expect(actions.first).to_be_visible()
+    # On the phone each link of the stacked table stays whole, not broken in the middle of a word.
+    lines = actions.evaluate_all(
+        "links => links.map(a => Math.round(a.getBoundingClientRect().height"
+        " / parseFloat(getComputedStyle(a).lineHeight)))"
+    )
+    assert lines == [1] * len(lines)
 
     # Anyone, without an account, checks it on the public page.
     stranger = context.new_page()  # the coordinator has logged out
