@@ -39,7 +39,10 @@ def register(app: Flask) -> None:
     @app.before_request
     def refuse_nul_in_address() -> None:
         """No page or search has a use for a NUL character, and PostgreSQL refuses it in any text it
-        is asked to compare: answer 400 rather than fail with 500."""
+        is asked to compare: answer 400 rather than fail with 500. The JSON API checks its own input
+        and answers in its own format (problem+json)."""
+        if request.blueprint == "api":
+            return
         if "\x00" in request.path or any(
             "\x00" in key or "\x00" in value for key, value in request.args.items(multi=True)
         ):
