@@ -360,3 +360,17 @@ def test_dates_are_plain_dates_in_the_risk_window(db, world) -> None:
         RiskReason.INACTIVE
         in risk_reasons([world.noel_in], progress, day_before + timedelta(days=1))[world.noel_in.id]
     )
+
+
+def test_the_coordinator_overview_does_not_read_the_sign_off_ledger(
+    auth, client, db, world, count_queries
+) -> None:
+    """Over a whole programme the ledger is the largest table; the overview shows assignments and
+    risk only, so it must not pay for reading every sign-off (benchmarks/RESULTS.md)."""
+    auth.login(world.coordinator.email)
+    with clock.frozen_at(TODAY):
+        client.get("/dashboard/coordinator")
+        with count_queries() as queries:
+            assert client.get("/dashboard/coordinator").status_code == 200
+    assert not [statement for statement in queries.statements if "signoffs" in statement]
+    assert queries.count <= 10

@@ -250,8 +250,8 @@ class RegionFigures:
 def coordinator_overview(
     today: date, region: Region | None = None, include_closed: bool = False
 ) -> list[RegionFigures]:
-    """Per region and cohort: seats taken, progress, at-risk, completions, withdrawals. Eleven
-    queries however many cohorts."""
+    """Per region and cohort: seats taken, assignment progress, at-risk, completions, withdrawals.
+    Seven queries however many cohorts."""
     query = sa.select(Cohort).options(selectinload(Cohort.enrolments), joinedload(Cohort.programme))
     if region is not None:
         query = query.where(Cohort.region == region)
@@ -259,7 +259,8 @@ def coordinator_overview(
         query = query.where(Cohort.closed_at.is_(None))
     cohorts = db.session.scalars(query.order_by(Cohort.start_date.desc(), Cohort.name)).all()
     active = [e for c in cohorts for e in c.enrolments if e.status is EnrolmentStatus.ACTIVE]
-    progress = progress_service.enrolment_progress(active, today)
+    # Assignments and risk only: the checklist ledger of a whole programme is not needed here.
+    progress = progress_service.assignment_standing(active, today)
     reasons = progress_service.risk_reasons(active, progress, today)
     regions = {r: RegionFigures(r) for r in Region if region is None or r is region}
     for cohort in cohorts:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import enum
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 
@@ -153,7 +153,8 @@ def enrolment_progress(enrolments: Sequence[Enrolment], today: date) -> dict[int
     result = {}
     for enrolment in enrolments:
         cohort = facts.cohorts[enrolment.cohort_id]
-        assignments = facts.count(enrolment, today)
+        standing = facts.standing(enrolment, today)
+        assignments = standing.assignments
         reached = levels[enrolment.id]
         signed = {ChecklistKind.TECHNICAL: 0, ChecklistKind.SKILL21: 0}
         required = {ChecklistKind.TECHNICAL: 0, ChecklistKind.SKILL21: 0}
@@ -166,11 +167,6 @@ def enrolment_progress(enrolments: Sequence[Enrolment], today: date) -> dict[int
             due_week = item_due_weeks.get(item_id, cohort.programme.duration_weeks)
             if facts.due_passed(cohort, due_week, today):
                 overdue_items += 1
-        expected = sum(
-            1
-            for due_week in facts.due_weeks_by_programme[cohort.programme_id].values()
-            if facts.due_passed(cohort, due_week, today)
-        )
         technical = ItemProgress(signed[ChecklistKind.TECHNICAL], required[ChecklistKind.TECHNICAL])
         skills = ItemProgress(signed[ChecklistKind.SKILL21], required[ChecklistKind.SKILL21])
         result[enrolment.id] = Progress(
@@ -178,9 +174,9 @@ def enrolment_progress(enrolments: Sequence[Enrolment], today: date) -> dict[int
             technical=technical,
             skills=skills,
             items_overdue=overdue_items,
-            week=cohort.week_of_programme(today),
-            expected_assignments=expected,
-            behind=assignments.approved + assignments.submitted < expected,
+            week=standing.week,
+            expected_assignments=standing.expected_assignments,
+            behind=standing.behind,
             certificate_due=(
                 enrolment.status is EnrolmentStatus.ACTIVE
                 and assignments.total > 0
@@ -190,6 +186,31 @@ def enrolment_progress(enrolments: Sequence[Enrolment], today: date) -> dict[int
             ),
         )
     return result
+
+
+@dataclass(frozen=True)
+class AssignmentStanding:
+    """Where one enrolment stands with its assignments on one day: the part of ``Progress`` that needs
+    no checklist ledger, for overviews of a whole programme (see ``assignment_standing``)."""
+
+    assignments: AssignmentProgress
+    week: int
+    expected_assignments: int
+
+    @property
+    def behind(self) -> bool:
+        return self.assignments.approved + self.assignments.submitted < self.expected_assignments
+
+
+def assignment_standing(
+    enrolments: Sequence[Enrolment], today: date
+) -> dict[int, AssignmentStanding]:
+    """Assignment counts, week and what is expected by now per enrolment id: three queries, without
+    reading the sign-off ledger (most of ``enrolment_progress``'s cost over a whole programme)."""
+    if not enrolments:
+        return {}
+    facts = AssignmentFacts.load(enrolments)
+    return {enrolment.id: facts.standing(enrolment, today) for enrolment in enrolments}
 
 
 @dataclass
@@ -236,6 +257,17 @@ class AssignmentFacts:
         ):
             statuses[enrolment_id][assignment_id] = status
         return cls(cohorts, due_weeks_by_programme, statuses)
+
+    def standing(self, enrolment: Enrolment, today: date) -> AssignmentStanding:
+        cohort = self.cohorts[enrolment.cohort_id]
+        expected = sum(
+            1
+            for due_week in self.due_weeks_by_programme[cohort.programme_id].values()
+            if self.due_passed(cohort, due_week, today)
+        )
+        return AssignmentStanding(
+            self.count(enrolment, today), cohort.week_of_programme(today), expected
+        )
 
     def count(self, enrolment: Enrolment, today: date) -> AssignmentProgress:
         cohort = self.cohorts[enrolment.cohort_id]
@@ -400,7 +432,9 @@ class RiskReason(enum.StrEnum):
 
 
 def risk_reasons(
-    enrolments: Sequence[Enrolment], progress: dict[int, Progress], today: date
+    enrolments: Sequence[Enrolment],
+    progress: Mapping[int, Progress] | Mapping[int, AssignmentStanding],
+    today: date,
 ) -> dict[int, list[RiskReason]]:
     """Why each active enrolment is at risk (an empty list: not at risk), from its progress and its
     last activity. Two queries on top of ``progress``."""
