@@ -258,12 +258,6 @@ def credential_jwt(certificate: Certificate) -> str:
     return sign(build_credential(certificate))
 
 
-def decode_payload(token: str) -> dict[str, Any]:
-    """The payload of a JWT this application signed (not verified: for display only)."""
-    payload: dict[str, Any] = json.loads(b64url_decode(token.split(".")[1]))
-    return payload
-
-
 def with_proof(credential: dict[str, Any], token: str) -> dict[str, Any]:
     """The credential to read, with its signed form (the JWT) as ``proof``."""
     return {**credential, "proof": {"type": PROOF_TYPE, "jwt": token}}

@@ -4,6 +4,8 @@ themselves are built and checked in ``lms.services.badges``."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Blueprint, abort, current_app, jsonify, request
 
 from lms.services import badges
@@ -24,36 +26,36 @@ def did_document():  # type: ignore[no-untyped-def]
     return _public(response)
 
 
-def _status_list_jwt(list_id: int) -> str | None:
-    """The signed status list; ``None`` while there is no signing key yet."""
+def _signed_status_list(list_id: int) -> tuple[dict[str, Any], str | None]:
+    """The status list credential and its VC-JWT (``None`` while there is no signing key yet)."""
     if list_id != badges.STATUS_LIST_ID:
         abort(404)
+    credential = badges.status_list_credential()
     try:
-        return badges.sign(badges.status_list_credential())
+        return credential, badges.sign(credential)
     except badges.BadgeKeyError:
         current_app.logger.error("badges: no signing key; run `flask --app wsgi lms badges keygen`")
-        return None
+        return credential, None
 
 
 @bp.get("/badges/status/<int:list_id>")
 def status_list(list_id: int):  # type: ignore[no-untyped-def]
     """The BitstringStatusListCredential: as a VC-JWT when asked for ``application/vc+jwt``, else as
     JSON with the JWT in ``proof``."""
-    token = _status_list_jwt(list_id)
+    credential, token = _signed_status_list(list_id)
     if token is None:  # no key yet: the list as it is, unsigned
-        response = jsonify(badges.status_list_credential())
+        response = jsonify(credential)
     elif request.accept_mimetypes.best == badges.JWT_MEDIA_TYPE:
         response = current_app.response_class(token, mimetype=badges.JWT_MEDIA_TYPE)
     else:
-        payload = badges.decode_payload(token)
-        response = jsonify(badges.with_proof(payload, token))
+        response = jsonify(badges.with_proof(credential, token))
     response.headers["Cache-Control"] = "no-cache"
     return _public(response)
 
 
 @bp.get("/badges/status/<int:list_id>.jwt")
 def status_list_jwt(list_id: int):  # type: ignore[no-untyped-def]
-    token = _status_list_jwt(list_id)
+    _credential, token = _signed_status_list(list_id)
     if token is None:
         return jsonify(error="no_signing_key"), 404  # nothing signed to serve yet
     response = current_app.response_class(token, mimetype=badges.JWT_MEDIA_TYPE)
