@@ -150,3 +150,11 @@ def visible_certificates(user: User) -> sa.Select[tuple[Certificate]]:
 
 def can_manage_certificates(user: User) -> bool:
     return user.role is Role.COORDINATOR
+
+
+def can_take_credential(user: User, certificate: Certificate) -> bool:
+    """The digital badge of a certificate (``visible_certificates`` first) is the holder's, while the
+    certificate is valid; the coordinator may take any, revoked included (to check it)."""
+    if can_manage_certificates(user):
+        return True
+    return not certificate.is_revoked and certificate.enrolment.participant_id == user.id

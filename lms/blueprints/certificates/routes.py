@@ -37,6 +37,7 @@ from lms.models import Certificate, Cohort, Enrolment, Role, User
 from lms.pagination import contains, paginate, search_term
 from lms.permissions import (
     can_manage_certificates,
+    can_take_credential,
     can_view_enrolment,
     role_required,
     visible_certificates,
@@ -355,11 +356,7 @@ def _own_certificate_or_404(certificate_id: int) -> Certificate:
         .where(Certificate.id == certificate_id)
         .options(joinedload(Certificate.enrolment))
     )
-    if certificate is None:
-        abort(404)
-    if not can_manage_certificates(user) and (
-        certificate.is_revoked or certificate.enrolment.participant_id != user.id
-    ):
+    if certificate is None or not can_take_credential(user, certificate):
         abort(404)
     return certificate
 
