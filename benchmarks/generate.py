@@ -283,23 +283,26 @@ def generate(
         return counts(db.engine)
 
 
+# The tables the generator fills with rows of its own ids (counted, and their id sequences moved on).
+GENERATED_TABLES = (
+    "users",
+    "employers",
+    "cohorts",
+    "enrolments",
+    "submissions",
+    "attempts",
+    "assessments",
+    "workplace_confirmations",
+    "signoffs",
+    "certificates",
+)
+
+
 def counts(engine: sa.Engine) -> dict[str, int]:
-    names = [
-        "users",
-        "employers",
-        "cohorts",
-        "enrolments",
-        "submissions",
-        "attempts",
-        "assessments",
-        "workplace_confirmations",
-        "signoffs",
-        "certificates",
-    ]
     with engine.connect() as conn:
         return {
             name: int(conn.scalar(sa.text(f"SELECT count(*) FROM {name}")) or 0)  # nosec B608 - fixed
-            for name in names
+            for name in GENERATED_TABLES
         }
 
 
@@ -578,21 +581,7 @@ def fill(
         ("certificates", certificates),
     ):
         insert(conn, t[name], rows)
-    reset_sequences(
-        conn,
-        [
-            "employers",
-            "users",
-            "cohorts",
-            "enrolments",
-            "submissions",
-            "attempts",
-            "assessments",
-            "workplace_confirmations",
-            "signoffs",
-            "certificates",
-        ],
-    )
+    reset_sequences(conn, GENERATED_TABLES)
     if conn.dialect.name == "postgresql":
         conn.execute(sa.text("ANALYZE"))
 
