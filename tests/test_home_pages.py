@@ -7,7 +7,9 @@ from datetime import date, datetime
 import pytest
 
 from lms import clock
-from lms.models import Attempt, Role, Submission
+from lms.models import Attempt, EnrolmentStatus, Role, Submission
+from lms.services.certificates import issue_certificate, revoke_certificate
+from tests.certificate_helpers import AT, make_eligible_enrolment
 from tests.factories import make_cohort, make_employer, make_enrolment, make_programme, make_user
 
 HOMES = {
@@ -142,9 +144,6 @@ def test_home_pages_have_landmarks_and_navigation(auth, client, world) -> None:
 
 
 def _issued_certificate(db):  # type: ignore[no-untyped-def]
-    from lms.services.certificates import issue_certificate
-    from tests.certificate_helpers import AT, make_eligible_enrolment
-
     enrolment = make_eligible_enrolment()
     coordinator = make_user(Role.COORDINATOR)
     certificate = issue_certificate(enrolment, actor=coordinator, now=AT)
@@ -165,8 +164,6 @@ def test_participant_home_offers_the_certificate_once_issued(auth, client, db) -
 
 
 def test_a_finished_participant_still_finds_the_certificate_at_home(auth, client, db) -> None:
-    from lms.models import EnrolmentStatus
-
     certificate, _ = _issued_certificate(db)
     certificate.enrolment.status = EnrolmentStatus.COMPLETED
     certificate.enrolment.ended_on = date(2027, 7, 2)
@@ -178,9 +175,6 @@ def test_a_finished_participant_still_finds_the_certificate_at_home(auth, client
 
 
 def test_a_revoked_certificate_is_not_offered_at_home(auth, client, db) -> None:
-    from lms.services.certificates import revoke_certificate
-    from tests.certificate_helpers import AT
-
     certificate, coordinator = _issued_certificate(db)
     revoke_certificate(certificate, actor=coordinator, reason="Verkeerde naam", now=AT)
     db.session.commit()
