@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
-from flask import Flask, current_app, render_template
+from flask import Flask, Response, current_app, g, render_template, request
 from flask_babel import lazy_gettext as _l
+from markupsafe import escape
 from sqlalchemy.exc import DBAPIError, OperationalError, SQLAlchemyError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException, InternalServerError, ServiceUnavailable
 
 from lms.blueprints.api.problems import http_problem, is_api_request
-from lms.extensions import db
+from lms.extensions import db, login_manager
+
+# Addresses outside the API that machines read (verifiers, wallets): their errors are problem+json.
+MACHINE_SUFFIXES = (".json", ".jwt")
+MACHINE_PREFIXES = ("/.well-known/", "/badges/status/")
+# How long a client should wait before trying again while the database is unreachable.
+RETRY_AFTER_SECONDS = 30
 
 # code: (title, what happened and what to do next)
 MESSAGES = {
@@ -52,6 +60,12 @@ def render_error(code: int):  # type: ignore[no-untyped-def]
     return render_template("errors/page.html", code=code, title=title, message=message), code
 
 
+def wants_problem_json() -> bool:
+    """The JSON API and the other addresses that answer machines, not people."""
+    path = request.path
+    return is_api_request() or path.endswith(MACHINE_SUFFIXES) or path.startswith(MACHINE_PREFIXES)
+
+
 def register(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):  # type: ignore[no-untyped-def]
@@ -63,23 +77,83 @@ def register(app: Flask) -> None:
 
     @app.errorhandler(InternalServerError)
     def server_error(error: InternalServerError):  # type: ignore[no-untyped-def]
-        db.session.rollback()
-        if is_api_request():
+        """Also where Flask sends an exception raised by another error handler or after the view:
+        then ``original_exception`` holds it. This handler must not raise again, or the visitor
+        gets the server's bare "Internal Server Error"."""
+        _rollback()
+        original = getattr(error, "original_exception", None)
+        if isinstance(original, SQLAlchemyError) and database_unreachable(original):
+            return unavailable()
+        if wants_problem_json():
             return http_problem(error)
-        return render_error(500)
+        try:
+            return render_error(500)
+        except Exception as failure:  # the page itself failed (its layout reads the database)
+            current_app.logger.exception("the error page failed")
+            _rollback()
+            lost = isinstance(failure, SQLAlchemyError) and database_unreachable(failure)
+            return unavailable(code=503 if lost else 500)
 
     @app.errorhandler(SQLAlchemyError)
     def database_error(error: SQLAlchemyError):  # type: ignore[no-untyped-def]
         """Whatever the database refused is rolled back; the visitor gets a page, not a trace."""
-        db.session.rollback()
+        _rollback()
         current_app.logger.exception("database error")
-        lost_connection = isinstance(error, DBAPIError) and error.connection_invalidated
-        unreachable = lost_connection or (isinstance(error, OperationalError) and _unreachable(error))
-        if is_api_request():
-            return http_problem(ServiceUnavailable() if unreachable else InternalServerError())
-        if unreachable:
-            return render_error(503)
+        if database_unreachable(error):
+            return unavailable()
+        if wants_problem_json():
+            return http_problem(InternalServerError())
         return render_error(500)
+
+
+def unavailable(code: int = 503):  # type: ignore[no-untyped-def]
+    """The answer while the database cannot be reached, made without it: the visitor is shown as
+    anonymous (no name, menu or notification bell, all of which read the database) and the locale
+    comes from the session or the browser. Never raises."""
+    # Flask-Login keeps the request's user in g._login_user; a user loaded earlier in this request is
+    # expired by the rollback and would be read again from the database by the layout.
+    g._login_user = login_manager.anonymous_user()
+    try:
+        if wants_problem_json():
+            error = ServiceUnavailable() if code == 503 else InternalServerError()
+            response = http_problem(error)
+        else:
+            title, message = MESSAGES[code]
+            page = render_template(
+                "errors/unavailable.html", code=code, title=title, message=message
+            )
+            response = current_app.make_response((page, code))
+    except Exception:  # a last resort that needs no template, translation or database
+        current_app.logger.exception("the database-unavailable page failed")
+        title, message = MESSAGES[code]
+        response = Response(
+            f"<!doctype html><title>{escape(str(title))}</title><h1>{escape(str(title))}</h1>"
+            f"<p>{escape(str(message))}</p>",
+            status=code,
+            mimetype="text/html",
+        )
+    if code == 503:
+        response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _rollback() -> None:
+    """Roll back what the request began; on a lost connection even that may fail, and must not
+    turn the error page into a second error."""
+    try:
+        db.session.rollback()
+    except Exception:
+        current_app.logger.exception("rollback after an error failed")
+
+
+def database_unreachable(error: BaseException) -> bool:
+    """A database error that means "no database" rather than "this statement failed"."""
+    if isinstance(error, PoolTimeout):  # every connection busy: the database is overloaded
+        return True
+    if isinstance(error, DBAPIError) and error.connection_invalidated:
+        return True
+    return isinstance(error, OperationalError) and _unreachable(error)
 
 
 def _unreachable(error: SQLAlchemyError) -> bool:
@@ -89,6 +163,7 @@ def _unreachable(error: SQLAlchemyError) -> bool:
         phrase in text
         for phrase in (
             "unable to open database",
+            "disk i/o error",
             "connection",
             "could not connect",
             "server closed",

@@ -103,6 +103,9 @@ def _default_detail(status: int) -> str:
         415: _("Send the body as JSON (Content-Type: application/json)."),
         429: _("Too many requests. Wait a moment and try again."),
         500: _("Something went wrong on our side. Nothing was saved halfway; try again later."),
+        503: _(
+            "The system cannot reach its data. Nothing was saved halfway; try again in a few minutes."
+        ),
     }
     return details.get(status, HTTP_STATUS_CODES.get(status, "Error"))
 
