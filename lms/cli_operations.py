@@ -1,4 +1,4 @@
-"""Operations commands on ``flask --app wsgi lms``: backup, restore and retention.
+"""Operations commands on ``flask --app wsgi lms``: backup, restore, retention and the storage check.
 
 Kept apart from ``lms/cli.py`` (curriculum, demo, users) and added to the same group by
 ``register`` in the application factory.
@@ -6,13 +6,19 @@ Kept apart from ``lms/cli.py`` (curriculum, demo, users) and added to the same g
 
 from __future__ import annotations
 
+import sys
+from datetime import timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 from flask import current_app
 from flask.cli import with_appcontext
 
 from lms.extensions import db
+
+if TYPE_CHECKING:
+    from lms.services.stored_files import StorageReport
 
 
 @click.command("backup")
@@ -79,11 +85,73 @@ def retention(dry_run: bool) -> None:
         )
     if dry_run:
         click.echo(f"Dry run: {len(candidates)} participant(s) would be erased; nothing changed.")
+        echo_storage_report(_check_storage(dry_run=True))
         return
     reports = privacy.apply_retention()
     db.session.commit()
     files = sum(report.evidence_files for report in reports)
     click.echo(f"Erased {len(reports)} participant(s), {files} evidence file(s) removed.")
+    # A file whose deletion failed (or that a killed worker left behind) is tidied here too.
+    echo_storage_report(_check_storage(dry_run=False))
+
+
+@click.group("storage")
+def storage_group() -> None:
+    """The stored files (evidence, certificate PDFs) against the database."""
+
+
+@storage_group.command("check")
+@click.option("--dry-run", is_flag=True, help="Only report; remove nothing.")
+@click.option(
+    "--grace-hours",
+    type=click.FloatRange(min=0),
+    default=1.0,
+    show_default=True,
+    help="Files younger than this are never removed (their upload may still be under way).",
+)
+@with_appcontext
+def storage_check(dry_run: bool, grace_hours: float) -> None:
+    """Remove stored files that no database row refers to, and report rows whose file is missing
+    (those rows are not changed). Exits with status 1 when a row misses its file. Run it daily."""
+    report = _check_storage(dry_run=dry_run, grace=timedelta(hours=grace_hours))
+    echo_storage_report(report)
+    if not report.healthy:
+        sys.exit(1)
+
+
+def _check_storage(*, dry_run: bool, grace: timedelta | None = None) -> StorageReport:
+    from lms import clock
+    from lms.services.stored_files import DEFAULT_GRACE, check_storage
+    from lms.storage import get_storage
+
+    report = check_storage(
+        get_storage(),
+        now=clock.now(),
+        grace=DEFAULT_GRACE if grace is None else grace,
+        dry_run=dry_run,
+    )
+    db.session.rollback()  # the check only reads
+    return report
+
+
+def echo_storage_report(report: StorageReport) -> None:
+    removed = "would remove" if report.dry_run else "removed"
+    click.echo(f"Storage check: {report.files} stored file(s).")
+    for stored in report.orphans:
+        click.echo(
+            f"  orphan {stored.key} ({stored.size} bytes, {stored.modified:%Y-%m-%d %H:%M} UTC): {removed}"
+        )
+    for stored in report.unfinished:
+        click.echo(f"  unfinished upload {stored.key}: {removed}")
+    for missing in report.missing:
+        click.echo(
+            f"  MISSING: {missing.kind} #{missing.row_id} has no file ({missing.key})", err=True
+        )
+    click.echo(
+        f"{len(report.orphans)} orphan file(s) {removed}, {len(report.unfinished)} unfinished"
+        f" upload(s) {removed}, {len(report.young_orphans)} recent file(s) without a row kept,"
+        f" {len(report.missing)} row(s) missing their file."
+    )
 
 
 @click.group("badges")
@@ -138,5 +206,5 @@ def badges_keys() -> None:
 
 
 def register(group: click.Group) -> None:
-    for command in (backup, restore, retention, badges_group):
+    for command in (backup, restore, retention, storage_group, badges_group):
         group.add_command(command)

@@ -1,6 +1,8 @@
 """Evidence files behind a small interface, so object storage can replace the local folder later.
 
-- ``Storage``: ``save(data, suffix) -> key``, ``open(key)``, ``read(key)``, ``delete(key)``.
+- ``Storage``: ``save(data, suffix) -> key``, ``open(key)``, ``read(key)``, ``delete(key)``; and for
+  ``lms storage check``: ``list_files()`` (every key, with when it was written, and the left-overs of
+  writes that never finished) and ``discard_unfinished(name)``.
 - ``LocalStorage``: files in a folder outside the static folder (``EVIDENCE_STORAGE_PATH``), under random,
   unguessable keys. A write goes to a temporary file first and is renamed into place, so a key never
   points at half a file.
@@ -17,6 +19,9 @@ import os
 import re
 import secrets
 import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import BinaryIO, Protocol
 
@@ -29,10 +34,24 @@ logger = logging.getLogger(__name__)
 # 32 random bytes, URL-safe; plus a short lower-case suffix such as ".jpg".
 KEY_PATTERN = re.compile(r"^[A-Za-z0-9_-]{43}\.[a-z0-9]{1,5}$")
 SUFFIX_PATTERN = re.compile(r"^\.[a-z0-9]{1,5}$")
+TEMPORARY_PREFIX = ".upload-"
+# A write that never finished, as ``list_files`` names it: "<sub-folder>/.upload-<random>".
+UNFINISHED_PATTERN = re.compile(r"^[A-Za-z0-9_-]{2}/\.upload-[A-Za-z0-9_]{1,64}$")
 
 
 class StorageError(Exception):
     """A key that is malformed or does not exist, or a write that failed."""
+
+
+@dataclass(frozen=True)
+class StoredFile:
+    """One file in the store. ``unfinished``: the temporary file of a write that never finished (a
+    worker killed mid-upload); ``key`` is then its name, for ``discard_unfinished``."""
+
+    key: str
+    modified: datetime
+    size: int
+    unfinished: bool = False
 
 
 class Storage(Protocol):
@@ -45,6 +64,10 @@ class Storage(Protocol):
     def delete(self, key: str) -> None: ...
 
     def exists(self, key: str) -> bool: ...
+
+    def list_files(self) -> Iterator[StoredFile]: ...
+
+    def discard_unfinished(self, name: str) -> None: ...
 
 
 class LocalStorage:
@@ -64,7 +87,7 @@ class LocalStorage:
         key = secrets.token_urlsafe(32) + suffix
         path = self._path(key)
         path.parent.mkdir(parents=True, exist_ok=True)
-        handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".upload-")
+        handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=TEMPORARY_PREFIX)
         try:
             with os.fdopen(handle, "wb") as file:
                 file.write(data)
@@ -92,6 +115,31 @@ class LocalStorage:
 
     def exists(self, key: str) -> bool:
         return self._path(key).is_file()
+
+    def list_files(self) -> Iterator[StoredFile]:
+        """Every stored file and every left-over temporary file; anything else in the folder is
+        not ours and is left out."""
+        if not self.root.is_dir():
+            return
+        for folder in sorted(self.root.iterdir()):
+            if not folder.is_dir() or len(folder.name) != 2:
+                continue
+            for path in sorted(folder.iterdir()):
+                try:
+                    status = path.lstat()
+                except FileNotFoundError:  # deleted while we looked
+                    continue
+                name = f"{folder.name}/{path.name}"
+                modified = datetime.fromtimestamp(status.st_mtime, UTC)
+                if KEY_PATTERN.match(path.name) and path.name[:2] == folder.name:
+                    yield StoredFile(path.name, modified, status.st_size)
+                elif UNFINISHED_PATTERN.match(name):
+                    yield StoredFile(name, modified, status.st_size, unfinished=True)
+
+    def discard_unfinished(self, name: str) -> None:
+        if not UNFINISHED_PATTERN.match(name):
+            raise StorageError(f"not an unfinished write: {name!r}")
+        (self.root / name).unlink(missing_ok=True)
 
 
 def create_storage(app: Flask) -> Storage:

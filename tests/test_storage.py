@@ -100,3 +100,29 @@ def test_a_deleted_rows_file_goes_only_after_the_commit(db) -> None:
     delete_after_commit(db.session, storage, removed)
     db.session.commit()
     assert not storage.exists(removed)
+
+
+def test_list_files_names_every_stored_file_and_every_unfinished_write(tmp_path: Path) -> None:
+    storage = LocalStorage(tmp_path)
+    keys = {storage.save(b"inhoud", ".jpg"), storage.save(b"pdf", ".pdf")}
+    folder = tmp_path / sorted(keys)[0][:2]
+    (folder / ".upload-k3y_9").write_bytes(b"half")  # a write that was interrupted
+    (folder / "notes.txt").write_text("not ours")  # anything else is left out
+    (tmp_path / "README").write_text("not ours either")
+
+    files = list(storage.list_files())
+
+    assert {f.key for f in files if not f.unfinished} == keys
+    assert [f.key for f in files if f.unfinished] == [f"{folder.name}/.upload-k3y_9"]
+    assert all(f.modified.tzinfo is not None and f.size > 0 for f in files)
+    storage.discard_unfinished(f"{folder.name}/.upload-k3y_9")
+    assert not (folder / ".upload-k3y_9").exists()
+    assert list(LocalStorage(tmp_path / "not-there").list_files()) == []
+
+
+@pytest.mark.parametrize(
+    "name", ["../.upload-x", "ab/../../.upload-x", "ab/notes.txt", "ab/.upload-"]
+)
+def test_discard_unfinished_touches_nothing_else(tmp_path: Path, name: str) -> None:
+    with pytest.raises(StorageError):
+        LocalStorage(tmp_path).discard_unfinished(name)
