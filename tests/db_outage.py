@@ -21,10 +21,15 @@ class TcpProxy:
 
     def __init__(self, target_host: str, target_port: int) -> None:
         self.target = (target_host, target_port)
-        self.listener = socket.create_server(("127.0.0.1", 0))
-        self.port = self.listener.getsockname()[1]
         self.connections: list[socket.socket] = []
         self.lock = threading.Lock()
+        self.port = 0
+        self.start()
+
+    def start(self) -> None:
+        """Listen (again, on the same port after ``stop``): the database is back."""
+        self.listener = socket.create_server(("127.0.0.1", self.port))
+        self.port = self.listener.getsockname()[1]
         self.running = True
         threading.Thread(target=self._accept, daemon=True).start()
 
@@ -87,3 +92,8 @@ def make_sqlite_unreachable(folder: Path, engine: sa.Engine) -> None:
     (which still hold the old file open) are closed."""
     folder.rename(folder.with_name(folder.name + "-gone"))
     engine.dispose()
+
+
+def make_sqlite_reachable(folder: Path) -> None:
+    """The disk is back."""
+    folder.with_name(folder.name + "-gone").rename(folder)

@@ -33,7 +33,12 @@ from lms.extensions import db as _db
 from lms.models import Role
 from lms.templating import NAVIGATION
 from tests.conftest import CSRF_PATTERN, AuthActions, FreshContextClient, make_config
-from tests.db_outage import make_sqlite_unreachable, proxied_url, proxy_for
+from tests.db_outage import (
+    make_sqlite_reachable,
+    make_sqlite_unreachable,
+    proxied_url,
+    proxy_for,
+)
 from tests.factories import PASSWORD
 from tests.scenarios import build_world
 
@@ -46,30 +51,32 @@ PROBLEM = "application/problem+json"
 class Outage:
     app: Flask
     stop: Any
+    start: Any
     people: dict[str, dict[str, Any]] = field(default_factory=dict)
     certificate_id: int = 0
     verification_code: str = ""
 
 
 def outage_database(database_url: str, tmp_path: Path):  # type: ignore[no-untyped-def]
-    """The URL the application uses, and how to stop the database behind it."""
+    """The URL the application uses, how to stop the database behind it and how to start it again."""
     if database_url.startswith("sqlite"):
         folder = tmp_path / "database"
         folder.mkdir()
         return (
             f"sqlite:///{folder / 'lms.sqlite3'}",
             lambda engine: make_sqlite_unreachable(folder, engine),
+            lambda: make_sqlite_reachable(folder),
             None,
         )
     proxy = proxy_for(database_url)
-    return proxied_url(database_url, proxy), lambda engine: proxy.stop(), proxy
+    return proxied_url(database_url, proxy), lambda engine: proxy.stop(), proxy.start, proxy
 
 
 @pytest.fixture
 def outage(app: Flask, database_url: str, tmp_path: Path) -> Iterator[Outage]:
     """An application (as in production: exceptions become error pages) on a database that the test
     can stop, holding the world of tests/scenarios.py."""
-    url, stop_database, proxy = outage_database(database_url, tmp_path)
+    url, stop_database, start_database, proxy = outage_database(database_url, tmp_path)
     config = type(
         "OutageConfig",
         (make_config(url, tmp_path / "outage-evidence"),),
@@ -95,7 +102,7 @@ def outage(app: Flask, database_url: str, tmp_path: Path) -> Iterator[Outage]:
 
     outage_app.add_url_rule("/test-database-lost-midway", view_func=lost_midway)
     outage_app.add_url_rule("/test-bug", view_func=bug)
-    result = Outage(app=outage_app, stop=stop)
+    result = Outage(app=outage_app, stop=stop, start=start_database)
     with outage_app.app_context():
         if proxy is None:
             _db.create_all()
@@ -186,6 +193,13 @@ def test_every_page_of_every_role_is_the_friendly_503_while_the_database_is_down
             },
         )
     )
+
+    # The outage logged nobody out: when the database is back, every session works again.
+    outage.start()
+    for who, client in clients.items():
+        response = client.get(pages_of(outage.app, outage.people[who]["role"])[1])
+        assert response.status_code == 200, who
+        assert outage.people[who]["name"] in response.get_data(as_text=True)
 
 
 def test_the_database_lost_after_the_user_was_loaded_gives_the_friendly_503(
