@@ -59,16 +59,20 @@ class Config:
     EVIDENCE_MAX_IMAGE_PIXELS = 50_000_000  # larger photos are refused before they are decoded
     MAX_CONTENT_LENGTH = EVIDENCE_MAX_ATTEMPT_BYTES + 5 * 1024 * 1024
 
+    # Flask-Limiter's store, for the limits on /verify, the API's certificate check and /l/<token> (the
+    # login and forgot-password limits are counted in the database instead).
     RATELIMIT_STORAGE_URI = (
         "memory://"  # RATELIMIT_STORAGE_URI in the environment, e.g. redis://...
     )
     RATELIMIT_HEADERS_ENABLED = True
-    # Failed logins allowed before that account or address has to wait (see lms/security.py).
+    # Failed logins allowed before that account or address has to wait (lms/services/login_throttle.py,
+    # counted in the database so every worker counts together).
     LOGIN_LIMIT_PER_ACCOUNT = "5 per 15 minutes"
     LOGIN_LIMIT_PER_ADDRESS = "30 per 15 minutes"  # a workshop shares one address
     # Reverse proxies in front of the app (1 behind nginx) whose X-Forwarded-For/-Proto are trusted,
     # so rate limits and the audit log see the visitor's address; TRUSTED_PROXIES in the environment.
     TRUSTED_PROXIES = 0
+    # Requests for a reset link per address (counted in the database, like the login limits).
     PASSWORD_RESET_LIMIT_PER_ADDRESS = "10 per hour"
     # Public certificate checks (/verify/<code>) per client address; VERIFY_RATE_LIMIT in the environment.
     VERIFY_RATE_LIMIT = "30 per minute"

@@ -1,15 +1,14 @@
 """Response headers that keep pages from being framed, sniffed or running foreign scripts; the audit
-record of a coordinator opening a participant's file; and the login throttle (failed logins counted
-per account and per address); addresses holding a NUL character are refused."""
+record of a coordinator opening a participant's file; addresses holding a NUL character are refused.
+(The login throttle is in lms/services/login_throttle.py.)"""
 
 from __future__ import annotations
 
-from flask import Flask, Response, abort, current_app, request
+from flask import Flask, Response, abort, request
 from flask_login import current_user
-from limits import parse
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from lms.extensions import db, limiter
+from lms.extensions import db
 from lms.models import Role
 from lms.services import audit
 
@@ -79,44 +78,3 @@ def register(app: Flask) -> None:
             )
             db.session.commit()
         return response
-
-
-# --- login throttle ---------------------------------------------------------------------------
-# Only failed logins count, so a user who logs in correctly is never slowed down. While an account
-# or an address is over its limit, even the right password is refused: guessing cannot go on.
-
-
-def _limits() -> tuple[object, object]:
-    return (
-        parse(current_app.config["LOGIN_LIMIT_PER_ACCOUNT"]),
-        parse(current_app.config["LOGIN_LIMIT_PER_ADDRESS"]),
-    )
-
-
-def login_blocked(email: str, address: str) -> bool:
-    strategy = limiter.limiter if limiter.enabled else None
-    if strategy is None:
-        return False
-    per_account, per_address = _limits()
-    return not (
-        strategy.test(per_account, "login-account", email.strip().lower())
-        and strategy.test(per_address, "login-address", address)
-    )
-
-
-def record_failed_login(email: str, address: str) -> None:
-    strategy = limiter.limiter if limiter.enabled else None
-    if strategy is None:
-        return
-    per_account, per_address = _limits()
-    strategy.hit(per_account, "login-account", email.strip().lower())
-    strategy.hit(per_address, "login-address", address)
-
-
-def clear_failed_logins(email: str) -> None:
-    """A correct login wipes the account's count (the address keeps its own)."""
-    strategy = limiter.limiter if limiter.enabled else None
-    if strategy is None:
-        return
-    per_account, _per_address = _limits()
-    strategy.clear(per_account, "login-account", email.strip().lower())

@@ -30,6 +30,7 @@ from lms.models.portfolio import (
 )
 from lms.models.reviews import ProgressReview
 from lms.models.signoffs import SignOff, SignOffKind, WorkplaceObservation, signoff_evidence
+from lms.models.throttle import ThrottleCounter, ThrottleScope
 
 __all__ = [
     "AccountToken",
@@ -69,6 +70,8 @@ __all__ = [
     "SignOffKind",
     "Submission",
     "SubmissionStatus",
+    "ThrottleCounter",
+    "ThrottleScope",
     "TokenPurpose",
     "User",
     "Verdict",

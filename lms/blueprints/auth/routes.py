@@ -18,7 +18,6 @@ from flask import (
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
-from lms import security
 from lms.blueprints.auth.forms import (
     ChangePasswordForm,
     EmptyForm,
@@ -27,10 +26,10 @@ from lms.blueprints.auth.forms import (
     MailPreferenceForm,
     SetPasswordForm,
 )
-from lms.extensions import db, limiter
+from lms.extensions import db
 from lms.models import MailPreference
 from lms.permissions import home_endpoint
-from lms.services import accounts, inbox
+from lms.services import accounts, inbox, login_throttle
 
 bp = Blueprint("auth", __name__)
 
@@ -56,8 +55,9 @@ def login():  # type: ignore[no-untyped-def]
     if request.method == "GET" and request.args.get("email"):
         form.email.data = request.args["email"]
     if form.validate_on_submit():
-        address = request.remote_addr or ""
-        if security.login_blocked(form.email.data, address):
+        claim = login_throttle.claim_login(form.email.data, request.remote_addr or "")
+        db.session.commit()  # every worker sees the claim before the (slow) password check
+        if claim is None:
             form.form_errors.append(
                 _(
                     "Too many failed attempts to log in. Wait 15 minutes and try again,"
@@ -66,8 +66,7 @@ def login():  # type: ignore[no-untyped-def]
             )
             return render_template("auth/login.html", form=form), 429
         result = accounts.authenticate(form.email.data, form.password.data)
-        if result.user is None:
-            security.record_failed_login(form.email.data, address)
+        if result.user is None:  # the claim stays: a failed attempt
             if result.failure is accounts.LoginFailure.INACTIVE:
                 form.form_errors.append(
                     _(
@@ -77,7 +76,7 @@ def login():  # type: ignore[no-untyped-def]
             else:
                 form.form_errors.append(_("The e-mail address or password is not correct."))
             return render_template("auth/login.html", form=form), 401
-        security.clear_failed_logins(form.email.data)
+        login_throttle.login_succeeded(claim)
         next_url = request.args.get("next")
         session.clear()  # a fresh session at login, so nothing from before it carries over
         login_user(result.user, remember=form.remember.data)
@@ -98,17 +97,14 @@ def logout():  # type: ignore[no-untyped-def]
     return redirect(url_for("auth.login"))
 
 
-def _password_reset_limit() -> str:
-    return current_app.config["PASSWORD_RESET_LIMIT_PER_ADDRESS"]
-
-
 @bp.route("/forgot-password", methods=["GET", "POST"])
-@limiter.limit(_password_reset_limit, methods=["POST"])
 def forgot_password():  # type: ignore[no-untyped-def]
     """Ask for a link to choose a new password. The answer is the same whether or not the address
     has an account, so this page cannot be used to find out who is registered."""
     form = ForgotPasswordForm()
     if form.validate_on_submit():
+        if not login_throttle.claim_password_reset(request.remote_addr or ""):
+            abort(429)
         accounts.request_password_reset(form.email.data, ip_address=request.remote_addr or "")
         db.session.commit()
         flash(
