@@ -79,6 +79,11 @@ def demo() -> None:
     key_id, key_created = ensure_key(key_dir(), clock.now())
     if key_created:
         click.echo(f"Badge signing key {key_id} created in {key_dir()}.")
+        # The demo's sign-offs came before the key: anchor the ledger's head now.
+        from lms.services.signoff import checkpoint_head
+
+        if checkpoint_head() is not None:
+            db.session.commit()
 
 
 # --- users ------------------------------------------------------------------------------------
@@ -150,23 +155,71 @@ def ledger_group() -> None:
 
 
 @ledger_group.command("verify")
+@click.option(
+    "--checkpoint",
+    "saved",
+    multiple=True,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="A checkpoint saved from /ledger/checkpoint.json (or its JWS alone); may be repeated.",
+)
 @with_appcontext
-def ledger_verify() -> None:
-    """Recompute the hash chain: "OK: N records", or the first broken record and exit status 1."""
+def ledger_verify(saved: tuple[Path, ...]) -> None:
+    """Recompute the hash chain, then check it against every signed checkpoint (and the saved ones):
+    "OK: N records" and what the checkpoints say, or each mismatch and exit status 1."""
+    from lms.services.badge_keys import public_keys
+    from lms.services.ledger_checkpoints import (
+        UnreadableCheckpoint,
+        check_checkpoints,
+        read_saved,
+    )
     from lms.services.signoff import check_ledger
 
+    tokens: dict[str, str] = {}
+    for path in saved:
+        try:
+            tokens[f"saved checkpoint {path}"] = read_saved(path.read_text(encoding="utf-8"))
+        except (UnreadableCheckpoint, UnicodeDecodeError) as error:
+            raise click.ClickException(f"{path} is not a saved checkpoint: {error}") from None
+    failed = False
     report = check_ledger()
     if report.ok:
         click.echo(f"OK: {report.count} records")
-        return
-    record = report.first_broken
-    assert record is not None
-    click.echo(
-        f"BROKEN at sequence {record.sequence} (id {record.id}) of {report.count} records:"
-        f" {report.problem}",
-        err=True,
-    )
-    sys.exit(1)
+    else:
+        record = report.first_broken
+        assert record is not None
+        click.echo(
+            f"BROKEN at sequence {record.sequence} (id {record.id}) of {report.count} records:"
+            f" {report.problem}",
+            err=True,
+        )
+        failed = True
+    checks = check_checkpoints(tokens)
+    wrong = [check for check in checks if check.problem]
+    for check in wrong[:10]:
+        click.echo(f"CHECKPOINT MISMATCH, {check.label}: {check.problem}", err=True)
+    if len(wrong) > 10:
+        click.echo(f"... and {len(wrong) - 10} more checkpoints that do not match.", err=True)
+    if not checks:
+        click.echo(
+            "NOT ANCHORED: there is no signed checkpoint, so deleting the last records, or"
+            " rewriting records with every later hash recomputed, would not be noticed."
+            + (
+                ""
+                if public_keys()
+                else " There is no signing key yet: create it with `flask --app wsgi lms badges"
+                " keygen`; every sign-off after that, and the daily job, signs a checkpoint."
+            )
+        )
+    elif len(wrong) < len(checks):
+        held = max(check.count for check in checks if not check.problem)
+        later = report.count - held
+        click.echo(
+            f"Checkpoints: {len(checks) - len(wrong)} of {len(checks)} signed checkpoints match"
+            f" (the longest covers {held} records)."
+            + (f" The {later} records after it are not anchored yet." if later > 0 else "")
+        )
+    if failed or wrong:
+        sys.exit(1)
 
 
 # --- reminders, mail and the scheduler ----------------------------------------------------------
@@ -183,7 +236,10 @@ def scheduler() -> None:
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
-    click.echo("Scheduler running: reminder sweep every hour, outbox delivery every minute.")
+    click.echo(
+        "Scheduler running: reminder sweep every hour, outbox delivery every minute,"
+        " ledger checkpoint every night."
+    )
     run_forever(current_app._get_current_object())  # type: ignore[attr-defined]
 
 

@@ -1,4 +1,5 @@
-"""The scheduled jobs (APScheduler 3): the reminder sweep every hour, outbox delivery every minute.
+"""The scheduled jobs (APScheduler 3): the reminder sweep every hour, outbox delivery every minute, a
+signed checkpoint of the sign-off ledger's head every day.
 
 Only the dedicated process started with ``flask --app wsgi lms scheduler`` runs them; web workers
 (gunicorn) never start a scheduler. Each job pushes an application context, calls one service and
@@ -26,6 +27,7 @@ log = logging.getLogger(__name__)
 
 REMINDER_JOB_ID = "reminder-sweep"
 OUTBOX_JOB_ID = "outbox-delivery"
+LEDGER_JOB_ID = "ledger-checkpoint"
 
 
 def run_reminder_sweep(app: Flask) -> Any:
@@ -60,6 +62,23 @@ def run_outbox_delivery(app: Flask) -> Any:
         return report
 
 
+def run_ledger_checkpoint(app: Flask) -> Any:
+    """Sign a checkpoint of the ledger's head (once a day; a second run that day writes nothing)."""
+    from lms.services.signoff import daily_checkpoint
+
+    with app.app_context():
+        try:
+            checkpoint = daily_checkpoint(clock.now())
+            db.session.commit()
+        except Exception:
+            db.session.rollback()
+            log.exception("Ledger checkpoint failed; it runs again tomorrow.")
+            raise
+        if checkpoint is not None:
+            log.info("Ledger checkpoint: %d records signed.", checkpoint.record_count)
+        return checkpoint
+
+
 def add_jobs(scheduler: BaseScheduler, app: Flask, *, deliver_now: bool = False) -> None:
     """Register the jobs with fixed ids (``replace_existing``), at most one run of each at a time.
     ``deliver_now``: the first outbox delivery at once rather than after a minute."""
@@ -80,6 +99,14 @@ def add_jobs(scheduler: BaseScheduler, app: Flask, *, deliver_now: bool = False)
         name="Outbox delivery (every minute)",
         misfire_grace_time=60,
         **outbox_start,
+        **common,
+    )
+    scheduler.add_job(
+        run_ledger_checkpoint,
+        CronTrigger(hour=3, minute=15, timezone=clock.LOCAL_TZ),  # every night
+        id=LEDGER_JOB_ID,
+        name="Ledger checkpoint (daily)",
+        misfire_grace_time=12 * 60 * 60,
         **common,
     )
 

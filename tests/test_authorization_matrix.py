@@ -117,6 +117,7 @@ MATRIX: dict[str, tuple[object, ...] | str] = {
     "badges.did_document":                    (  200,   200,   200,   200,   200,   200,   200,   200),  # /.well-known/did.json
     "badges.status_list":                     (  200,   200,   200,   200,   200,   200,   200,   200),  # /badges/status/<int:list_id>
     "badges.status_list_jwt":                 (  200,   200,   200,   200,   200,   200,   200,   200),  # /badges/status/<int:list_id>.jwt
+    "badges.ledger_checkpoint":               (  200,   200,   200,   200,   200,   200,   200,   200),  # /ledger/checkpoint.json
     "auth.forgot_password":                   (  200,   200,   200,   200,   200,   200,   200,   200),  # /forgot-password
     "main.healthz":                           (  200,   200,   200,   200,   200,   200,   200,   200),  # /healthz
     "hours.mine":                             (LOGIN,   200,   200,   403,   403,   403,   403,   403),  # /hours/

@@ -4,6 +4,7 @@ matrix), revoking with a confirmation, workplace observations, and what each pag
 from __future__ import annotations
 
 import re
+import threading
 from datetime import date, datetime
 
 import pytest
@@ -11,6 +12,7 @@ import sqlalchemy as sa
 from markupsafe import escape
 
 from lms import clock
+from lms.extensions import db as _db
 from lms.models import (
     AuditEvent,
     ChecklistGroup,
@@ -23,6 +25,7 @@ from lms.models import (
 from lms.services.checklists import build_checklist
 from lms.services.enrolment import transfer
 from lms.services.signoff import sign_off
+from tests.conftest import AuthActions, csrf_token
 from tests.factories import (
     make_approved_submission,
     make_cohort,
@@ -581,3 +584,116 @@ def test_a_scale_without_level_names_shows_no_empty_separator(auth, client, db, 
     text = " ".join(re.sub(r"<[^>]+>", " ", page).split())
     assert "Niveau 2 · afgetekend door Ingrid Vaessen" in text
     assert "Vereist: niveau 2 ·" not in text
+
+
+# --- the same sign-off twice at the same moment (two browser tabs, a double click) ----------------
+
+
+def _race(app, first_post, second_post):  # type: ignore[no-untyped-def]
+    """Run two requests as two tabs would at the same moment: the first is paused right after it wrote
+    its ledger record (so it holds the ledger lock), the second starts then and must wait for the first
+    to commit. Returns both responses."""
+    first_wrote = threading.Event()
+    release = threading.Event()
+    responses: dict[str, object] = {}
+    errors: list[BaseException] = []
+
+    def pause_the_first(conn, cursor, statement, parameters, context, executemany):  # type: ignore[no-untyped-def]
+        if (
+            threading.current_thread().name == "first"
+            and statement.lstrip().upper().startswith("INSERT INTO SIGNOFFS")
+            and not first_wrote.is_set()
+        ):
+            first_wrote.set()
+            release.wait(timeout=10)
+
+    def run(name: str, post) -> None:  # type: ignore[no-untyped-def]
+        try:
+            responses[name] = post()
+        except BaseException as error:  # noqa: BLE001 (reported below)
+            errors.append(error)
+        finally:
+            first_wrote.set()
+
+    sa.event.listen(_db.engine, "after_cursor_execute", pause_the_first)
+    try:
+        first = threading.Thread(target=run, args=("first", first_post), name="first")
+        first.start()
+        assert first_wrote.wait(timeout=10)
+        second = threading.Thread(target=run, args=("second", second_post), name="second")
+        second.start()
+        second.join(timeout=1.0)
+        assert second.is_alive(), "the second request did not wait for the ledger lock"
+        release.set()
+        first.join(timeout=20)
+        second.join(timeout=20)
+    finally:
+        release.set()
+        sa.event.remove(_db.engine, "after_cursor_execute", pause_the_first)
+    assert not errors, errors
+    return responses["first"], responses["second"]
+
+
+def _trainer_tab(app, world):  # type: ignore[no-untyped-def]
+    """A browser of the trainer, logged in, with the CSRF token of its session."""
+    client = app.test_client()
+    AuthActions(client).login(world["trainer"].email)
+    return client, csrf_token(client, "/checklists/")
+
+
+@pytest.mark.parametrize("second_way", ["form", "matrix"])
+def test_the_same_sign_off_posted_twice_at_once_is_recorded_once_and_both_succeed(
+    app, db, world, second_way: str
+) -> None:
+    e, d1 = world["enrolment"], world["items"]["D1"]
+    cell, item_id = f"cell_{e.id}_{d1.id}", d1.id  # read here: the threads have no app context
+    form_path = f"/checklists/enrolments/{e.id}/sign-off"
+    matrix_path = f"/checklists/cohorts/{world['cohort'].id}?show=skill21"
+    tabs = [_trainer_tab(app, world) for _ in range(2)]
+
+    def post_form(tab):  # type: ignore[no-untyped-def]
+        client, token = tab
+        return lambda: client.post(
+            form_path, data={"items": item_id, "level": 3, "csrf_token": token}
+        )
+
+    def post_matrix(tab):  # type: ignore[no-untyped-def]
+        client, token = tab
+        return lambda: client.post(matrix_path, data={cell: "3", "csrf_token": token})
+
+    second = post_form(tabs[1]) if second_way == "form" else post_matrix(tabs[1])
+    first_response, second_response = _race(app, post_form(tabs[0]), second)
+
+    written = records(db, SignOff.checklist_item_id == d1.id)
+    assert [(r.enrolment_id, r.level) for r in written] == [(e.id, 3)]
+    # Neither tab sees an error: each is told that the sign-off stands.
+    assert first_response.status_code == second_response.status_code == 302
+    first_page = tabs[0][0].get(first_response.headers["Location"]).get_data(as_text=True)
+    second_page = tabs[1][0].get(second_response.headers["Location"]).get_data(as_text=True)
+    assert "1 onderdeel afgetekend voor Noël Çelik." in first_page
+    expected = (
+        "1 onderdeel afgetekend voor Noël Çelik."
+        if second_way == "form"
+        else "1 aftekening opgeslagen."
+    )
+    assert expected in second_page
+
+
+def test_the_same_revocation_posted_twice_at_once_is_recorded_once_and_both_succeed(
+    app, db, world
+) -> None:
+    path = f"/checklists/signoffs/{world['record'].id}/revoke"
+    tabs = [_trainer_tab(app, world) for _ in range(2)]
+
+    def post(tab):  # type: ignore[no-untyped-def]
+        client, token = tab
+        data = {"reason": "Verkeerde deelnemer.", "confirm": "y", "csrf_token": token}
+        return lambda: client.post(path, data=data)
+
+    first_response, second_response = _race(app, post(tabs[0]), post(tabs[1]))
+
+    assert len(records(db, SignOff.kind == SignOffKind.REVOCATION)) == 1
+    assert first_response.status_code == second_response.status_code == 302
+    for (client, _token), response in zip(tabs, (first_response, second_response), strict=True):
+        page = client.get(response.headers["Location"]).get_data(as_text=True)
+        assert "De aftekening van T01 is ingetrokken." in page

@@ -7,9 +7,10 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import sqlalchemy as sa
 
-from lms.models import AuditEvent, ChecklistItem, Role, Submission, Verdict
+from lms.models import AuditEvent, ChecklistItem, LedgerCheckpoint, Role, Submission, Verdict
 from lms.models.signoffs import GENESIS_HASH
-from lms.services.signoff import SignOffError, sign_off, verify_ledger
+from lms.services import badge_keys
+from lms.services.signoff import SignOffError, sign_off, sign_off_items, verify_ledger
 from tests.factories import (
     make_cohort,
     make_enrolment,
@@ -83,7 +84,7 @@ def test_evidence_is_part_of_the_hash(db, setting) -> None:
 )
 def test_a_changed_record_breaks_the_chain_from_there(db, setting, statement: str) -> None:
     for offset, code in enumerate(("T01", "D1", "T01")):
-        sign(setting, code, offset=offset)
+        sign(setting, code, offset=offset, level=1 + offset)
     if "INTERVAL" in statement and db.engine.dialect.name == "sqlite":
         statement = (
             "UPDATE signoffs SET signed_at = '2020-01-01 00:00:00.000000' WHERE sequence = 2"
@@ -95,7 +96,7 @@ def test_a_changed_record_breaks_the_chain_from_there(db, setting, statement: st
 
 def test_a_removed_record_is_noticed(db, setting) -> None:
     for offset in range(3):
-        sign(setting, offset=offset)
+        sign(setting, offset=offset, level=1 + offset)
     db.session.execute(sa.text("DELETE FROM signoffs WHERE sequence = 2"))
     ok, count, broken = verify_ledger()
     assert (ok, count, broken.sequence) == (False, 2, 3)
@@ -138,3 +139,31 @@ def test_evidence_must_be_the_participants_own_work(db, setting) -> None:
 def test_the_moment_must_be_timezone_aware(db, setting) -> None:
     with pytest.raises(SignOffError):
         sign(setting, at=datetime(2026, 10, 9, 14, 0))  # noqa: DTZ001 (naive on purpose)
+
+
+def test_a_sign_off_batch_signs_one_checkpoint_in_the_same_transaction(db, setting) -> None:
+    trainer, enrolment, items = setting
+    badge_keys.ensure_key(badge_keys.key_dir(), AT)
+    records = sign_off_items(
+        enrolment=enrolment, items=[items["T01"], items["D1"]], level=2, actor=trainer, at=AT
+    )
+    (checkpoint,) = db.session.scalars(sa.select(LedgerCheckpoint)).all()
+    assert (checkpoint.record_count, checkpoint.head_id, checkpoint.head_hash) == (
+        2,
+        records[-1].id,
+        records[-1].record_hash,
+    )
+    # The same batch again writes nothing, so it signs nothing either.
+    sign_off_items(
+        enrolment=enrolment, items=[items["T01"], items["D1"]], level=2, actor=trainer, at=AT
+    )
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(LedgerCheckpoint)) == 1
+    db.session.rollback()  # a sign-off that does not commit leaves no checkpoint behind
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(LedgerCheckpoint)) == 0
+
+
+def test_without_a_key_a_sign_off_succeeds_without_a_checkpoint(db, setting) -> None:
+    record = sign(setting)
+    db.session.commit()
+    assert record.sequence == 1
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(LedgerCheckpoint)) == 0

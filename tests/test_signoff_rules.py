@@ -368,3 +368,102 @@ def test_two_trainers_signing_at_once_get_consecutive_records(app, db, world) ->
     db.session.expire_all()
     assert sorted(db.session.scalars(sa.select(SignOff.sequence))) == [1, 2, 3]
     assert verify_ledger() == (True, 3, None)
+
+
+# --- the same sign-off twice at the same moment ---------------------------------------------------
+
+
+def _sign_by_form(enrolment, item, trainer):  # type: ignore[no-untyped-def]
+    return signoff.sign_off_items(
+        enrolment=enrolment, items=[item], level=3, actor=trainer, at=AT + timedelta(hours=3)
+    )
+
+
+def _sign_by_matrix(enrolment, item, trainer):  # type: ignore[no-untyped-def]
+    return signoff.sign_off_cells(
+        cohort=enrolment.cohort,
+        cells=[Cell(enrolment, item, 3)],
+        actor=trainer,
+        at=AT + timedelta(hours=3),
+    )
+
+
+@pytest.mark.parametrize(
+    ("first_way", "second_way"),
+    [("form", "form"), ("form", "matrix"), ("matrix", "form")],
+)
+def test_the_same_sign_off_twice_at_once_writes_one_record(
+    app, db, world, first_way: str, second_way: str
+) -> None:
+    """The second of two identical sign-offs (the form posted twice, the form and the matrix) waits for
+    the ledger lock while the first holds it, then finds the first one's record and writes nothing;
+    it answers with that record, as if it had written it."""
+    sign(world)  # there is a last record to read
+    db.session.commit()
+    ways = {"form": _sign_by_form, "matrix": _sign_by_matrix}
+    enrolment_id, item_id = world["enrolments"][0].id, world["items"]["D1"].id
+    trainer_id = world["trainer"].id
+    first_appended = threading.Event()
+    second_done = threading.Event()
+    answers: dict[str, list[int]] = {}
+    errors: list[BaseException] = []
+
+    def sign_in_own_transaction(name: str, way: str, hold: bool) -> None:
+        try:
+            with app.app_context():
+                from lms.models import ChecklistItem, Enrolment, User
+
+                records = ways[way](
+                    _db.session.get(Enrolment, enrolment_id),
+                    _db.session.get(ChecklistItem, item_id),
+                    _db.session.get(User, trainer_id),
+                )
+                answers[name] = [record.id for record in records]
+                if hold:
+                    first_appended.set()
+                    # The other sign-off must wait for this transaction: it holds the ledger lock.
+                    assert not second_done.wait(timeout=1.0)
+                _db.session.commit()
+                _db.session.remove()
+        except BaseException as error:  # noqa: BLE001 (reported below)
+            errors.append(error)
+        finally:
+            if not hold:
+                second_done.set()
+            first_appended.set()
+
+    first = threading.Thread(target=sign_in_own_transaction, args=("first", first_way, True))
+    first.start()
+    first_appended.wait(timeout=10)
+    second = threading.Thread(target=sign_in_own_transaction, args=("second", second_way, False))
+    second.start()
+    first.join(timeout=20)
+    second.join(timeout=20)
+    assert not errors, errors
+    db.session.expire_all()
+    written = db.session.scalars(
+        sa.select(SignOff).where(SignOff.checklist_item_id == item_id)
+    ).all()
+    assert [(r.level, r.enrolment_id) for r in written] == [(3, enrolment_id)]
+    assert answers == {"first": [written[0].id], "second": [written[0].id]}
+    assert count(db, AuditEvent, AuditEvent.action == "signoff.create") == 2  # T01 and D1 once
+    assert verify_ledger() == (True, 2, None)
+
+
+def test_a_repeated_sign_off_writes_nothing_but_a_different_one_does(db, world) -> None:
+    enrolment, t01 = world["enrolments"][0], world["items"]["T01"]
+    first = sign(world, level=3, note="Gezien.")
+    assert sign(world, level=3, note="Gezien.", offset=1).id == first.id  # the form posted again
+    changed = [
+        sign(world, level=3, note="Nu met uitleg.", offset=2),  # another note: a new record
+        sign(world, level=4, note="Nu met uitleg.", offset=3),  # another level: a new record
+    ]
+    assert [r.sequence for r in changed] == [2, 3]
+    assert signoff.current_levels([enrolment])[enrolment.id] == {t01.id: 4}
+    # A revocation repeated with the same reason answers with the first one; another is refused.
+    revocation = signoff.revoke(record=changed[1], actor=world["trainer"], at=AT, reason="Fout.")
+    again = signoff.revoke(record=changed[1], actor=world["trainer"], at=AT, reason="Fout.")
+    assert again.id == revocation.id
+    with pytest.raises(SignOffError, match="al ingetrokken"):
+        signoff.revoke(record=changed[1], actor=world["trainer"], at=AT, reason="Iets anders.")
+    assert count(db) == 4

@@ -29,7 +29,13 @@ from lms.models.portfolio import (
     WorkplaceConfirmation,
 )
 from lms.models.reviews import ProgressReview
-from lms.models.signoffs import SignOff, SignOffKind, WorkplaceObservation, signoff_evidence
+from lms.models.signoffs import (
+    LedgerCheckpoint,
+    SignOff,
+    SignOffKind,
+    WorkplaceObservation,
+    signoff_evidence,
+)
 from lms.models.throttle import ThrottleCounter, ThrottleScope
 
 __all__ = [
@@ -55,6 +61,7 @@ __all__ = [
     "HoursStatus",
     "IntakeType",
     "InvalidTransition",
+    "LedgerCheckpoint",
     "LinkAction",
     "MailPreference",
     "Notification",

@@ -105,6 +105,29 @@ class SignOff(db.Model):
         return hashlib.sha256(payload.encode()).hexdigest()
 
 
+class LedgerCheckpoint(db.Model):
+    """A signed statement of the ledger's head: how many records it had and the hash of the last one.
+
+    Kept outside the ``signoffs`` table and signed with the application's Ed25519 key (the badge key), so
+    rewriting records and recomputing every later hash, or deleting the last records, no longer goes
+    unnoticed: the head no longer matches what was signed. The head is referred to by value, not by a
+    foreign key, so a deleted record is reported rather than protected.
+    """
+
+    __tablename__ = "ledger_checkpoints"
+    __table_args__ = (sa.CheckConstraint("record_count >= 0", name="record_count_not_negative"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    record_count: Mapped[int]
+    # The id of the record at position ``record_count`` (none while the ledger is empty).
+    head_id: Mapped[int | None]
+    head_hash: Mapped[str] = mapped_column(sa.String(64))
+    key_id: Mapped[str] = mapped_column(sa.String(255))  # the did:web verification method (kid)
+    # A compact JWS (EdDSA) whose payload holds the facts above and the issuer's identity.
+    signature: Mapped[str] = mapped_column(sa.Text)
+
+
 class WorkplaceObservation(db.Model):
     """An employer contact's note on a checklist item: what they saw at work. Not a sign-off."""
 

@@ -11,13 +11,16 @@ a ledger record stays on the enrolment it was written for, so the earlier enrolm
 
 Appending is serialised by a lock held until the transaction ends (``_lock_ledger``), so two trainers
 signing at the same moment get consecutive sequence numbers instead of one of them failing on the
-unique sequence. Functions flush, never commit.
+unique sequence. Where an item stands is read again under that lock before a record is written, so the
+second of two identical sign-offs at the same moment (the form posted twice, the form and the matrix)
+finds the first one's record and writes nothing. Every call that appends also signs a checkpoint of the
+new head in the same transaction (``lms.services.ledger_checkpoints``). Functions flush, never commit.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, NamedTuple
@@ -26,11 +29,13 @@ import sqlalchemy as sa
 from flask_babel import gettext as _
 from sqlalchemy.orm import aliased, selectinload
 
+from lms import clock
 from lms.extensions import db
 from lms.models import (
     ChecklistItem,
     Cohort,
     Enrolment,
+    LedgerCheckpoint,
     Role,
     SignOff,
     SignOffKind,
@@ -40,7 +45,7 @@ from lms.models import (
     assignment_competencies,
 )
 from lms.models.signoffs import GENESIS_HASH
-from lms.services import audit
+from lms.services import audit, ledger_checkpoints
 
 MIN_LEVEL = 1
 MAX_LEVEL = 4
@@ -277,7 +282,23 @@ def _check_note(note: str) -> str:
     return note
 
 
-def sign_off(
+def _identical(
+    actor: User, level: int, note: str, evidence: Sequence[Submission]
+) -> Callable[[SignOff], bool]:
+    """Whether a standing sign-off says what a new one would: same trainer, level, note and evidence."""
+
+    def same(record: SignOff) -> bool:
+        return (
+            record.signed_by_id == actor.id
+            and record.level == level
+            and record.note == note
+            and sorted(record.evidence_submission_ids()) == sorted(s.id for s in evidence)
+        )
+
+    return same
+
+
+def _sign_off(
     *,
     enrolment: Enrolment,
     item: ChecklistItem,
@@ -286,11 +307,12 @@ def sign_off(
     at: datetime,
     note: str = "",
     evidence: Iterable[Submission] = (),
-) -> SignOff:
-    """Append a sign-off of ``item`` at ``level`` for ``enrolment`` by the trainer ``actor``.
-
-    The evidence, if any, must be approved work of the same enrolment.
-    """
+    done: Callable[[SignOff], bool] | None = None,
+) -> tuple[SignOff, bool]:
+    """Check and append one sign-off; ``(record, True)``, or ``(standing, False)`` when where the item
+    stands, read under the ledger lock, already is what ``done`` asks (by default: an identical
+    sign-off). So of two identical sign-offs at the same moment (the form posted twice, the form and the
+    matrix) the second one waits for the first, finds it and writes nothing."""
     evidence = list(evidence)
     _check_moment(at)
     if not MIN_LEVEL <= level <= MAX_LEVEL:
@@ -309,6 +331,11 @@ def sign_off(
     if any(submission.status is not SubmissionStatus.APPROVED for submission in evidence):
         raise SignOffError(_("Evidence must be approved work."))
 
+    _lock_ledger()
+    standing = current_signoffs([enrolment])[enrolment.id].get(item.id)
+    done = done or _identical(actor, level, note, evidence)
+    if standing is not None and done(standing):
+        return standing, False
     record = _append(
         kind=SignOffKind.SIGN_OFF,
         enrolment=enrolment,
@@ -328,6 +355,37 @@ def sign_off(
         level=level,
         evidence=record.evidence_submission_ids(),
     )
+    return record, True
+
+
+def sign_off(
+    *,
+    enrolment: Enrolment,
+    item: ChecklistItem,
+    level: int,
+    actor: User,
+    at: datetime,
+    note: str = "",
+    evidence: Iterable[Submission] = (),
+) -> SignOff:
+    """Append a sign-off of ``item`` at ``level`` for ``enrolment`` by the trainer ``actor``, and a
+    signed checkpoint of the new head.
+
+    The evidence, if any, must be approved work of the same enrolment. When the item already stands at
+    an identical sign-off (same trainer, level, note and evidence) nothing is written and that record is
+    returned: a repeat gets the answer the first one earned.
+    """
+    record, created = _sign_off(
+        enrolment=enrolment,
+        item=item,
+        level=level,
+        actor=actor,
+        at=at,
+        note=note,
+        evidence=evidence,
+    )
+    if created:
+        checkpoint_head()
     return record
 
 
@@ -341,12 +399,13 @@ def sign_off_items(
     note: str = "",
     evidence: Iterable[Submission] = (),
 ) -> list[SignOff]:
-    """Sign off several items of one participant at the same level, note and evidence: a record each."""
+    """Sign off several items of one participant at the same level, note and evidence: a record each
+    (or the identical one that already stands), and one checkpoint."""
     if not items:
         raise SignOffError(_("Choose at least one checklist item."))
     evidence = list(evidence)
-    return [
-        sign_off(
+    results = [
+        _sign_off(
             enrolment=enrolment,
             item=item,
             level=level,
@@ -357,6 +416,9 @@ def sign_off_items(
         )
         for item in items
     ]
+    if any(created for _record, created in results):
+        checkpoint_head()
+    return [record for record, _created in results]
 
 
 def bulk_sign_off(
@@ -371,25 +433,29 @@ def bulk_sign_off(
 ) -> list[SignOff]:
     """Sign off one item for several participants of a cohort (after a group instruction, say).
 
-    ``enrolments`` are the participants the trainer confirmed one by one; each gets their own record.
+    ``enrolments`` are the participants the trainer confirmed one by one; each gets their own record
+    (or keeps the identical one that already stands).
     """
     if not enrolments:
         raise SignOffError(_("Tick at least one participant."))
     if any(enrolment.cohort_id != cohort.id for enrolment in enrolments):
         raise SignOffError(_("Every participant must be in this cohort."))
-    records = [
-        sign_off(enrolment=enrolment, item=item, level=level, actor=actor, at=at, note=note)
+    results = [
+        _sign_off(enrolment=enrolment, item=item, level=level, actor=actor, at=at, note=note)
         for enrolment in enrolments
     ]
-    audit.record(
-        "signoff.bulk",
-        actor,
-        cohort,
-        item=item.code,
-        level=level,
-        records=[record.id for record in records],
-    )
-    return records
+    created = [record for record, new in results if new]
+    if created:
+        audit.record(
+            "signoff.bulk",
+            actor,
+            cohort,
+            item=item.code,
+            level=level,
+            records=[record.id for record in created],
+        )
+        checkpoint_head()
+    return [record for record, _new in results]
 
 
 def sign_off_cells(
@@ -404,21 +470,22 @@ def sign_off_cells(
     """The cohort matrix: one record per cell whose level differs from where the item stands now.
 
     With ``attach_evidence``, each record rests on the participant's approved work on the assignments
-    linked to the item. Cells at the level the item already stands at are left alone. Returns the new
-    records (possibly none).
+    linked to the item. Cells at the level the item already stands at are left alone. Returns a record
+    per changed cell (possibly none): the new one, or the one that got there first at that level while
+    this change waited for the ledger lock.
     """
     if any(cell.enrolment.cohort_id != cohort.id for cell in cells):
         raise SignOffError(_("Every participant must be in this cohort."))
     enrolments = list({cell.enrolment.id: cell.enrolment for cell in cells}.values())
-    levels = current_levels(enrolments)
+    levels = current_levels(enrolments)  # as the trainer saw the matrix; read again under the lock
     changed = [cell for cell in cells if levels[cell.enrolment.id].get(cell.item.id) != cell.level]
     work = (
         approved_work(enrolments, list({cell.item.id: cell.item for cell in changed}.values()))
         if attach_evidence and changed
         else {}
     )
-    records = [
-        sign_off(
+    results = [
+        _sign_off(
             enrolment=cell.enrolment,
             item=cell.item,
             level=cell.level,
@@ -426,17 +493,20 @@ def sign_off_cells(
             at=at,
             note=note,
             evidence=work.get((cell.enrolment.id, cell.item.id), []),
+            done=lambda standing, level=cell.level: standing.level == level,
         )
         for cell in changed
     ]
-    if records:
+    created = [record for record, new in results if new]
+    if created:
         audit.record(
             "signoff.matrix",
             actor,
             cohort,
-            records=[record.id for record in records],
+            records=[record.id for record in created],
         )
-    return records
+        checkpoint_head()
+    return [record for record, _new in results]
 
 
 def revoke(
@@ -450,7 +520,9 @@ def revoke(
     """Cancel the sign-off ``record`` with a new ledger record of kind revocation, with its reason.
 
     ``enrolment`` is the enrolment whose checklist the revocation is made from (default: the record's
-    own); the record must lie on its transfer chain and ``actor`` must be a trainer of its cohort.
+    own); the record must lie on its transfer chain and ``actor`` must be a trainer of its cohort. An
+    identical revocation (same trainer, same reason) that already stands is returned instead of a
+    second one; another one is refused.
     """
     _check_moment(at)
     enrolment = enrolment or record.enrolment
@@ -462,7 +534,10 @@ def revoke(
     reason = _check_note(reason)
     if not reason:
         raise SignOffError(_("Give the reason for the revocation."))
-    if _is_revoked(record):
+    existing = _revocation_of(record)
+    if existing is not None:
+        if existing.signed_by_id == actor.id and existing.note == reason:
+            return existing
         raise SignOffError(_("This sign-off has already been revoked."))
     revocation = _append(
         kind=SignOffKind.REVOCATION,
@@ -483,18 +558,41 @@ def revoke(
         item=record.checklist_item.code,
         reason=reason,
     )
+    checkpoint_head()
     return revocation
 
 
-def _is_revoked(record: SignOff) -> bool:
+def _revocation_of(record: SignOff) -> SignOff | None:
     """Read under the ledger lock, so two trainers cannot both revoke the same sign-off."""
     _lock_ledger()
-    return (
-        db.session.scalar(
-            sa.select(sa.func.count(SignOff.id)).where(SignOff.revokes_id == record.id)
-        )
-        or 0
-    ) > 0
+    return db.session.scalar(sa.select(SignOff).where(SignOff.revokes_id == record.id))
+
+
+# --- checkpoints ------------------------------------------------------------------------------
+
+
+def checkpoint_head(at: datetime | None = None) -> LedgerCheckpoint | None:
+    """Sign a checkpoint of the ledger's head in this transaction, under the ledger lock (``None``
+    without a signing key: the sign-off stands, the head is just not anchored yet)."""
+    _lock_ledger()
+    return ledger_checkpoints.write_checkpoint(last_record(), at or clock.now())
+
+
+def daily_checkpoint(now: datetime) -> LedgerCheckpoint | None:
+    """The scheduler's daily checkpoint: none when one of today (local date) already covers the head,
+    so a second scheduler, or a rerun, writes nothing (both read under the ledger lock)."""
+    _lock_ledger()
+    head = last_record()
+    latest = ledger_checkpoints.latest_checkpoint()
+    if (
+        latest is not None
+        and latest.head_hash == (head.record_hash if head else GENESIS_HASH)
+        and latest.record_count == (head.sequence if head else 0)
+        and latest.created_at.astimezone(clock.LOCAL_TZ).date()
+        == now.astimezone(clock.LOCAL_TZ).date()
+    ):
+        return None
+    return ledger_checkpoints.write_checkpoint(head, now)
 
 
 # --- verifying ------------------------------------------------------------------------------

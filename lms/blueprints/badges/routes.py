@@ -1,6 +1,7 @@
 """What a verifier of an Open Badges credential fetches, without logging in: the issuer's DID
 document (its public keys, old ones included) and the revocation status list. The credentials
-themselves are built and checked in ``lms.services.badges``."""
+themselves are built and checked in ``lms.services.badges``. An auditor of the sign-off ledger fetches
+its latest signed checkpoint here too (same key, same DID document)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from typing import Any
 
 from flask import Blueprint, abort, current_app, jsonify, request
 
-from lms.services import badges
+from lms.services import badges, ledger_checkpoints
 
 bp = Blueprint("badges", __name__)
 
@@ -60,4 +61,18 @@ def status_list_jwt(list_id: int):  # type: ignore[no-untyped-def]
         return jsonify(error="no_signing_key"), 404  # nothing signed to serve yet
     response = current_app.response_class(token, mimetype=badges.JWT_MEDIA_TYPE)
     response.headers["Cache-Control"] = "no-cache"
+    return _public(response)
+
+
+@bp.get("/ledger/checkpoint.json")
+def ledger_checkpoint():  # type: ignore[no-untyped-def]
+    """The latest signed checkpoint of the sign-off ledger's head, for a funder or auditor to save and
+    check later with ``lms ledger verify --checkpoint``. 404 while none has been signed."""
+    checkpoint = ledger_checkpoints.latest_checkpoint()
+    if checkpoint is None:
+        response = jsonify(error="no_checkpoint")
+        response.status_code = 404
+    else:
+        response = jsonify(ledger_checkpoints.public_document(checkpoint))
+    response.headers["Cache-Control"] = "public, max-age=60"
     return _public(response)
