@@ -371,11 +371,9 @@ def test_two_coordinators_taking_the_last_seat_leave_exactly_twelve(
 ) -> None:
     """Two connections at once try to take the last free seat. Each thread counts the seats and then
     waits at a barrier until the other has counted too, so without the row lock both would see eleven
-    and both would insert. With the lock (SELECT ... FOR UPDATE on the cohort), the second thread cannot
-    even count until the first has committed; its wait at the barrier times out, and it then counts
-    twelve and is refused."""
-    if db.engine.dialect.name != "postgresql":
-        pytest.skip("needs PostgreSQL: SQLite has no row locks and one writer at a time")
+    and both would insert. With the lock (SELECT ... FOR UPDATE on the cohort; on SQLite the writer's
+    lock taken before counting), the second thread cannot even count until the first has committed;
+    its wait at the barrier times out, and it then counts twelve and is refused."""
     cohort = make_cohort(name="Parkstad 2026-2027")
     fill(cohort, 11)
     first, second = make_user(Role.PARTICIPANT), make_user(Role.PARTICIPANT)

@@ -52,12 +52,15 @@ def test_kvk_number_is_unique_and_eight_characters(db) -> None:
         make_employer(kvk_number="1234")
 
 
-def test_enrolment_is_unique_per_cohort_and_participant(db) -> None:
+def test_a_cohort_may_hold_an_ended_and_an_active_enrolment_of_one_participant(db) -> None:
+    """A transfer back into a cohort starts a new enrolment there; the one that ended stays."""
     enrolment = make_enrolment()
-    enrolment.status = EnrolmentStatus.WITHDRAWN
+    enrolment.status = EnrolmentStatus.TRANSFERRED
     enrolment.ended_on = date(2026, 10, 1)
     db.session.flush()
-    with pytest.raises(IntegrityError):
+    again = make_enrolment(enrolment.cohort, enrolment.participant)
+    assert again.is_active
+    with pytest.raises(IntegrityError), db.session.begin_nested():
         make_enrolment(enrolment.cohort, enrolment.participant)
 
 

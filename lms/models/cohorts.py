@@ -90,8 +90,9 @@ class EnrolmentStatus(enum.StrEnum):
 
 class Enrolment(db.Model):
     __tablename__ = "enrolments"
+    # No unique (cohort, participant): a transfer back into a cohort the participant left starts a new
+    # enrolment there (see ``lms.services.enrolment``); the ended one stays as history.
     __table_args__ = (
-        sa.UniqueConstraint("cohort_id", "participant_id"),
         # A participant is never in two active enrolments at once.
         sa.Index(
             "uq_enrolments_one_active_per_participant",
@@ -111,8 +112,8 @@ class Enrolment(db.Model):
     cohort_id: Mapped[int] = mapped_column(
         sa.ForeignKey("cohorts.id", ondelete="RESTRICT"), index=True
     )
-    # Indexed on its own: the unique pair above starts with the cohort, and the partial index covers
-    # active enrolments only, but progress reads every enrolment of a participant (transfer chains).
+    # Indexed on its own: the partial index covers active enrolments only, but progress reads every
+    # enrolment of a participant (transfer chains).
     participant_id: Mapped[int] = mapped_column(
         sa.ForeignKey("users.id", ondelete="RESTRICT"), index=True
     )

@@ -438,10 +438,21 @@ PATHS: dict[str, dict[str, Schema]] = {
             "createEnrolment",
             "Enrol a participant",
             "With the same rules as the coordinator's enrol page: the cohort must be open, have a free "
-            "seat (at most twelve) and the participant may have only one active enrolment. Needs a "
-            "read-write key of a coordinator.",
+            "seat (at most twelve) and the participant may have only one active enrolment. A "
+            "participant who withdrew from this cohort gets that enrolment back, with the work in it "
+            "(200). Sending the same enrolment again (already active here, same employer and intake) "
+            "changes nothing and answers 200 with the enrolment. Needs a read-write key of a "
+            "coordinator.",
             "Enrolments",
             {
+                "200": {
+                    **ok(
+                        "Enrolment",
+                        "Enrolled again: the participant's withdrawn enrolment in this cohort is "
+                        "active again, or they were already enrolled here (nothing changed).",
+                    ),
+                    "headers": {"Location": {"description": "The enrolment.", "schema": STR}},
+                },
                 "201": {
                     **ok("Enrolment", "Enrolled."),
                     "headers": {"Location": {"description": "The new enrolment.", "schema": STR}},
@@ -449,12 +460,15 @@ PATHS: dict[str, dict[str, Schema]] = {
                 "400": r("BadRequest"),
                 **AUTH_ERRORS,
                 "409": problem_response(
-                    "Refused: the cohort is full, or the participant already has an active enrolment."
+                    "Refused: the cohort is full (cohort-full), or the participant already has an "
+                    "active enrolment (already-enrolled), also when the same new e-mail address was "
+                    "enrolled into another cohort at the same moment."
                 ),
                 "415": problem_response("The body is not JSON."),
                 "422": problem_response(
                     "Refused: a field is missing or wrong (see errors), or the rules do not allow it "
-                    "(a closed cohort, a date after the cohort's end, an account that is not a participant's)."
+                    "(a closed cohort, a date after the cohort's end, an account that is not a "
+                    "participant's, a participant who completed this cohort)."
                 ),
             },
             body={

@@ -29,11 +29,16 @@ PROBLEM_KINDS = {
     "not-json": "The body was not sent as application/json (415).",
     "validation": "Fields of the body are missing or wrong; errors lists every one (422).",
     "enrolment-refused": (
-        "The enrolment rules refuse this: a closed cohort, a date after the cohort's end, or an "
-        "account that is not a participant's (422)."
+        "The enrolment rules refuse this: a closed cohort, a date after the cohort's end, an "
+        "account that is not a participant's, a participant who completed this cohort, or a date "
+        "before the participant left this cohort (422)."
     ),
     "cohort-full": "Every seat of the cohort is taken (409).",
-    "already-enrolled": "The participant already has an active enrolment (409).",
+    "already-enrolled": (
+        "The participant already has an active enrolment: in another cohort, or in this one with "
+        "another employer or intake. Also the answer to the second of two enrolments of the same new "
+        "e-mail address at the same moment: the first one made the account and enrolled it (409)."
+    ),
 }
 
 

@@ -260,20 +260,26 @@ def enrolment(enrolment_id: int) -> Response:
 @bp.post("/enrolments")
 @token_required(write=True, roles=(Role.COORDINATOR,))
 def create_enrolment() -> tuple[Response, int, dict[str, str]]:
-    """The same rules as the coordinator's enrol page: ``lms.services.enrolment.enrol_participant``."""
+    """The same rules as the coordinator's enrol page: ``lms.services.enrolment.enrol``. 201 for a new
+    enrolment; 200 for a withdrawn one made active again and for a repeat (already enrolled here)."""
     try:
-        item = create_enrolment_from_json(request, actor=api_user())
+        done = create_enrolment_from_json(request, actor=api_user())
     except enrolment_service.CohortFull as error:
         raise ApiProblem(409, str(error), kind="cohort-full") from error
     except enrolment_service.AlreadyEnrolled as error:
         raise ApiProblem(409, str(error), kind="already-enrolled") from error
     except enrolment_service.EnrolmentError as error:
         raise ApiProblem(422, str(error), kind="enrolment-refused") from error
+    created = done.outcome is enrolment_service.EnrolOutcome.CREATED
     db.session.commit()
-    item = _enrolment_or_problem(item.id)
+    item = _enrolment_or_problem(done.enrolment.id)
     progress = enrolment_progress([item], clock.today())
     location = url_for("api.enrolment", enrolment_id=item.id, _external=True)
-    return jsonify(out.enrolment(item, progress[item.id])), 201, {"Location": location}
+    return (
+        jsonify(out.enrolment(item, progress[item.id])),
+        201 if created else 200,
+        {"Location": location},
+    )
 
 
 @bp.get("/enrolments/<int:enrolment_id>/assignments")

@@ -14,7 +14,7 @@ from lms import clock
 from lms.blueprints.api.params import MAX_INT
 from lms.blueprints.api.problems import ApiProblem
 from lms.extensions import db
-from lms.models import Cohort, Employer, Enrolment, IntakeType, Role, User
+from lms.models import Cohort, Employer, IntakeType, Role, User
 from lms.permissions import visible_cohorts
 from lms.services import enrolment as enrolment_service
 
@@ -74,7 +74,7 @@ def _text(person: dict[str, Any], field: str, errors: _Errors, required: str | N
     return value
 
 
-def create_enrolment_from_json(request: Request, *, actor: User) -> Enrolment:
+def create_enrolment_from_json(request: Request, *, actor: User) -> enrolment_service.Enrolled:
     """Check the body field by field (422 with every problem at once), then enrol through the service,
     which raises ``EnrolmentError`` for what the rules refuse."""
     body = _body(request)
@@ -170,7 +170,7 @@ def create_enrolment_from_json(request: Request, *, actor: User) -> Enrolment:
             kind="validation",
             errors=errors.items,
         )
-    return enrolment_service.enrol_participant(
+    return enrolment_service.enrol(
         cohort=cohort,
         employer=employer,
         intake_type=intake_type,

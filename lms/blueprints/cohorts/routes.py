@@ -37,7 +37,6 @@ from lms.models import (
 )
 from lms.pagination import contains, paginate, search_term
 from lms.permissions import role_required, visible_cohorts
-from lms.services import accounts
 from lms.services import cohorts as cohort_service
 from lms.services import enrolment as enrolment_service
 
@@ -426,6 +425,32 @@ def _employer_options(term: str, placeholder: str) -> tuple[list[SelectChoice], 
     return options, len(employers) > MAX_OPTIONS
 
 
+def _enrolled_message(
+    done: enrolment_service.Enrolled, *, name: str, email: str, cohort: Cohort
+) -> str:
+    if done.outcome is enrolment_service.EnrolOutcome.REACTIVATED:
+        return _(
+            "%(name)s is enrolled in %(cohort)s again; the earlier work has been kept.",
+            name=name,
+            cohort=cohort.name,
+        )
+    if done.outcome is enrolment_service.EnrolOutcome.UNCHANGED:
+        return _(
+            "%(name)s is already enrolled in %(cohort)s; nothing has been changed.",
+            name=name,
+            cohort=cohort.name,
+        )
+    if done.invited:
+        return _(
+            "%(name)s has been enrolled in %(cohort)s. An invitation to choose a password "
+            "is on its way to %(email)s.",
+            name=name,
+            cohort=cohort.name,
+            email=email,
+        )
+    return _("%(name)s has been enrolled in %(cohort)s.", name=name, cohort=cohort.name)
+
+
 @bp.route("/<int:cohort_id>/enrol", methods=["GET", "POST"])
 @role_required(Role.COORDINATOR)
 def enrol(cohort_id: int):  # type: ignore[no-untyped-def]
@@ -434,6 +459,14 @@ def enrol(cohort_id: int):  # type: ignore[no-untyped-def]
     employer_term = request.args.get("employer_q", "").strip()[:100]
     form = EnrolForm()
     form.participant.choices, participants_cut = _participant_options(term)
+    if form.is_submitted() and form.participant.data is not None:
+        # Not offered, but a repeated form names them: the service answers that nothing changed.
+        here = enrolment_service.active_enrolment_in(cohort, form.participant.data)
+        if here is not None:
+            person = here.participant
+            form.participant.choices.append(
+                SelectChoice(person.id, f"{person.sort_name} ({person.email})")
+            )
     form.employer.choices, employers_cut = _employer_options(employer_term, _("Choose an employer"))
     if request.method == "GET":
         form.enrolled_on.data = clock.today()
@@ -443,9 +476,7 @@ def enrol(cohort_id: int):  # type: ignore[no-untyped-def]
     if form.validate_on_submit():
         new_person = None
         participant = None
-        invited = False
         if form.person.data == EnrolForm.NEW:
-            invited = accounts.find_user_by_email(form.email.data) is None
             new_person = enrolment_service.NewPerson(
                 email=form.email.data,
                 first_name=form.first_name.data,
@@ -455,7 +486,7 @@ def enrol(cohort_id: int):  # type: ignore[no-untyped-def]
         else:
             participant = db.session.get(User, form.participant.data)
         try:
-            enrolment = enrolment_service.enrol_participant(
+            done = enrolment_service.enrol(
                 cohort=cohort,
                 employer=db.session.get(Employer, form.employer.data),
                 intake_type=IntakeType(form.intake_type.data),
@@ -468,21 +499,9 @@ def enrol(cohort_id: int):  # type: ignore[no-untyped-def]
             _show_error(form, error)
             status = 409
         else:
-            name = enrolment.participant.full_name
+            name, email = done.enrolment.participant.full_name, done.enrolment.participant.email
             db.session.commit()
-            if invited:
-                message = _(
-                    "%(name)s has been enrolled in %(cohort)s. An invitation to choose a password "
-                    "is on its way to %(email)s.",
-                    name=name,
-                    cohort=cohort.name,
-                    email=enrolment.participant.email,
-                )
-            else:
-                message = _(
-                    "%(name)s has been enrolled in %(cohort)s.", name=name, cohort=cohort.name
-                )
-            flash(message, "success")
+            flash(_enrolled_message(done, name=name, email=email, cohort=cohort), "success")
             return redirect(url_for("cohorts.detail", cohort_id=cohort.id))
     taken = enrolment_service.seats_taken(cohort)
     return (
