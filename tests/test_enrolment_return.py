@@ -10,6 +10,7 @@ was hit by an INSERT nobody expected to fail.
 from __future__ import annotations
 
 import contextlib
+import re
 import threading
 from datetime import UTC, date, datetime
 
@@ -409,6 +410,20 @@ def test_the_enrol_page_answers_a_repeat_of_the_existing_participant_form_as_a_s
         as_text=True
     )
     assert enrolments_of(db, world["participant"])[0].employer_id == world["company"].id
+
+
+@pytest.mark.parametrize("value", ["9" * 30, str(2**31), "-5", "0", "1e5", "Noël"])
+def test_the_enrol_page_refuses_a_participant_id_that_cannot_exist(
+    auth, client, db, world, value
+) -> None:
+    """The check for a repeat looks the posted id up before the form is validated: an id no database
+    integer can hold is not looked up (PostgreSQL would refuse the comparison with a 500)."""
+    withdraw_noel(db, world)
+    auth.login(world["coordinator"].email)
+    response = auth.post(f"/cohorts/{world['a'].id}/enrol", existing_form(world, participant=value))
+    assert response.status_code == 200
+    assert re.search(r"Kies een deelnemer( uit de lijst|\.)", response.get_data(as_text=True))
+    assert enrolments_of(db, world["participant"])[0].status is EnrolmentStatus.WITHDRAWN
 
 
 def test_the_enrol_page_answers_a_repeat_as_a_success(auth, client, db, world) -> None:

@@ -123,8 +123,14 @@ def active_enrolment_of(participant: User) -> Enrolment | None:
     )
 
 
+# The database's integer: a larger id (typed into a form) cannot exist, and PostgreSQL refuses to compare.
+MAX_ID = 2**31 - 1
+
+
 def active_enrolment_in(cohort: Cohort, participant_id: int) -> Enrolment | None:
     """The participant's active enrolment, if it is in ``cohort``."""
+    if not 0 < participant_id <= MAX_ID:
+        return None
     return db.session.scalar(
         sa.select(Enrolment).where(
             Enrolment.cohort_id == cohort.id,
