@@ -7,6 +7,7 @@ them and build a fresh application.
 from __future__ import annotations
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 from flask import Flask
@@ -41,6 +42,13 @@ class Config:
     SESSION_COOKIE_SAMESITE = "Lax"
     REMEMBER_COOKIE_HTTPONLY = True
     REMEMBER_COOKIE_SAMESITE = "Lax"
+    # "Stay logged in on this device" lasts this long; no login session lives longer on the server
+    # (lms/services/login_sessions.py).
+    REMEMBER_COOKIE_DURATION = timedelta(days=30)
+    # Without "stay logged in", a login session ends on the server after this long unused.
+    LOGIN_SESSION_IDLE_MINUTES = 120
+    # Strict-Transport-Security header; only production sets it (development and tests run on http).
+    STRICT_TRANSPORT_SECURITY: str | None = None
     WTF_CSRF_TIME_LIMIT = None  # a form left open on the shop floor must still submit
 
     # Accounts: Werkzeug's strongest method (scrypt)
@@ -196,6 +204,8 @@ class ProductionConfig(Config):
     SESSION_COOKIE_SECURE = True
     REMEMBER_COOKIE_SECURE = True
     PREFERRED_URL_SCHEME = "https"
+    # Browsers remember for a year to use only https for this host.
+    STRICT_TRANSPORT_SECURITY = "max-age=31536000"
 
     @classmethod
     def init_app(cls, app: Flask) -> None:

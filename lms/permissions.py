@@ -1,6 +1,7 @@
 """Who may see and do what, in one place.
 
-- ``init_login_manager``: how a session becomes a user (and stops being one after a password change).
+- ``init_login_manager``: how a session becomes a user: through a login session
+  (``lms.services.login_sessions``) that logging out, a password change or a deactivation ends.
 - ``role_required``: route decorator; anonymous visitors go to the login page, other roles get 403.
 - ``home_endpoint``: where each role lands.
 - ``visible_*`` scopes: every query that lists people or their work starts from one of these.
@@ -14,13 +15,15 @@ from functools import wraps
 from typing import Any, TypeVar
 
 import sqlalchemy as sa
-from flask import Flask, abort
+from flask import Flask, abort, request, session
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from sqlalchemy.sql.base import ExecutableOption
 
+from lms import clock
 from lms.extensions import db, login_manager
 from lms.models import Certificate, Cohort, CohortTrainer, Enrolment, Role, User
+from lms.services import login_sessions
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -39,17 +42,30 @@ def init_login_manager(app: Flask) -> None:
     login_manager.login_message_category = "info"
     login_manager.session_protection = "basic"
 
+    @app.before_request
+    def keep_login_session_alive() -> None:
+        """Load the person at the start of the request, so a note that their session is still in use
+        (written every few minutes) is committed before the view changes anything; a session or
+        remember cookie that no longer works is dropped, so it is not looked up again."""
+        if request.endpoint == "static" or request.blueprint == "api":
+            return
+        user = current_user._get_current_object()  # type: ignore[attr-defined]
+        if user.is_authenticated:
+            if user.login_session is not None and login_sessions.touch(
+                user.login_session, at=clock.now(), ip_address=request.remote_addr or ""
+            ):
+                db.session.commit()
+            return
+        session.pop("_user_id", None)
+        if app.config.get("REMEMBER_COOKIE_NAME", "remember_token") in request.cookies:
+            session["_remember"] = "clear"  # Flask-Login deletes the cookie on the way out
+
 
 @login_manager.user_loader
-def load_user(session_id: str) -> User | None:
-    """The session stores "<user id>:<session version>"; a bumped version logs old sessions out."""
-    user_id, _, version = session_id.partition(":")
-    if not user_id.isdigit() or not version.isdigit():
-        return None
-    user = db.session.get(User, int(user_id))
-    if user is None or user.session_version != int(version) or not user.is_active:
-        return None
-    return user
+def load_user(token: str) -> User | None:
+    """The session and the remember cookie hold the token of a login session: an unknown, ended or
+    expired session, or an account that is no longer active, is nobody."""
+    return login_sessions.load(token, at=clock.now())
 
 
 def home_endpoint(user: User) -> str:

@@ -1,5 +1,6 @@
 """The scheduled jobs (APScheduler 3): the reminder sweep every hour, outbox delivery every minute, a
-signed checkpoint of the sign-off ledger's head every day.
+signed checkpoint of the sign-off ledger's head every day, and every night the pruning of login
+sessions that are over.
 
 Only the dedicated process started with ``flask --app wsgi lms scheduler`` runs them; web workers
 (gunicorn) never start a scheduler. Each job pushes an application context, calls one service and
@@ -28,6 +29,7 @@ log = logging.getLogger(__name__)
 REMINDER_JOB_ID = "reminder-sweep"
 OUTBOX_JOB_ID = "outbox-delivery"
 LEDGER_JOB_ID = "ledger-checkpoint"
+LOGIN_SESSION_PRUNE_JOB_ID = "login-session-prune"
 
 
 def run_reminder_sweep(app: Flask) -> Any:
@@ -79,6 +81,22 @@ def run_ledger_checkpoint(app: Flask) -> Any:
         return checkpoint
 
 
+def run_login_session_prune(app: Flask) -> int:
+    """Delete login sessions that ended or ran out a while ago, so the table does not keep growing."""
+    from lms.services.login_sessions import prune
+
+    with app.app_context():
+        try:
+            deleted = prune(clock.now())
+            db.session.commit()
+        except Exception:
+            db.session.rollback()
+            log.exception("Pruning login sessions failed; it runs again tomorrow night.")
+            raise
+        log.info("Login sessions pruned: %d", deleted)
+        return deleted
+
+
 def add_jobs(scheduler: BaseScheduler, app: Flask, *, deliver_now: bool = False) -> None:
     """Register the jobs with fixed ids (``replace_existing``), at most one run of each at a time.
     ``deliver_now``: the first outbox delivery at once rather than after a minute."""
@@ -107,6 +125,14 @@ def add_jobs(scheduler: BaseScheduler, app: Flask, *, deliver_now: bool = False)
         id=LEDGER_JOB_ID,
         name="Ledger checkpoint (daily)",
         misfire_grace_time=12 * 60 * 60,
+        **common,
+    )
+    scheduler.add_job(
+        run_login_session_prune,
+        CronTrigger(hour=3, minute=20, timezone=clock.LOCAL_TZ),  # every night at 03:20
+        id=LOGIN_SESSION_PRUNE_JOB_ID,
+        name="Login session pruning (nightly)",
+        misfire_grace_time=6 * 3600,
         **common,
     )
 

@@ -59,6 +59,22 @@ def make_user(
     return user
 
 
+def login_token(user: User, *, remember: bool = False, at: datetime | None = None) -> str:
+    """A login session for ``user`` (as after the login form); returns the token a browser keeps in its
+    session (``_user_id``) and remember cookie."""
+    from lms.services import login_sessions
+
+    login_sessions.start(
+        user,
+        remember=remember,
+        ip_address="127.0.0.1",
+        user_agent="Mozilla/5.0 (Linux; Android 14) AppleWebKit/537.36 Chrome/130.0 Mobile Safari/537.36",
+        at=at or clock.now(),
+    )
+    assert user.login_token is not None
+    return user.login_token
+
+
 def make_employer(**fields: object) -> Employer:
     n = next(_sequence)
     employer = Employer(

@@ -4,8 +4,8 @@ Cohort A (trainer ``trainer``) holds ``participant`` (employed by ``employer``, 
 and ``other_participant`` (employed by ``other_employer``, contact ``other_contact``). Cohort B has
 its own trainer (``other_trainer``) and nobody from A. ``participant`` has handed-in work with a photo,
 approved work, a sign-off, a workplace confirmation and observation, a notification, a certificate, a
-progress review, a week of hours and an API key; ``contact`` has an unused action link; the outbox
-holds a failed mail.
+progress review, a week of hours, an API key and a login on a phone; ``contact`` has an unused action
+link; the outbox holds a failed mail.
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ from lms.models import (
     Enrolment,
     EvidenceFile,
     LinkAction,
+    LoginSession,
     Notification,
     OutboxMessage,
     OutboxStatus,
@@ -41,6 +42,7 @@ from lms.models import (
     WorkplaceHours,
     WorkplaceObservation,
 )
+from lms.services import login_sessions
 from lms.storage import get_storage
 from tests.factories import (
     make_approved_submission,
@@ -82,6 +84,7 @@ class World:
     review: ProgressReview
     hours: WorkplaceHours
     api_token: ApiToken
+    login_session: LoginSession
     failed_mail: OutboxMessage
     link_secret: str
 
@@ -195,6 +198,13 @@ def build_world() -> World:
         contact, LinkAction.CONFIRM_WORKPLACE, handed_in.id, timedelta(days=7)
     )
     db.session.add(link)
+    phone = login_sessions.start(
+        participant,
+        remember=True,
+        ip_address="192.0.2.10",
+        user_agent="Mozilla/5.0 (Linux; Android 14) AppleWebKit/537.36 Chrome/130.0 Mobile Safari/537.36",
+        at=clock.now(),
+    )
     db.session.commit()
     return World(
         programme=programme,
@@ -221,6 +231,7 @@ def build_world() -> World:
         review=review,
         hours=hours,
         api_token=api_token,
+        login_session=phone,
         failed_mail=failed_mail,
         link_secret=link_secret,
     )

@@ -26,10 +26,11 @@ import secrets
 
 import pytest
 import sqlalchemy as sa
-from flask import Flask
+from flask import Flask, has_request_context
 from itsdangerous import URLSafeTimedSerializer
 
 from lms.extensions import db as _db
+from tests.factories import login_token
 from tests.scenarios import World, build_world
 
 LOGIN = "LOGIN"  # 302 to the login page
@@ -156,6 +157,8 @@ MATRIX: dict[str, tuple[object, ...] | str] = {
     "privacy.erase":                          (LOGIN,   403,   403,   403,   403,   403,   403,   200),  # /privacy/people/<int:user_id>/erase
     "privacy.export":                         (LOGIN,   403,   403,   403,   403,   403,   403,   200),  # /privacy/people/<int:user_id>/export
     "auth.profile":                           (LOGIN,   200,   200,   200,   200,   200,   200,   200),  # /profile
+    "auth.end_session":                       (LOGIN,   302,   404,   404,   404,   404,   404,   404),  # /profile/sessions/<int:session_id>/end — the participant's other device
+    "auth.end_all_sessions":                  (LOGIN,   200,   200,   200,   200,   200,   200,   200),  # /profile/sessions/end-all
     "auth.mail_preference":                   (LOGIN,   400,   400,   400,   400,   400,   400,   400),  # /profile/mail-preference
     "reports.cohort":                         (LOGIN,   403,   403,   200,   403,   403,   403,   200),  # /reports/cohorts/<int:cohort_id>
     "reports.programme":                      (LOGIN,   403,   403,   403,   403,   403,   403,   200),  # /reports/programme
@@ -193,6 +196,7 @@ def url_values(world: World) -> dict[str, object]:
         "token": world.link_secret,
         "filename": "css/app.css",
         "list_id": 1,  # the Open Badges status list
+        "session_id": world.login_session.id,  # the participant logged in on another device
     }
 
 
@@ -223,11 +227,14 @@ class Visitor:
         self.token = URLSafeTimedSerializer(app.secret_key, salt="wtf-csrf-token").dumps(self.raw)
 
     def _reset(self) -> None:
+        # A new login session for every request: an earlier one may have logged out.
+        token = login_token(self.user) if self.user is not None else None
+        _db.session.commit()
         with self.client.session_transaction() as state:
             state.clear()
             state["csrf_token"] = self.raw
-            if self.user is not None:
-                state["_user_id"] = self.user.get_id()
+            if token is not None:
+                state["_user_id"] = token
                 state["_fresh"] = True
 
     def get(self, url: str):  # type: ignore[no-untyped-def]
@@ -258,6 +265,8 @@ class WriteWatch:
         self.tables: set[str] = set()
 
     def __call__(self, conn, cursor, statement, parameters, context, executemany) -> None:  # type: ignore[no-untyped-def]
+        if not has_request_context():
+            return  # the test itself (a visitor's login before the request), not the request
         words = statement.lstrip().split(None, 3)
         verb = words[0].upper() if words else ""
         if verb in ("INSERT", "UPDATE", "DELETE"):

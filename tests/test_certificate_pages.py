@@ -399,9 +399,10 @@ def test_the_progress_report_for_those_who_may_see_the_participant(auth, client,
         )
     )
     db.session.commit()
-    auth.login(enrolment.participant.email if who == "participant" else world[who].email)
 
+    # Logged in on the day itself: a login session from months before would have run out.
     with clock.frozen_at(datetime(2027, 7, 3, 9, 30, tzinfo=clock.LOCAL_TZ)):
+        auth.login(enrolment.participant.email if who == "participant" else world[who].email)
         response = client.get(f"/certificates/enrolment/{enrolment.id}/progress-report.pdf")
 
     assert response.status_code == 200 and response.mimetype == "application/pdf"

@@ -15,7 +15,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from lms.extensions import db as _db
 from tests.conftest import CSRF_PATTERN
+from tests.factories import login_token
 from tests.scenarios import World, build_world
 
 FIELD = re.compile(r"<(input|select|textarea)\b([^>]*)>", re.I)
@@ -96,10 +98,13 @@ def log_in_as(client, world: World, role: str) -> None:  # type: ignore[no-untyp
         "employer": world.contact,
         "coordinator": world.coordinator,
     }.get(role)
+    # A new login session each time: an earlier example may have logged out or changed the password.
+    token = login_token(user) if user is not None else None
+    _db.session.commit()
     with client.session_transaction() as session:
         session.clear()
-        if user is not None:
-            session["_user_id"] = user.get_id()
+        if token is not None:
+            session["_user_id"] = token
             session["_fresh"] = True
 
 

@@ -30,8 +30,8 @@ def test_email_is_unique(db) -> None:
 def test_role_is_checked_by_the_database(db) -> None:
     assert insert_fails(
         db,
-        "INSERT INTO users (email, first_name, name_prefix, last_name, role, is_active, locale, phone, session_version, created_at)"
-        " VALUES ('x@example.org', 'X', '', 'Y', 'admin', true, 'nl', '', 1, :now)",
+        "INSERT INTO users (email, first_name, name_prefix, last_name, role, is_active, locale, phone, created_at)"
+        " VALUES ('x@example.org', 'X', '', 'Y', 'admin', true, 'nl', '', :now)",
         now=datetime.now(UTC),
     )
 

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 from lms import clock, create_app
 from lms.extensions import csrf
-from lms.models import AccountToken, OutboxMessage, Role, TokenPurpose
+from lms.models import AccountToken, LoginSession, OutboxMessage, Role, TokenPurpose
 from lms.services import accounts
 from tests.conftest import AuthActions, csrf_token
 from tests.factories import PASSWORD, make_user
@@ -261,14 +261,19 @@ def test_production_cookies_are_secure(monkeypatch, database_url, schema, tmp_pa
     assert "Secure" in response.headers["Set-Cookie"]
 
 
-def test_login_starts_a_new_session(client, auth, user) -> None:
+def test_login_starts_a_new_session(client, auth, db, user) -> None:
     before = csrf_token(client)
     with client.session_transaction() as session:
         session["planted"] = "by someone else"
     auth.login(user.email)
     with client.session_transaction() as session:
         assert "planted" not in session
-        assert session["_user_id"] == f"{user.id}:{user.session_version}"
+        token = session["_user_id"]
+    # The session names a login session of this person (which the server can end), not the account.
+    login_session = db.session.scalar(
+        sa.select(LoginSession).where(LoginSession.token_hash == LoginSession.hash_token(token))
+    )
+    assert login_session.user_id == user.id and login_session.ended_at is None
     # The form token of the anonymous session no longer works.
     response = client.post("/profile", data={"csrf_token": before})
     assert response.status_code == 400

@@ -16,6 +16,7 @@ from lms.models.curriculum import (
     assignment_competencies,
 )
 from lms.models.hours import HoursStatus, WorkplaceHours
+from lms.models.login_sessions import LoginSession
 from lms.models.notifications import Notification, OutboxMessage, OutboxStatus, SentReminder
 from lms.models.people import AccountToken, Employer, MailPreference, Role, TokenPurpose, User
 from lms.models.portfolio import (
@@ -63,6 +64,7 @@ __all__ = [
     "InvalidTransition",
     "LedgerCheckpoint",
     "LinkAction",
+    "LoginSession",
     "MailPreference",
     "Notification",
     "OutboxMessage",

@@ -23,6 +23,7 @@ from lms.models.base import (
 
 if TYPE_CHECKING:
     from lms.models.cohorts import Cohort, Enrolment
+    from lms.models.login_sessions import LoginSession
 
 
 class Role(enum.StrEnum):
@@ -39,7 +40,16 @@ class MailPreference(enum.StrEnum):
     WEEKLY_DIGEST = "weekly_digest"
 
 
-class User(UserMixin, db.Model):
+class LoggedInThrough:
+    """Not columns: the login session a ``User`` object was logged in or loaded with, and its token
+    (set by lms.services.login_sessions). Flask-Login keeps the token in the session and the remember
+    cookie, so a cookie names a session the server can end, not the account."""
+
+    login_session: LoginSession | None = None
+    login_token: str | None = None
+
+
+class User(LoggedInThrough, UserMixin, db.Model):
     __tablename__ = "users"
     __table_args__ = (
         # An employer contact belongs to exactly one company; nobody else belongs to one.
@@ -70,8 +80,6 @@ class User(UserMixin, db.Model):
     employer_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("employers.id", ondelete="RESTRICT"), index=True
     )
-    # Bumped on password change or "log out everywhere": older sessions stop being valid.
-    session_version: Mapped[int] = mapped_column(default=1)
     created_at: Mapped[datetime] = created_at_column()
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     password_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
@@ -86,6 +94,14 @@ class User(UserMixin, db.Model):
 
     def __repr__(self) -> str:
         return f"<User {self.email} ({self.role.value})>"
+
+    # Flask-Login's UserMixin compares get_id(), which is a session token here: compare accounts.
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, User):
+            return NotImplemented
+        return self is other or (self.id is not None and self.id == other.id)
+
+    __hash__ = object.__hash__
 
     @property
     def full_name(self) -> str:
@@ -105,7 +121,11 @@ class User(UserMixin, db.Model):
         return self.is_active_account
 
     def get_id(self) -> str:
-        return f"{self.id}:{self.session_version}"
+        if self.login_token is None:
+            raise RuntimeError(
+                "log in through lms.services.login_sessions.start, not login_user alone"
+            )
+        return self.login_token
 
     def has_role(self, *roles: Role) -> bool:
         return self.role in roles

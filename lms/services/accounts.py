@@ -19,7 +19,7 @@ from flask_babel import lazy_gettext as _l
 from lms import clock
 from lms.extensions import db
 from lms.models import AccountToken, Employer, OutboxMessage, Role, TokenPurpose, User
-from lms.services import audit
+from lms.services import audit, login_sessions
 
 MIN_PASSWORD_LENGTH = 10
 COMMON_PASSWORDS_FILE = Path(__file__).resolve().parent.parent / "data" / "common_passwords.txt"
@@ -210,17 +210,18 @@ def set_password_with_token(secret: str, password: str) -> User:
     set_password(token.user, password)
     token.used_at = clock.now()
     # Every session the user had before ends.
-    token.user.session_version += 1
+    login_sessions.end_all(token.user, at=token.used_at)
     audit.record("user.password_set", token.user, token.user, purpose=token.purpose.value)
     return token.user
 
 
 def change_password(user: User, current_password: str, new_password: str) -> None:
-    """Change a password the user knows; every other session of theirs ends."""
+    """Change a password the user knows; every session of theirs ends (the caller starts a new one
+    for the device the change was made on)."""
     if not user.check_password(current_password):
         raise AccountError(_("Your current password is not correct."))
     set_password(user, new_password)
-    user.session_version += 1
+    login_sessions.end_all(user, at=clock.now())
     audit.record("user.password_change", user, user)
 
 

@@ -31,7 +31,7 @@ from lms.models import (
     User,
 )
 from lms.pagination import contains
-from lms.services import accounts, audit
+from lms.services import accounts, audit, login_sessions
 
 # Roles the address book manages; coordinators are not in it.
 ADDRESS_BOOK_ROLES = (Role.EMPLOYER, Role.TRAINER, Role.PARTICIPANT)
@@ -281,7 +281,7 @@ def deactivate(user: User, *, actor: User) -> None:
     if not user.is_active_account:
         raise PeopleError(_("%(name)s has already been deactivated.", name=user.full_name))
     user.is_active_account = False
-    user.session_version += 1
+    login_sessions.end_all(user, at=clock.now())
     _expire_open_tokens(user)
     db.session.flush()
     audit.record("user.deactivate", actor, user)

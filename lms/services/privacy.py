@@ -310,7 +310,8 @@ def erase_person(user: User, *, actor: User | None, reason: str = "") -> Erasure
                 report.texts_cleared += result.rowcount * len(text_columns)
         db.session.flush()
 
-    # What belongs to the account alone (tokens, notifications, reminders, ...) is deleted.
+    # What belongs to the account alone (tokens, login sessions, notifications, ...) is deleted: every
+    # device of theirs is logged out.
     for table, column in _tables_pointing_at("users"):
         if table.name in KEEP_CASCADE_TABLES:
             continue
@@ -333,7 +334,6 @@ def erase_person(user: User, *, actor: User | None, reason: str = "") -> Erasure
     user.phone = ""
     user.password_hash = None
     user.is_active_account = False
-    user.session_version += 1
     db.session.flush()
     audit.record(
         "person.erase",

@@ -1,4 +1,5 @@
-"""Login (throttled), logout, "forgot password" and setting a password through a one-time link."""
+"""Login (throttled), logout, "forgot password", setting a password through a one-time link, and the
+account page with the person's logged-in devices."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from flask import (
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
+from lms import clock
 from lms.blueprints.auth.forms import (
     ChangePasswordForm,
     EmptyForm,
@@ -27,9 +29,9 @@ from lms.blueprints.auth.forms import (
     SetPasswordForm,
 )
 from lms.extensions import db
-from lms.models import MailPreference
+from lms.models import MailPreference, User
 from lms.permissions import home_endpoint
-from lms.services import accounts, inbox, login_throttle
+from lms.services import accounts, inbox, login_sessions, login_throttle
 
 bp = Blueprint("auth", __name__)
 
@@ -79,20 +81,45 @@ def login():  # type: ignore[no-untyped-def]
         login_throttle.login_succeeded(claim)
         next_url = request.args.get("next")
         session.clear()  # a fresh session at login, so nothing from before it carries over
-        login_user(result.user, remember=form.remember.data)
+        _log_in(result.user, remember=form.remember.data)
         accounts.record_login(result.user, ip_address=request.remote_addr or "")
         db.session.commit()
         return redirect(next_url if is_safe_next(next_url) else url_for(home_endpoint(result.user)))
     return render_template("auth/login.html", form=form)
 
 
+def _log_in(user: User, *, remember: bool) -> None:
+    """A new login session for this device; Flask-Login keeps its token (and sets the remember
+    cookie when asked)."""
+    login_sessions.start(
+        user,
+        remember=remember,
+        ip_address=request.remote_addr or "",
+        user_agent=request.headers.get("User-Agent", ""),
+        at=clock.now(),
+    )
+    login_user(user, remember=remember)
+
+
+def _forget_this_device() -> None:
+    """An empty session, and the remember cookie deleted. logout_user() comes after clear(): it
+    leaves the note that tells Flask-Login to delete the cookie, which clear() would erase."""
+    session.clear()
+    logout_user()
+
+
 @bp.post("/logout")
-@login_required
 def logout():  # type: ignore[no-untyped-def]
+    """Ends this device's session on the server too, so a copy of its cookies no longer works.
+    Someone already logged out (a second tap) gets the same answer."""
     if not EmptyForm().validate_on_submit():
         abort(400)
-    logout_user()
-    session.clear()
+    if current_user.is_authenticated:
+        login_sessions.log_out(
+            current_user.login_session, at=clock.now(), ip_address=request.remote_addr or ""
+        )
+        db.session.commit()
+    _forget_this_device()
     flash(_("You have been logged out."), "success")
     return redirect(url_for("auth.login"))
 
@@ -129,9 +156,7 @@ def set_password(token: str):  # type: ignore[no-untyped-def]
     if form.validate_on_submit():
         user = accounts.set_password_with_token(token, form.password.data)
         db.session.commit()
-        if current_user.is_authenticated:
-            logout_user()
-        session.clear()
+        _forget_this_device()
         flash(_("Your password has been saved. You can now log in."), "success")
         return redirect(url_for("auth.login", email=user.email))
     return render_template("auth/set_password.html", form=form, user=account_token.user)
@@ -142,19 +167,34 @@ def set_password(token: str):  # type: ignore[no-untyped-def]
 def profile():  # type: ignore[no-untyped-def]
     form = ChangePasswordForm()
     if form.validate_on_submit():
+        remember = current_user.login_session.remember
         try:
             accounts.change_password(current_user, form.current_password.data, form.password.data)
         except accounts.AccountError as error:
             form.current_password.errors.append(str(error))
         else:
+            # Every session ended; this device goes on with a new one (a copied cookie does not).
+            _log_in(current_user._get_current_object(), remember=remember)
             db.session.commit()
-            # Stay logged in here with the new session version; other devices are logged out.
-            login_user(current_user._get_current_object(), fresh=True)
             flash(
                 _("Your password has been changed. You are logged out on other devices."), "success"
             )
             return redirect(url_for("auth.profile"))
-    return render_template("auth/profile.html", form=form, preference_form=_preference_form())
+    return _profile_page(form, _preference_form())
+
+
+def _profile_page(
+    form: ChangePasswordForm, preference_form: MailPreferenceForm, status: int = 200
+) -> tuple[str, int]:
+    """The account page, with the devices the person is logged in on."""
+    return render_template(
+        "auth/profile.html",
+        form=form,
+        preference_form=preference_form,
+        login_sessions=login_sessions.active(current_user, at=clock.now()),
+        this_session=current_user.login_session,
+        device_label=login_sessions.device_label,
+    ), status
 
 
 def _preference_form(form: MailPreferenceForm | None = None) -> MailPreferenceForm:
@@ -174,6 +214,46 @@ def mail_preference():  # type: ignore[no-untyped-def]
         db.session.commit()
         flash(_("Your choice for reminders by mail has been saved."), "success")
         return redirect(url_for("auth.profile") + "#mail-title")
+    return _profile_page(ChangePasswordForm(formdata=None), form, 400)
+
+
+@bp.post("/profile/sessions/<int:session_id>/end")
+@login_required
+def end_session(session_id: int):  # type: ignore[no-untyped-def]
+    """Log out one of the person's devices. A device logged out already gets the same answer."""
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    login_session = login_sessions.find_own(current_user, session_id)
+    if login_session is None:
+        abort(404)
+    if login_session.id == current_user.login_session.id:
+        return logout()
+    login_sessions.log_out_device(
+        login_session, at=clock.now(), ip_address=request.remote_addr or ""
+    )
+    db.session.commit()
+    flash(
+        _("%(device)s has been logged out.", device=login_sessions.device_label(login_session)),
+        "success",
+    )
+    return redirect(url_for("auth.profile") + "#sessions-title")
+
+
+@bp.route("/profile/sessions/end-all", methods=["GET", "POST"])
+@login_required
+def end_all_sessions():  # type: ignore[no-untyped-def]
+    """Log out on every device, this one too, after a confirmation."""
+    form = EmptyForm()
+    if form.validate_on_submit():
+        login_sessions.log_out_everywhere(
+            current_user, at=clock.now(), ip_address=request.remote_addr or ""
+        )
+        db.session.commit()
+        _forget_this_device()
+        flash(_("You have been logged out on all your devices, this one too."), "success")
+        return redirect(url_for("auth.login"))
     return render_template(
-        "auth/profile.html", form=ChangePasswordForm(formdata=None), preference_form=form
-    ), 400
+        "auth/end_all_sessions.html",
+        form=form,
+        count=len(login_sessions.active(current_user, at=clock.now())),
+    )
