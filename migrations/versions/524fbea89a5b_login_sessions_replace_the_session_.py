@@ -4,7 +4,7 @@ A row per login (lms/services/login_sessions.py); cookies from before the upgrad
 everyone logs in once more.
 
 Revision ID: 524fbea89a5b
-Revises: 25c040dd6354
+Revises: 2672b4242251
 Create Date: 2026-12-07 04:04:04.236487
 
 """
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '524fbea89a5b'
-down_revision = '25c040dd6354'
+down_revision = '2672b4242251'
 branch_labels = None
 depends_on = None
 
