@@ -107,6 +107,24 @@ def test_a_deleted_row_is_reported_at_the_record_after_it(runner, db, three_reco
     assert "missing" in result.output
 
 
+def test_records_signed_at_an_amsterdam_moment_verify(runner, db) -> None:
+    """A moment in another zone than UTC is the same instant: the hash covers it as stored (UTC)."""
+    trainer = make_user(Role.TRAINER)
+    enrolment = make_enrolment(make_cohort(trainers=[trainer]))
+    items = db.session.scalars(sa.select(ChecklistItem).order_by(ChecklistItem.code)).all()
+    local = AT.astimezone(clock.LOCAL_TZ)  # 16:00+02:00
+    first = sign_off(enrolment=enrolment, item=items[0], level=2, actor=trainer, at=local)
+    revoke(
+        record=first, actor=trainer, at=local + timedelta(hours=1), reason="Te vroeg afgetekend."
+    )
+    # Hashed as the UTC moment that is stored, in the form every existing record was hashed in.
+    assert first.content()["signed_at"] == "2026-10-09T14:00:00.000000+00:00"
+    db.session.commit()
+    result = verify(runner)
+    assert result.exit_code == 0, result.output
+    assert result.output.splitlines()[0] == "OK: 2 records"
+
+
 # --- signed checkpoints of the head ----------------------------------------------------------------
 
 

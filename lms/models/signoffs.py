@@ -10,7 +10,7 @@ from __future__ import annotations
 import enum
 import hashlib
 import json
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
@@ -92,7 +92,8 @@ class SignOff(db.Model):
             "note": self.note,
             "revokes_id": self.revokes_id,
             "signed_by_id": self.signed_by_id,
-            "signed_at": self.signed_at.isoformat(timespec="microseconds"),
+            # In UTC, as stored and read back: a moment given in another zone hashes the same.
+            "signed_at": self.signed_at.astimezone(UTC).isoformat(timespec="microseconds"),
             "evidence": sorted(self.evidence_submission_ids()),
             "previous_hash": self.previous_hash,
         }
