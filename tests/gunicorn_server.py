@@ -1,6 +1,6 @@
 """Real gunicorn with several worker processes, for tests of what must hold across workers (a
-throttle, a session ended on the server), and a small HTTP client that sends requests to every worker
-at the same moment.
+throttle, a session ended on the server) or behind gunicorn (the database outage page), and a small
+HTTP client that sends requests to every worker at the same moment.
 
     with run_gunicorn(production_env(database_url, tmp_path), tmp_path) as server:
         page = server.get("/login")
@@ -15,7 +15,7 @@ import signal
 import socket
 import subprocess
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -71,6 +71,10 @@ class Reply:
                 key, _, cookie = pair.partition("=")
                 found[key.strip()] = cookie.strip()
         return found
+
+    def header(self, name: str) -> str | None:
+        """The first header called ``name`` (any case), or ``None``."""
+        return next((value for key, value in self.headers if key.lower() == name.lower()), None)
 
     def csrf_token(self) -> str:
         match = CSRF_PATTERN.search(self.body)
@@ -180,11 +184,13 @@ def run_gunicorn(
     workers: int = 3,
     app: str = "wsgi:app",
     start_timeout: float = 20.0,
+    extra_args: Sequence[str] = (),
 ) -> Iterator[GunicornServer]:
     """Start ``gunicorn --workers N`` on a free port with ``env`` (on top of this process's
     environment, without its DATABASE_URL/LMS_* settings), wait until every worker has loaded the
-    app, and stop it afterwards whatever happens. Fails when it has not started in ``start_timeout``
-    seconds, with gunicorn's log in the message."""
+    app, and stop it afterwards whatever happens. ``extra_args`` go on gunicorn's command line
+    (``--max-requests 1``, say). Fails when it has not started in ``start_timeout`` seconds, with
+    gunicorn's log in the message."""
     ready_dir = tmp_path / "gunicorn-ready"
     ready_dir.mkdir(parents=True, exist_ok=True)
     config_file = tmp_path / "gunicorn_test_conf.py"
@@ -212,6 +218,7 @@ def run_gunicorn(
         "5",
         "--log-level",
         "info",
+        *extra_args,
         app,
     ]
     with log_path.open("wb") as log:

@@ -9,19 +9,11 @@ gunicorn, be the server's bare "Internal Server Error").
 
 from __future__ import annotations
 
-import http.client
-import os
 import re
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from http.cookies import SimpleCookie
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlencode
 
 import pytest
 import sqlalchemy as sa
@@ -40,9 +32,9 @@ from tests.db_outage import (
     proxy_for,
 )
 from tests.factories import PASSWORD
+from tests.gunicorn_server import GunicornServer, production_env, run_gunicorn
 from tests.scenarios import build_world
 
-ROOT = Path(__file__).resolve().parent.parent
 TITLE = "Het systeem kan zijn gegevens nu niet bereiken"
 PROBLEM = "application/problem+json"
 
@@ -241,102 +233,50 @@ def test_addresses_machines_read_answer_problem_json_while_the_database_is_down(
 # --- through gunicorn, as the README's production section runs it ---------------------------
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-class Browser:
-    """Just enough of a browser for gunicorn over plain HTTP: it keeps the cookies, Secure ones too
-    (production marks them Secure; the TLS proxy in front is not part of this test)."""
-
-    def __init__(self, port: int) -> None:
-        self.port = port
-        self.cookies: dict[str, str] = {}
-
-    def request(self, method: str, path: str, form: dict[str, str] | None = None):  # type: ignore[no-untyped-def]
-        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
-        headers = {"Cookie": "; ".join(f"{k}={v}" for k, v in self.cookies.items())}
-        body = None
-        if form is not None:
-            body = urlencode(form)
-            headers["Content-Type"] = "application/x-www-form-urlencoded"
-        connection.request(method, path, body=body, headers=headers)
-        response = connection.getresponse()
-        text = response.read().decode("utf-8", "replace")
-        for header in response.headers.get_all("Set-Cookie") or []:
-            for name, morsel in SimpleCookie(header).items():
-                self.cookies[name] = morsel.value
-        connection.close()
-        return response.status, response.headers, text
-
-    def login(self, email: str) -> None:
-        _status, _headers, page = self.request("GET", "/login")
-        token = CSRF_PATTERN.search(page).group(1)  # type: ignore[union-attr]
-        status, _headers, _page = self.request(
-            "POST", "/login", {"email": email, "password": PASSWORD, "csrf_token": token}
+def login(server: GunicornServer, email: str) -> dict[str, str]:
+    """Log in as a browser would; the cookies it then sends (production marks them Secure: the TLS
+    proxy in front is not part of this test)."""
+    page = server.get("/login")
+    reply = server.send(
+        server.prepare(
+            "POST",
+            "/login",
+            form={"email": email, "password": PASSWORD, "csrf_token": page.csrf_token()},
+            cookies=page.cookies(),
         )
-        assert status == 302
+    )
+    assert reply.status == 302, reply.body[:300]
+    return {**page.cookies(), **reply.cookies()}
 
 
 @pytest.fixture
-def gunicorn(outage: Outage, tmp_path: Path) -> Iterator[Browser]:
-    port = free_port()
-    log = tmp_path / "gunicorn.log"
+def gunicorn(outage: Outage, tmp_path: Path) -> Iterator[GunicornServer]:
     url = outage.app.config["SQLALCHEMY_DATABASE_URI"]
-    env = {
-        **os.environ,
-        "LMS_CONFIG": "production",
-        "SECRET_KEY": "outage-test-secret",
-        "DATABASE_URL": url,
-        "LMS_INSTANCE_PATH": str(tmp_path / "instance"),
-        "EVIDENCE_STORAGE_PATH": outage.app.config["EVIDENCE_STORAGE_PATH"],
-    }
-    command = [sys.executable, "-m", "gunicorn", "--workers", "2", "--graceful-timeout", "5"]
-    command += ["--bind", f"127.0.0.1:{port}"]
-    if url.startswith("sqlite"):
-        # A worker keeps its SQLite file open even after the folder moved; a worker started after the
-        # disk went away is what fails, so each worker serves one request (a real gunicorn setting).
-        command += ["--max-requests", "1"]
-    server = subprocess.Popen(
-        [*command, "wsgi:app"],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=log.open("wb"),  # a file, not a pipe: a full pipe would block the workers
+    env = production_env(
+        url, tmp_path, EVIDENCE_STORAGE_PATH=outage.app.config["EVIDENCE_STORAGE_PATH"]
     )
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                break
-            except OSError:
-                assert server.poll() is None, log.read_text()
-                assert time.monotonic() < deadline, "gunicorn did not start"
-                time.sleep(0.2)
-        yield Browser(port)
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
+    # A worker keeps its SQLite file open even after the folder moved; a worker started after the
+    # disk went away is what fails, so each worker serves one request (a real gunicorn setting).
+    extra_args = ["--max-requests", "1"] if url.startswith("sqlite") else []
+    with run_gunicorn(env, tmp_path, workers=2, extra_args=extra_args) as server:
+        yield server
 
 
 def test_through_gunicorn_a_logged_in_page_is_the_friendly_503_not_a_bare_500(
-    outage: Outage, gunicorn: Browser
+    outage: Outage, gunicorn: GunicornServer
 ) -> None:
     person = outage.people["trainer"]
-    gunicorn.login(person["email"])
-    status, _headers, page = gunicorn.request("GET", "/dashboard/trainer")
-    assert status == 200 and person["name"] in page
+    cookies = login(gunicorn, person["email"])
+    reply = gunicorn.get("/dashboard/trainer", cookies=cookies)
+    assert reply.status == 200 and person["name"] in reply.body
 
     outage.stop()
 
     for _ in range(3):  # both workers, whichever answers
-        status, headers, page = gunicorn.request("GET", "/dashboard/trainer")
-        assert status == 503, page[:300]
-        assert TITLE in page and person["name"] not in page
-        assert headers["Retry-After"]
-    status, headers, body = gunicorn.request("GET", f"/verify/{outage.verification_code}.json")
-    assert status == 503 and headers["Content-Type"] == PROBLEM
-    assert re.search(r'"status":\s*503', body)
+        reply = gunicorn.get("/dashboard/trainer", cookies=cookies)
+        assert reply.status == 503, reply.body[:300]
+        assert TITLE in reply.body and person["name"] not in reply.body
+        assert reply.header("Retry-After")
+    reply = gunicorn.get(f"/verify/{outage.verification_code}.json")
+    assert reply.status == 503 and reply.header("Content-Type") == PROBLEM
+    assert re.search(r'"status":\s*503', reply.body)
