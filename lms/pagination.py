@@ -9,14 +9,25 @@ from flask_sqlalchemy.pagination import Pagination
 from lms.extensions import db
 
 
+def page_number() -> int:
+    """The page asked for in ``?page=``: anything that is not a whole number from 1 up (text, 0, a
+    negative number) is page 1. Huge numbers are capped, so the offset always fits the database."""
+    try:
+        number = int(request.args.get("page", ""))
+    except ValueError:
+        return 1
+    return min(max(number, 1), 2**31 - 1)
+
+
 def paginate(query: sa.Select) -> Pagination:  # type: ignore[type-arg]
-    """The page of ``query`` asked for in ``?page=``; a page past the end is empty, never an error."""
-    return db.paginate(
-        query,
-        page=request.args.get("page", 1, type=int),
-        per_page=current_app.config["PER_PAGE"],
-        error_out=False,
-    )
+    """The page of ``query`` asked for in ``?page=``. A page past the end shows the last page (a
+    bookmark of page 7 still shows something after the list shrank), never an error."""
+    per_page = current_app.config["PER_PAGE"]
+    number = page_number()
+    page = db.paginate(query, page=number, per_page=per_page, error_out=False)
+    if number > 1 and not page.items and page.pages:
+        page = db.paginate(query, page=page.pages, per_page=per_page, error_out=False)
+    return page
 
 
 def search_term() -> str:

@@ -9,6 +9,7 @@ from flask_login import current_user
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from lms.extensions import db
+from lms.forms import nul_posted_outside_forms
 from lms.models import Role
 from lms.services import audit
 
@@ -36,14 +37,20 @@ def register(app: Flask) -> None:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)  # type: ignore[method-assign]
 
     @app.before_request
-    def refuse_nul_in_address() -> None:
+    def refuse_nul_characters() -> None:
         """No page or search has a use for a NUL character, and PostgreSQL refuses it in any text it
-        is asked to compare: answer 400 rather than fail with 500. The JSON API checks its own input
-        and answers in its own format (problem+json)."""
+        is asked to compare: answer 400 rather than fail with 500. A form's own fields are left to
+        the form (``lms.forms.Form`` answers with a message next to the field); this catches the
+        address, the query and whatever is posted outside the forms. The JSON API checks its own
+        input and answers in its own format (problem+json)."""
         if request.blueprint == "api":
             return
-        if "\x00" in request.path or any(
-            "\x00" in key or "\x00" in value for key, value in request.args.items(multi=True)
+        if (
+            "\x00" in request.path
+            or any(
+                "\x00" in key or "\x00" in value for key, value in request.args.items(multi=True)
+            )
+            or nul_posted_outside_forms()
         ):
             abort(400)
 

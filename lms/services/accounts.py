@@ -19,7 +19,7 @@ from flask_babel import lazy_gettext as _l
 from lms import clock
 from lms.extensions import db
 from lms.models import AccountToken, Employer, OutboxMessage, Role, TokenPurpose, User
-from lms.services import audit, login_sessions
+from lms.services import audit, characters, login_sessions
 
 MIN_PASSWORD_LENGTH = 10
 COMMON_PASSWORDS_FILE = Path(__file__).resolve().parent.parent / "data" / "common_passwords.txt"
@@ -89,6 +89,10 @@ def create_user(
     locale: str = "nl",
     actor: User | None = None,
 ) -> User:
+    for name in (first_name, name_prefix, last_name):
+        problem = characters.name_problem(name)
+        if problem:
+            raise AccountError(problem)
     email = normalise_email(email)
     if find_user_by_email(email) is not None:
         raise AccountError(_("A user with e-mail address %(email)s already exists.", email=email))

@@ -19,7 +19,7 @@ from flask_babel import gettext as _
 from lms.extensions import db
 from lms.models import Cohort, Period, Programme, Region, Role, User
 from lms.models.cohorts import DEFAULT_CAPACITY
-from lms.services import audit
+from lms.services import audit, characters
 from lms.services.enrolment import lock_cohort, seats_taken
 
 # Groups of at most twelve (the programme's design); the coordinator may set fewer seats.
@@ -201,6 +201,9 @@ def reopen_cohort(cohort: Cohort, *, actor: User) -> None:
 def _check_name(name: str, ignore: Cohort | None = None) -> None:
     if not name:
         raise CohortError(_("Give the cohort a name."), field="name")
+    problem = characters.name_problem(name)
+    if problem:
+        raise CohortError(problem, field="name")
     query = sa.select(Cohort.id).where(sa.func.lower(Cohort.name) == name.lower())
     if ignore is not None:
         query = query.where(Cohort.id != ignore.id)

@@ -41,7 +41,7 @@ from sqlalchemy.orm import joinedload
 
 from lms.extensions import db
 from lms.models import Cohort, Employer, Enrolment, EnrolmentStatus, IntakeType, Role, User
-from lms.services import audit
+from lms.services import audit, characters
 from lms.services.enrolment import NewPerson, enrol_participant, seats_taken
 
 # The confirm step carries the file back in a hidden form field (base64: a third larger); Flask accepts
@@ -121,6 +121,7 @@ INTAKE_KEYS = {
     ),
 }
 
+NAME_COLUMNS = ("first_name", "name_prefix", "last_name")
 MAX_LENGTHS = {"first_name": 80, "name_prefix": 20, "last_name": 80, "email": 254}
 DATE_PATTERNS = (
     (re.compile(r"(\d{1,2})[-/.](\d{1,2})[-/.](\d{4})"), ("day", "month", "year")),
@@ -344,6 +345,7 @@ def parse_participant_csv(data: bytes) -> ParseResult:
 class ProblemKind(enum.StrEnum):
     MISSING_FIELD = "missing_field"
     TOO_LONG = "too_long"
+    UNUSABLE_NAME = "unusable_name"  # control or direction characters in a name
     INVALID_EMAIL = "invalid_email"
     UNKNOWN_EMPLOYER = "unknown_employer"
     AMBIGUOUS_EMPLOYER = "ambiguous_employer"
@@ -495,6 +497,7 @@ def validate_rows(cohort: Cohort, rows: list[CsvRow], *, today: date) -> ImportP
                         count=limit,
                     ),
                 )
+        _check_names(outcome)
         _check_email(outcome)
         if outcome.email:
             lines_by_email[outcome.email].append(row.line)
@@ -539,6 +542,16 @@ def validate_rows(cohort: Cohort, rows: list[CsvRow], *, today: date) -> ImportP
 
     plan.rows = outcomes
     return plan
+
+
+def _check_names(outcome: RowOutcome) -> None:
+    for column in NAME_COLUMNS:
+        problem = characters.name_problem(outcome.row.get(column))
+        if problem:
+            outcome.add(
+                ProblemKind.UNUSABLE_NAME,
+                _("%(column)s: %(problem)s", column=column_label(column), problem=problem),
+            )
 
 
 def _check_email(outcome: RowOutcome) -> None:

@@ -31,7 +31,7 @@ from lms.models import (
     User,
 )
 from lms.pagination import contains
-from lms.services import accounts, audit, login_sessions
+from lms.services import accounts, audit, characters, login_sessions
 
 # Roles the address book manages; coordinators are not in it.
 ADDRESS_BOOK_ROLES = (Role.EMPLOYER, Role.TRAINER, Role.PARTICIPANT)
@@ -135,6 +135,9 @@ def _clean_employer(data: EmployerData, employer: Employer | None) -> dict[str, 
     name = data.name.strip()
     if not name:
         raise PeopleError(_("Fill in the name of the company."), field="name")
+    problem = characters.name_problem(name)
+    if problem:
+        raise PeopleError(problem, field="name")
     problem = kvk_problem(data.kvk_number)
     if problem:
         raise PeopleError(problem, field="kvk_number")
@@ -206,6 +209,14 @@ def _clean_person(data: PersonData, user: User | None) -> dict[str, str]:
         raise PeopleError(_("Fill in the first name."), field="first_name")
     if not last_name:
         raise PeopleError(_("Fill in the last name."), field="last_name")
+    for field, value in (
+        ("first_name", first_name),
+        ("name_prefix", data.name_prefix),
+        ("last_name", last_name),
+    ):
+        problem = characters.name_problem(value)
+        if problem:
+            raise PeopleError(problem, field=field)
     email = accounts.normalise_email(data.email)
     if not email:
         raise PeopleError(_("Fill in the e-mail address."), field="email")

@@ -5,11 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import RadioField, SelectField, StringField, SubmitField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length
 
+from lms.forms import Form
 from lms.models import ApiTokenScope
 from lms.services.api_tokens import NAME_MAX, VALIDITY_DAYS
 
@@ -18,7 +18,7 @@ def strip(value: Any) -> Any:
     return value.strip() if isinstance(value, str) else value
 
 
-class ApiTokenForm(FlaskForm):
+class ApiTokenForm(Form):
     name = StringField(
         _l("Name"),
         validators=[
@@ -54,5 +54,5 @@ class ApiTokenForm(FlaskForm):
         ]
 
 
-class ConfirmForm(FlaskForm):
+class ConfirmForm(Form):
     """Only the CSRF token: the confirmation page, with its own button, is the check."""

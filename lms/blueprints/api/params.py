@@ -32,7 +32,7 @@ def bad_parameter(name: str, message: str) -> ApiProblem:
 
 def int_arg(name: str, *, minimum: int = 1, maximum: int = MAX_INT) -> int | None:
     raw = request.args.get(name)
-    if raw is None or raw == "":
+    if raw is None:  # an empty value is not "no filter": the contract says it must be valid
         return None
     try:
         value = int(raw)
@@ -47,7 +47,7 @@ def int_arg(name: str, *, minimum: int = 1, maximum: int = MAX_INT) -> int | Non
 
 def enum_arg(name: str, choices: type[E]) -> E | None:
     raw = request.args.get(name)
-    if raw is None or raw == "":
+    if raw is None:
         return None
     try:
         return choices(raw)
@@ -59,7 +59,7 @@ def enum_arg(name: str, choices: type[E]) -> E | None:
 def datetime_arg(name: str) -> datetime | None:
     """An RFC 3339 date-time; without an offset it is read as UTC."""
     raw = request.args.get(name)
-    if raw is None or raw == "":
+    if raw is None:
         return None
     try:
         value = datetime.fromisoformat(raw.replace("z", "Z"))

@@ -25,7 +25,9 @@ PROBLEM_KINDS = {
     "read-only-token": "The key may only read; writing needs a read-write key (403).",
     "not-found": "There is nothing with this id or code (404).",
     "invalid-parameter": "A query parameter has a value that cannot be used; see errors (400).",
-    "invalid-json": "The body is not a JSON object (400).",
+    "invalid-json": (
+        "The body is not a JSON object, is nested too deeply, or contains a NUL character (400)."
+    ),
     "not-json": "The body was not sent as application/json (415).",
     "validation": "Fields of the body are missing or wrong; errors lists every one (422).",
     "enrolment-refused": (

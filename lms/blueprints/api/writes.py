@@ -11,11 +11,13 @@ from flask import Request
 from flask_babel import gettext as _
 
 from lms import clock
+from lms.blueprints.api.body import json_object
 from lms.blueprints.api.params import MAX_INT
 from lms.blueprints.api.problems import ApiProblem
 from lms.extensions import db
 from lms.models import Cohort, Employer, IntakeType, Role, User
 from lms.permissions import visible_cohorts
+from lms.services import characters
 from lms.services import enrolment as enrolment_service
 
 NAME_LIMITS = {"first_name": 80, "last_name": 80, "name_prefix": 20, "email": 254}
@@ -32,14 +34,7 @@ class _Errors:
 
 
 def _body(request: Request) -> dict[str, Any]:
-    if not request.is_json:
-        raise ApiProblem(
-            415, _("Send the body as JSON (Content-Type: application/json)."), kind="not-json"
-        )
-    body = request.get_json(silent=True)
-    if not isinstance(body, dict):
-        raise ApiProblem(400, _("The body is not a JSON object."), kind="invalid-json")
-    return body
+    return json_object(request)
 
 
 def _id(body: dict[str, Any], field: str, errors: _Errors, message: str) -> int | None:
@@ -61,8 +56,9 @@ def _text(person: dict[str, Any], field: str, errors: _Errors, required: str | N
         errors.add(f"participant.{field}", _("Give this as text."))
         return ""
     value = value.strip()
-    if "\x00" in value:
-        errors.add(f"participant.{field}", _("This contains a character that is not allowed."))
+    problem = characters.name_problem(value)
+    if problem:
+        errors.add(f"participant.{field}", problem)
         return ""
     if not value and required:
         errors.add(f"participant.{field}", required)

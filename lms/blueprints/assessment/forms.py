@@ -1,9 +1,9 @@
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import RadioField, SubmitField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, ValidationError
 
+from lms.forms import Form
 from lms.models import Verdict
 
 FEEDBACK_MAX = 5000
@@ -16,7 +16,7 @@ def _verdict_choices() -> list[SelectChoice]:
     ]
 
 
-class AssessmentForm(FlaskForm):
+class AssessmentForm(Form):
     verdict = RadioField(
         _l("Verdict"),
         choices=_verdict_choices(),

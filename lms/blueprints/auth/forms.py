@@ -1,13 +1,13 @@
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, PasswordField, RadioField, SubmitField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, EqualTo, Length, ValidationError
 
+from lms.forms import Form
 from lms.services.accounts import password_problem
 
 
-class LoginForm(FlaskForm):
+class LoginForm(Form):
     email = EmailField(
         _l("E-mail address"),
         validators=[
@@ -27,7 +27,7 @@ class LoginForm(FlaskForm):
     submit = SubmitField(_l("Log in"))
 
 
-class ForgotPasswordForm(FlaskForm):
+class ForgotPasswordForm(Form):
     email = EmailField(
         _l("E-mail address"),
         validators=[
@@ -41,7 +41,7 @@ class ForgotPasswordForm(FlaskForm):
     submit = SubmitField(_l("Send me a link"))
 
 
-class SetPasswordForm(FlaskForm):
+class SetPasswordForm(Form):
     password = PasswordField(
         _l("New password"),
         validators=[DataRequired(_l("Choose a password."))],
@@ -63,11 +63,11 @@ class SetPasswordForm(FlaskForm):
             raise ValidationError(problem)
 
 
-class EmptyForm(FlaskForm):
+class EmptyForm(Form):
     """A form with only the CSRF token, for buttons that change state (logout, language)."""
 
 
-class ChangePasswordForm(FlaskForm):
+class ChangePasswordForm(Form):
     current_password = PasswordField(
         _l("Current password"),
         validators=[DataRequired(_l("Fill in your current password."))],
@@ -94,7 +94,7 @@ class ChangePasswordForm(FlaskForm):
             raise ValidationError(problem)
 
 
-class MailPreferenceForm(FlaskForm):
+class MailPreferenceForm(Form):
     """How reminders that are not urgent come by mail: at once, or once a week in one overview."""
 
     mail_preference = RadioField(

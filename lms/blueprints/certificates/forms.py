@@ -6,10 +6,10 @@ from __future__ import annotations
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
+from lms.forms import Form
 from lms.services.certificates import REASON_MAX
 
 
@@ -17,11 +17,11 @@ def strip(value: Any) -> Any:
     return value.strip() if isinstance(value, str) else value
 
 
-class EmptyForm(FlaskForm):
+class EmptyForm(Form):
     """Only the CSRF token, for a button that changes state (issue, issue all)."""
 
 
-class RevokeForm(FlaskForm):
+class RevokeForm(Form):
     reason = TextAreaField(
         _l("Reason"),
         validators=[
@@ -37,7 +37,7 @@ class RevokeForm(FlaskForm):
     submit = SubmitField(_l("Revoke certificate"))
 
 
-class ReissueForm(FlaskForm):
+class ReissueForm(Form):
     reason = TextAreaField(
         _l("Reason"),
         validators=[

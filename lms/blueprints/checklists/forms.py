@@ -7,7 +7,6 @@ from collections.abc import Iterable
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     Field,
@@ -22,6 +21,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from lms.forms import Form
 from lms.services.checklists import OBSERVATION_MAX, Level
 from lms.services.signoff import NOTE_MAX
 
@@ -53,7 +53,7 @@ def _note_field(text: Any) -> TextAreaField:
     )
 
 
-class SignOffForm(FlaskForm):
+class SignOffForm(Form):
     """One participant: one or more items at one level, with a note and the work it rests on."""
 
     items = CheckboxListField(
@@ -69,7 +69,7 @@ class SignOffForm(FlaskForm):
     submit = SubmitField(_l("Sign off"))
 
 
-class BulkSignOffForm(FlaskForm):
+class BulkSignOffForm(Form):
     """One item for several participants of a cohort, each ticked on their own."""
 
     item = HiddenField(validators=[DataRequired()])
@@ -85,7 +85,7 @@ class BulkSignOffForm(FlaskForm):
     submit = SubmitField(_l("Sign off for the ticked participants"))
 
 
-class RevokeForm(FlaskForm):
+class RevokeForm(Form):
     reason = TextAreaField(
         _l("Reason for the revocation"),
         validators=[
@@ -104,7 +104,7 @@ class RevokeForm(FlaskForm):
     submit = SubmitField(_l("Revoke the sign-off"))
 
 
-class ObservationForm(FlaskForm):
+class ObservationForm(Form):
     item = SelectField(
         _l("Checklist item"), coerce=int, validators=[InputRequired(_l("Choose a checklist item."))]
     )
@@ -123,7 +123,7 @@ class ObservationForm(FlaskForm):
     submit = SubmitField(_l("Save observation"))
 
 
-class MatrixForm(FlaskForm):
+class MatrixForm(Form):
     """The cohort matrix: a select per cell (added by ``matrix_form``) and what the cells share."""
 
     note = _note_field(_l("Note for every sign-off you save here (optional)"))

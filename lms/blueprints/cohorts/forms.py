@@ -6,7 +6,6 @@ from __future__ import annotations
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     DateField,
@@ -31,6 +30,7 @@ from wtforms.validators import (
 )
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from lms.forms import Form, name_shown_to_others
 from lms.i18n import label
 from lms.models import IntakeType, Region
 from lms.models.cohorts import DEFAULT_CAPACITY
@@ -63,10 +63,14 @@ class CheckboxListField(SelectMultipleField):
     option_widget = CheckboxInput()
 
 
-class CohortForm(FlaskForm):
+class CohortForm(Form):
     name = StringField(
         _l("Name"),
-        validators=[DataRequired(_l("Give the cohort a name.")), Length(max=120)],
+        validators=[
+            DataRequired(_l("Give the cohort a name.")),
+            Length(max=120),
+            name_shown_to_others,
+        ],
         filters=[strip],
     )
     region = SelectField(_l("Region"), validators=[InputRequired(_l("Choose a region."))])
@@ -114,7 +118,7 @@ class NewCohortForm(CohortForm):
     submit = SubmitField(_l("Create cohort"))
 
 
-class ConfirmForm(FlaskForm):
+class ConfirmForm(Form):
     """A required "yes, I mean it" checkbox before closing a cohort."""
 
     confirm = BooleanField(
@@ -124,11 +128,11 @@ class ConfirmForm(FlaskForm):
     submit = SubmitField(_l("Close cohort"))
 
 
-class EmptyForm(FlaskForm):
+class EmptyForm(Form):
     """Only the CSRF token, for a button that changes state (reopen)."""
 
 
-class EnrolForm(FlaskForm):
+class EnrolForm(Form):
     EXISTING = "existing"
     NEW = "new"
 
@@ -142,11 +146,17 @@ class EnrolForm(FlaskForm):
         validators=[InputRequired(_l("Choose who you enrol."))],
     )
     participant = SelectField(_l("Participant"), coerce=optional_int, validate_choice=False)
-    first_name = StringField(_l("First name"), validators=[Length(max=80)], filters=[strip])
-    name_prefix = StringField(
-        _l("Name prefix (tussenvoegsel)"), validators=[Length(max=20)], filters=[strip]
+    first_name = StringField(
+        _l("First name"), validators=[Length(max=80), name_shown_to_others], filters=[strip]
     )
-    last_name = StringField(_l("Last name"), validators=[Length(max=80)], filters=[strip])
+    name_prefix = StringField(
+        _l("Name prefix (tussenvoegsel)"),
+        validators=[Length(max=20), name_shown_to_others],
+        filters=[strip],
+    )
+    last_name = StringField(
+        _l("Last name"), validators=[Length(max=80), name_shown_to_others], filters=[strip]
+    )
     email = EmailField(
         _l("E-mail address"),
         validators=[Length(max=254)],
@@ -207,7 +217,7 @@ class EnrolForm(FlaskForm):
         return valid
 
 
-class WithdrawForm(FlaskForm):
+class WithdrawForm(Form):
     ended_on = DateField(_l("Date"), validators=[InputRequired(_l("Fill in the date."))])
     reason = TextAreaField(
         _l("Reason"),
@@ -221,7 +231,7 @@ class WithdrawForm(FlaskForm):
     submit = SubmitField(_l("Withdraw"))
 
 
-class TransferForm(FlaskForm):
+class TransferForm(Form):
     to_cohort = SelectField(
         _l("New cohort"),
         coerce=optional_int,

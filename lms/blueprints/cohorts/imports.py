@@ -16,7 +16,6 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 from flask_login import current_user
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from sqlalchemy.orm import joinedload
 from wtforms import HiddenField, SubmitField
@@ -25,6 +24,7 @@ from wtforms.validators import DataRequired
 from lms import clock
 from lms.blueprints.cohorts.routes import bp
 from lms.extensions import db
+from lms.forms import Form
 from lms.models import Cohort, Employer, IntakeType, Role
 from lms.permissions import role_required, visible_cohorts
 from lms.services import participant_import
@@ -32,7 +32,7 @@ from lms.services.enrolment import EnrolmentError, seats_taken
 from lms.services.participant_import import ImportPlan
 
 
-class ImportUploadForm(FlaskForm):
+class ImportUploadForm(Form):
     file = FileField(
         _l("CSV file"),
         validators=[FileRequired(_l("Choose the CSV file with the participants."))],
@@ -41,7 +41,7 @@ class ImportUploadForm(FlaskForm):
     submit = SubmitField(_l("Check the file"))
 
 
-class ImportConfirmForm(FlaskForm):
+class ImportConfirmForm(Form):
     content = HiddenField(validators=[DataRequired()])
     file_name = HiddenField()
 

@@ -1,12 +1,13 @@
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import SubmitField, TextAreaField
 from wtforms.validators import Length
+
+from lms.forms import Form
 
 REMARK_MAX = 1000
 
 
-class ConfirmationForm(FlaskForm):
+class ConfirmationForm(Form):
     remark = TextAreaField(
         _l("Remark (optional)"),
         validators=[

@@ -1,10 +1,10 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import DateField, StringField, SubmitField, TextAreaField
 from wtforms.validators import InputRequired, Length, ValidationError
 
+from lms.forms import Form
 from lms.models.hours import MAX_HOURS_PER_WEEK
 
 REMARK_MAX = 1000
@@ -29,7 +29,7 @@ class HoursField(StringField):
             self.number = None
 
 
-def _hours_valid(form: FlaskForm, field: HoursField) -> None:
+def _hours_valid(form: Form, field: HoursField) -> None:
     number = getattr(field, "number", None)
     if number is None or not 0 <= number <= MAX_HOURS_PER_WEEK:
         raise ValidationError(
@@ -37,7 +37,7 @@ def _hours_valid(form: FlaskForm, field: HoursField) -> None:
         )
 
 
-class HoursForm(FlaskForm):
+class HoursForm(Form):
     week_start = DateField(
         _l("Week (any day of the week)"),
         validators=[InputRequired(message=_l("Choose the week."))],
@@ -72,7 +72,7 @@ class HoursForm(FlaskForm):
             )
 
 
-class DecisionForm(FlaskForm):
+class DecisionForm(Form):
     remark = TextAreaField(
         _l("Remark (needed when you send the hours back)"),
         validators=[

@@ -6,11 +6,11 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import EmailField, Field, SelectField, StringField, SubmitField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, Length, Optional, ValidationError
 
+from lms.forms import Form, name_shown_to_others
 from lms.i18n import label
 from lms.models import Region
 from lms.services import people
@@ -20,10 +20,10 @@ def _strip(value: str | None) -> str | None:
     return value.strip() if isinstance(value, str) else value
 
 
-def _check(problem: Callable[[str], str | None]) -> Callable[[FlaskForm, Field], None]:
+def _check(problem: Callable[[str], str | None]) -> Callable[[Form, Field], None]:
     """A WTForms validator from a service function that says what is wrong with a value."""
 
-    def validator(form: FlaskForm, field: Field) -> None:
+    def validator(form: Form, field: Field) -> None:
         message = problem(field.data or "")
         if message:
             raise ValidationError(message)
@@ -31,10 +31,14 @@ def _check(problem: Callable[[str], str | None]) -> Callable[[FlaskForm, Field],
     return validator
 
 
-class EmployerForm(FlaskForm):
+class EmployerForm(Form):
     name = StringField(
         _l("Company name"),
-        validators=[DataRequired(_l("Fill in the name of the company.")), Length(max=160)],
+        validators=[
+            DataRequired(_l("Fill in the name of the company.")),
+            Length(max=160),
+            name_shown_to_others,
+        ],
         filters=[_strip],
         render_kw={"autocomplete": "organization"},
     )
@@ -82,22 +86,30 @@ class EmployerForm(FlaskForm):
         )
 
 
-class PersonForm(FlaskForm):
+class PersonForm(Form):
     first_name = StringField(
         _l("First name"),
-        validators=[DataRequired(_l("Fill in the first name.")), Length(max=80)],
+        validators=[
+            DataRequired(_l("Fill in the first name.")),
+            Length(max=80),
+            name_shown_to_others,
+        ],
         filters=[_strip],
         render_kw={"autocomplete": "off"},
     )
     name_prefix = StringField(
         _l("Tussenvoegsel"),
-        validators=[Optional(), Length(max=20)],
+        validators=[Optional(), Length(max=20), name_shown_to_others],
         filters=[_strip],
         render_kw={"autocomplete": "off"},
     )
     last_name = StringField(
         _l("Last name"),
-        validators=[DataRequired(_l("Fill in the last name.")), Length(max=80)],
+        validators=[
+            DataRequired(_l("Fill in the last name.")),
+            Length(max=80),
+            name_shown_to_others,
+        ],
         filters=[_strip],
         render_kw={"autocomplete": "off"},
     )
@@ -129,5 +141,5 @@ class PersonForm(FlaskForm):
         )
 
 
-class ConfirmForm(FlaskForm):
+class ConfirmForm(Form):
     """Only the CSRF token: the confirmation page, with its own button, is the check."""

@@ -1,11 +1,11 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, MultipleFileField
 from wtforms import SubmitField, TextAreaField
 from wtforms.validators import Length
 
+from lms.forms import Form
 from lms.services.evidence import ACCEPT
 from lms.services.submissions import MAX_REFLECTION_LENGTH
 
@@ -14,7 +14,7 @@ def _strip(value: str | None) -> str | None:
     return value.strip() if value else value
 
 
-class WorkForm(FlaskForm):
+class WorkForm(Form):
     """The reflection and the files of one attempt. Checking the files is the service's job: by
     their content, not by what the browser says."""
 
@@ -42,5 +42,5 @@ class WorkForm(FlaskForm):
     hand_in = SubmitField(_l("Hand in"))
 
 
-class DeleteFileForm(FlaskForm):
+class DeleteFileForm(Form):
     submit = SubmitField(_l("Yes, remove this file"))

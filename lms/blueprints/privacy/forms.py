@@ -1,10 +1,11 @@
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
+from lms.forms import Form
 
-class EraseForm(FlaskForm):
+
+class EraseForm(Form):
     reason = TextAreaField(
         _l("Reason (for the audit log)"),
         validators=[Length(max=500, message=_l("At most %(max)d characters."))],

@@ -1,9 +1,10 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import DateField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length
+
+from lms.forms import Form
 
 TEXT_MAX = 5000
 
@@ -12,7 +13,7 @@ def _strip(value: object) -> object:
     return value.strip() if isinstance(value, str) else value
 
 
-class ReviewForm(FlaskForm):
+class ReviewForm(Form):
     held_on = DateField(
         _l("Date of the conversation"),
         validators=[InputRequired(message=_l("Fill in the date of the conversation."))],
@@ -35,5 +36,5 @@ class ReviewForm(FlaskForm):
     submit = SubmitField(_l("Save the review"))
 
 
-class AcknowledgeForm(FlaskForm):
+class AcknowledgeForm(Form):
     submit = SubmitField(_l("I have read this review"))

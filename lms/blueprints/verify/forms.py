@@ -1,10 +1,11 @@
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import SubmitField, TextAreaField
 
+from lms.forms import Form
 
-class CredentialForm(FlaskForm):
+
+class CredentialForm(Form):
     """A digital badge to check: pasted (the JWT or the JSON) or as a file."""
 
     credential = TextAreaField(
