@@ -74,14 +74,15 @@ def declared_field_names() -> frozenset[str]:
     return frozenset(names)
 
 
-def nul_posted_outside_forms() -> bool:
+def unusable_post() -> bool:
     """A NUL in what no form checks: a posted field's name, a value no form declares (read by a view
-    directly), or an uploaded file's name."""
+    directly), or an uploaded file's name. Or a posted part without a name, which no browser sends
+    (and on which the CSRF check itself fails)."""
     declared = declared_field_names()
     for name, value in request.form.items(multi=True):
-        if "\x00" in (name or "") or ("\x00" in value and name not in declared):
+        if name is None or "\x00" in name or ("\x00" in value and name not in declared):
             return True
     return any(
-        "\x00" in (name or "") or "\x00" in (upload.filename or "")
+        name is None or "\x00" in name or "\x00" in (upload.filename or "")
         for name, upload in request.files.items(multi=True)
     )

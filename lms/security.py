@@ -9,7 +9,7 @@ from flask_login import current_user
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from lms.extensions import db
-from lms.forms import nul_posted_outside_forms
+from lms.forms import unusable_post
 from lms.models import Role
 from lms.services import audit
 
@@ -36,7 +36,6 @@ def register(app: Flask) -> None:
         # scheme from the headers the trusted proxies add (and only from those).
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)  # type: ignore[method-assign]
 
-    @app.before_request
     def refuse_nul_characters() -> None:
         """No page or search has a use for a NUL character, and PostgreSQL refuses it in any text it
         is asked to compare: answer 400 rather than fail with 500. A form's own fields are left to
@@ -50,9 +49,12 @@ def register(app: Flask) -> None:
             or any(
                 "\x00" in key or "\x00" in value for key, value in request.args.items(multi=True)
             )
-            or nul_posted_outside_forms()
+            or unusable_post()
         ):
             abort(400)
+
+    # First of all, before the CSRF check: that check fails on a posted part without a name.
+    app.before_request_funcs.setdefault(None, []).insert(0, refuse_nul_characters)
 
     @app.after_request
     def set_security_headers(response: Response) -> Response:

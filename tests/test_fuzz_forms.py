@@ -3,21 +3,31 @@ query strings by GET), by every kind of visitor, never gives a server error.
 
 The field names come from the page's own form where there is one (so the data reaches validation and
 the services behind it), plus names the page does not have. Examples are derandomised: a failure is
-reproducible, and the run is the same on every machine.
+reproducible, and the run is the same on every machine. A second, deterministic pass sends a NUL and
+other control characters to every text field of every form the world shows, one field at a time.
 """
 
 from __future__ import annotations
 
 import io
+import itertools
+import json
 import re
+from datetime import timedelta
+from html.parser import HTMLParser
+from typing import Any
+from urllib.parse import urljoin, urlsplit
 
 import pytest
+import sqlalchemy as sa
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from lms import clock
 from lms.extensions import db as _db
+from lms.models import Role
 from tests.conftest import CSRF_PATTERN
-from tests.factories import login_token
+from tests.factories import login_token, make_user
 from tests.scenarios import World, build_world
 
 FIELD = re.compile(r"<(input|select|textarea)\b([^>]*)>", re.I)
@@ -48,6 +58,9 @@ NASTY = [
     "\x00",
     "a\x00b",
     "\u202e\u0000",
+    "\x01\x1b[31m\x7f",
+    "tab\there",
+    "regel\r\nregel",
     "😀" * 30,
 ]
 VALUES = st.one_of(
@@ -193,3 +206,241 @@ def test_no_route_gives_a_server_error_whatever_is_sent(app, client, world, meth
     # messages (200) and redirects after a change (302) as well as refusals.
     assert seen.get(200, 0) > 0 and seen.get(302, 0) > 0, seen
     print(method, dict(sorted(seen.items())))
+
+
+# --- every text field of every form, with control characters --------------------------------------
+# Hypothesis draws a NUL for a field only by chance. This pass is deterministic: it collects every
+# form the world's visitors are shown (by GET of every page), fills it in with values that pass its
+# checks where it can, and then sends each text field once with a NUL and once with other control
+# characters (a text area also once with tab and new lines, which it accepts), the rest unchanged.
+
+NUL_VALUES = ("\x00", "\x01\x08\x0b\x1b[31m\x7f")  # a NUL; other C0 controls, ESC and DEL
+LINES = "Eerste regel\r\n\tTweede regel"
+TEXT_KINDS = {"text", "email", "search", "tel", "url", "password", "hidden", "number", "date"}
+SKIPPED_KINDS = {"submit", "button", "reset", "image", "file", "checkbox", "radio"}
+STORED_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+STORED_CONTROL_IN_JSON = re.compile(r"\\u00[01][0-9a-f]|\\u007f|\x7f")
+
+
+class _Forms(HTMLParser):
+    """The POST forms of a page: action and fields (name, kind, value, checked, options)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.forms: list[dict[str, Any]] = []
+        self._form: dict[str, Any] | None = None
+        self._open: dict[str, Any] | None = None  # the textarea or select being read
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        a = dict(attrs)
+        if tag == "form":
+            self._form = {"action": a.get("action") or "", "method": a.get("method"), "fields": []}
+        elif self._form is None:
+            return
+        elif tag in ("input", "button", "textarea", "select") and a.get("name"):
+            kind = {"textarea": "textarea", "select": "select"}.get(tag) or (
+                a.get("type") or ("submit" if tag == "button" else "text")
+            ).lower()
+            field = {
+                "name": a["name"],
+                "kind": kind,
+                "value": a.get("value") or "",
+                "checked": "checked" in a,
+                "options": [],
+            }
+            self._form["fields"].append(field)
+            self._open = field if tag in ("textarea", "select") else None
+        elif tag == "option" and self._open is not None and self._open["kind"] == "select":
+            value = a.get("value") or ""
+            self._open["options"].append(value)
+            if "selected" in a:
+                self._open["value"] = value
+
+    def handle_data(self, data: str) -> None:
+        if self._open is not None and self._open["kind"] == "textarea":
+            self._open["value"] += data
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in ("textarea", "select"):
+            self._open = None
+        elif tag == "form" and self._form is not None:
+            if (self._form["method"] or "").lower() == "post":
+                self.forms.append(self._form)
+            self._form = None
+
+
+def post_forms(html: str, page_url: str) -> list[dict[str, Any]]:
+    parser = _Forms()
+    parser.feed(html)
+    for form in parser.forms:
+        form["action"] = urlsplit(urljoin(page_url, form["action"])).path
+    return parser.forms
+
+
+def page_urls(rule, world: World, invitation: str) -> list[str]:  # type: ignore[no-untyped-def]
+    """The page of a GET rule for each object of the world its form can be about."""
+    if "GET" not in (rule.methods or ()):
+        return []
+    choices = {
+        "submission_id": [world.handed_in.id, world.approved.id],
+        "user_id": [world.participant.id, world.contact.id, world.trainer.id],
+        "code": [assignment.code for assignment in world.programme.assignments],
+        "token": [world.link_secret, invitation],
+        "enrolment_id": [world.enrolment.id, world.other_enrolment.id],
+    }
+    known = url_values(world)
+    arguments = sorted(rule.arguments)
+    options = [choices.get(name, [known.get(name, 1)]) for name in arguments]
+    # Some pages show their form only for a chosen item.
+    query = {"checklists.bulk": f"?item={world.signoff.checklist_item_id}"}.get(rule.endpoint, "")
+    return [
+        rule.build(dict(zip(arguments, values, strict=True)), append_unknown=False)[1] + query
+        for values in itertools.product(*options)
+    ]
+
+
+def next_monday() -> str:
+    today = clock.today()
+    return (today + timedelta(days=7 - today.weekday())).isoformat()
+
+
+def typical(name: str, kind: str, n: int) -> str:
+    """A value the field's checks accept, by its type or name."""
+    by_name = {
+        "kvk_number": "87654321",
+        "postcode": "6411 AB",
+        "street": "Schelsberg 214",
+        "phone": "045 123 4567",
+        "hours_worked": "8",
+        "hours_learning": "2",
+        "valid_days": "30",
+        "capacity": "12",
+    }
+    if name in by_name:
+        return by_name[name]
+    return {
+        "email": f"fuzz{n}@example.org",
+        "password": "lange-zin-om-mee-te-testen-2026",
+        "number": "1",
+        "date": next_monday(),
+    }.get(kind, "Netjes gedaan")
+
+
+def baseline(form: dict[str, Any], n: int) -> dict[str, list[str]]:
+    payload: dict[str, list[str]] = {}
+    checked: set[str] = set()
+    for field in form["fields"]:
+        name, kind, value = field["name"], field["kind"], field["value"]
+        if name == "csrf_token" or kind in ("file", "reset", "image"):
+            continue
+        if kind in ("submit", "button"):
+            payload.setdefault(name, [value])  # the first button of a name
+        elif kind == "checkbox":
+            payload.setdefault(name, []).append(value or "y")  # every box ticked
+        elif kind == "radio":
+            if name not in checked:
+                payload[name] = [value]
+                checked.update([name] if field["checked"] else [])
+        elif kind == "select":
+            options = [option for option in field["options"] if option]
+            payload[name] = [value or (options[0] if options else "")]
+        elif kind == "textarea":
+            payload[name] = [value.strip() or "Netjes gedaan, alles werkt."]
+        else:
+            payload[name] = [value or typical(name, kind, n)]
+    return payload
+
+
+def stored_texts(db) -> list[str]:  # type: ignore[no-untyped-def]
+    """Every text in the database (JSON values as their JSON text)."""
+    texts = []
+    for table in db.metadata.sorted_tables:
+        columns = [
+            column
+            for column in table.columns
+            if isinstance(column.type, sa.String | sa.Text | sa.JSON)
+        ]
+        if not columns:
+            continue
+        for row in db.session.execute(sa.select(*columns)):
+            for column, value in zip(columns, row, strict=True):
+                if value is None:
+                    continue
+                texts.append(json.dumps(value) if isinstance(column.type, sa.JSON) else value)
+    return texts
+
+
+def test_every_text_field_of_every_form_gets_control_characters(app, client, db, world) -> None:
+    from lms.services.accounts import create_invitation
+
+    invitation = create_invitation(make_user(Role.TRAINER, password=None))
+    db.session.commit()
+    shown: dict[tuple[str, tuple[str, ...]], tuple[str, str]] = {}  # form -> (visitor, page)
+    for role in ROLES:
+        for url in (u for rule in rules(app) for u in page_urls(rule, world, invitation)):
+            log_in_as(client, world, role)
+            response = client.get(url)
+            if response.status_code != 200 or response.mimetype != "text/html":
+                continue
+            for form in post_forms(response.get_data(as_text=True), url):
+                names = tuple(sorted({field["name"] for field in form["fields"]}))
+                shown.setdefault((form["action"], names), (role, url))
+    assert len(shown) > 40, f"only {len(shown)} forms found"
+
+    seen: dict[int, int] = {}
+    sent_nul: set[tuple[str, str]] = set()
+    n = 0
+    for (action, names), (role, url) in sorted(shown.items()):
+        first = _form_on(client, world, role, url, action, names)
+        fields = first["fields"] if first is not None else []
+        variants: list[tuple[str, object]] = []
+        for field in fields:
+            kind = field["kind"]
+            if field["name"] == "csrf_token" or kind in SKIPPED_KINDS:
+                if kind == "file":
+                    variants.append((field["name"], ("file", b"\xff\xd8\xff\xe0", "foto\x00.jpg")))
+                continue
+            for bad in NUL_VALUES:
+                variants.append((field["name"], bad))
+            if kind == "textarea":
+                variants.append((field["name"], LINES))
+        for name, bad in variants:
+            form = _form_on(client, world, role, url, action, names)
+            if form is None:
+                continue  # an earlier variant changed the world: the form is gone
+            n += 1
+            payload: dict[str, object] = dict(baseline(form, n))
+            token = next(f["value"] for f in form["fields"] if f["name"] == "csrf_token")
+            if isinstance(bad, tuple):
+                payload[name] = (io.BytesIO(bad[1]), bad[2])
+            else:
+                typed = payload.get(name, [""])[0] if name in payload else ""
+                payload[name] = bad if bad == LINES else typed[:1] + bad + typed[1:]
+                if "\x00" in bad:
+                    sent_nul.add((action, name))
+            payload["csrf_token"] = token
+            response = client.post(action, data=payload, content_type="multipart/form-data")
+            check(response, f"POST {action} [{name}={payload[name]!r}] as {role}", seen)
+
+    # Nothing stored a control character (a text area keeps its tab and new lines), and the pass got
+    # through the forms' checks into the database: the multi-line text was saved somewhere.
+    db.session.rollback()
+    texts = stored_texts(db)
+    stored = [text for text in texts if STORED_CONTROL.search(text) or "\x00" in text]
+    assert stored == []
+    assert [text for text in texts if STORED_CONTROL_IN_JSON.search(text)] == []
+    assert any("\tTweede regel" in text or "\\tTweede regel" in text for text in texts)
+    assert len(sent_nul) > 60, sent_nul
+    print("control characters", len(sent_nul), "fields", dict(sorted(seen.items())))
+
+
+def _form_on(client, world, role, url, action, names):  # type: ignore[no-untyped-def]
+    """The form (action, field names) as the page shows it now, with a CSRF token of this session."""
+    log_in_as(client, world, role)
+    response = client.get(url)
+    if response.status_code != 200:
+        return None
+    for form in post_forms(response.get_data(as_text=True), url):
+        if (form["action"], tuple(sorted({f["name"] for f in form["fields"]}))) == (action, names):
+            return form
+    return None

@@ -390,3 +390,40 @@ def test_a_page_past_the_end_shows_the_last_page_and_nonsense_shows_the_first(
     assert first[0].startswith("Pagina 1 van 3")
     for nonsense in ("0", "-2", "abc", ""):
         assert shown(nonsense) == first
+
+
+@pytest.mark.parametrize("file_name", ["deelnemers\x00.csv", "deelnemers\x1b.csv"])
+def test_the_import_confirmation_refuses_a_file_name_with_control_characters(
+    client, db, coordinator, auth, file_name
+) -> None:
+    """The preview carries the file and its name back in hidden fields; the name went into the audit
+    record (a NUL there answered 500 on PostgreSQL)."""
+    import base64
+
+    cohort = make_cohort(start=date(2026, 9, 7))
+    make_employer(kvk_number="12345678")
+    db.session.commit()
+    data = "voornaam;achternaam;e-mail;werkgever;instroom\r\nJan;Berg;jan@example.nl;12345678;werkzaam\r\n"
+    response = auth.post(
+        f"/cohorts/{cohort.id}/import/confirm",
+        {"content": base64.b64encode(data.encode()).decode(), "file_name": file_name},
+    )
+    assert response.status_code == 302
+    assert response.headers["Location"].endswith(f"/cohorts/{cohort.id}/import")
+    assert count(db, Enrolment) == 0
+
+
+def test_a_posted_part_without_a_name_is_a_bad_request(client, db) -> None:
+    """No browser sends one; the CSRF check itself failed on it (500) before the guard ran first."""
+    body = (
+        b"--grens\r\n"
+        b'Content-Disposition: form-data; filename="x"\r\n\r\n'
+        b"waarde\r\n"
+        b"--grens\r\n"
+        b"Content-Disposition: form-data\r\n\r\n"
+        b"waarde\r\n"
+        b"--grens--\r\n"
+    )
+    response = client.post("/login", data=body, content_type="multipart/form-data; boundary=grens")
+    assert response.status_code == 400
+    assert "<html" in response.get_data(as_text=True).lower()
