@@ -9,6 +9,8 @@ from __future__ import annotations
 from copy import deepcopy
 from typing import Any
 
+from lms.blueprints.api.body import MAX_DEPTH
+
 API_VERSION = "1.0.0"
 MAX_ID = 2**31 - 1
 
@@ -324,7 +326,11 @@ def problem_response(description: str) -> Schema:
 
 
 RESPONSES: dict[str, Schema] = {
-    "BadRequest": problem_response("A query parameter or the body cannot be read."),
+    "BadRequest": problem_response(
+        "A query parameter has a value that cannot be used (an empty value included), or the body "
+        f"cannot be read: not a JSON object, nested more than {MAX_DEPTH} levels, or holding a NUL "
+        "character."
+    ),
     "Unauthorized": {
         **problem_response("No API key, or one that is unknown, expired or revoked."),
         "headers": {"WWW-Authenticate": {"schema": STR}},
