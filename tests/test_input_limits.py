@@ -22,7 +22,7 @@ from lms.services.participant_import import ProblemKind
 from tests.api_helpers import build_world as build_api_world
 from tests.api_helpers import make_key
 from tests.conftest import csrf_token
-from tests.factories import make_cohort, make_employer, make_programme, make_user
+from tests.factories import login_token, make_cohort, make_employer, make_programme, make_user
 from tests.scenarios import build_world
 
 PROBLEM = "application/problem+json"
@@ -360,9 +360,11 @@ def test_no_paged_list_fails_on_a_page_number(client, db, page) -> None:
         "employer": world.contact,
         "participant": world.participant,
     }
+    tokens = {role: login_token(user) for role, user in users.items()}
+    db.session.commit()
     for role, path in PAGED_LISTS:
         with client.session_transaction() as session:
-            session["_user_id"] = users[role].get_id()
+            session["_user_id"] = tokens[role]
             session["_fresh"] = True
         url = path.format(enrolment=world.enrolment.id)
         response = client.get(url, query_string={"page": page})
