@@ -2,9 +2,10 @@
 PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
-FLASK := $(BIN)/flask --app wsgi
 PORT ?= 5000
 HOST ?= 127.0.0.1
+# Every flask command gets HOST and PORT: links printed or mailed use them unless BASE_URL is set.
+FLASK := HOST=$(HOST) PORT=$(PORT) $(BIN)/flask --app wsgi
 
 .PHONY: run test browser-tools install translations messages migrate seed clean bench
 

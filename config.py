@@ -89,8 +89,9 @@ class Config:
     # (`flask --app wsgi lms retention`); RETENTION_MONTHS in the environment overrides it.
     RETENTION_MONTHS = 24
 
-    # Where links in mail and on the command line point to.
-    BASE_URL = "http://127.0.0.1:5000"
+    # Where links in mail and on the command line point to: BASE_URL in the environment, else the
+    # address `make run` serves on (HOST and PORT, which the Makefile passes to every flask command).
+    BASE_URL: str | None = None
     # Open Badges credentials (lms/services/badges.py): the signing keys live in files, not in the
     # database (BADGE_KEY_DIR, default <instance>/badge-keys); the issuer is did:web:<BADGE_DID_DOMAIN>,
     # by default the host of BASE_URL.
@@ -122,7 +123,9 @@ class Config:
             app.config["SQLALCHEMY_DATABASE_URI"] = normalise_database_url(
                 app.config["SQLALCHEMY_DATABASE_URI"]
             )
-        app.config["BASE_URL"] = os.environ.get("BASE_URL", app.config.get("BASE_URL", ""))
+        app.config["BASE_URL"] = (
+            os.environ.get("BASE_URL") or app.config.get("BASE_URL") or served_url()
+        )
         if os.environ.get("SECRET_KEY"):
             app.config["SECRET_KEY"] = os.environ["SECRET_KEY"]
         load_mail_settings(app)
@@ -144,6 +147,18 @@ class Config:
             app.config["EVIDENCE_STORAGE_PATH"] = os.environ.get(
                 "EVIDENCE_STORAGE_PATH", str(Path(app.instance_path) / "evidence")
             )
+
+
+def served_url() -> str:
+    """http://HOST:PORT as `make run` serves it (127.0.0.1:5000 by default); an address that means
+    "every interface" is reached on this machine as 127.0.0.1."""
+    host = os.environ.get("HOST", "").strip() or "127.0.0.1"
+    if host in ("0.0.0.0", "::"):  # nosec B104 - compared with, not bound to
+        host = "127.0.0.1"
+    elif ":" in host:  # an IPv6 address is written in brackets in a URL
+        host = f"[{host}]"
+    port = os.environ.get("PORT", "").strip() or "5000"
+    return f"http://{host}:{port}"
 
 
 def _env_flag(value: str) -> bool:

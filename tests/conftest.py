@@ -24,6 +24,9 @@ from lms.extensions import db as _db
 # A developer's DATABASE_URL must never point the tests at a real database.
 os.environ.pop("DATABASE_URL", None)
 os.environ.pop("LMS_CONFIG", None)
+# Links in mail are on the default address (http://127.0.0.1:5000), whatever the shell's make run set.
+for _name in ("BASE_URL", "HOST", "PORT"):
+    os.environ.pop(_name, None)
 
 BACKENDS = ["sqlite"] + (["postgresql"] if os.environ.get("LMS_TEST_DATABASE_URL") else [])
 
