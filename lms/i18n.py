@@ -11,6 +11,7 @@ from flask_login import current_user
 
 from lms.extensions import babel
 from lms.models import (
+    CertificateState,
     ChecklistKind,
     EnrolmentStatus,
     IntakeType,
@@ -39,6 +40,11 @@ LABELS: dict[Enum, object] = {
     SubmissionStatus.SUBMITTED: _l("Submitted"),
     SubmissionStatus.NEEDS_REVISION: _l("Needs revision"),
     SubmissionStatus.APPROVED: _l("Approved"),
+    CertificateState.ACHIEVED: _l("Certificate achieved"),
+    CertificateState.REVOKED: _l("Revoked"),
+    CertificateState.READY: _l("Ready to issue"),
+    CertificateState.IN_PROGRESS: _l("Not yet"),
+    CertificateState.ENDED: _l("Enrolment ended"),
     ChecklistKind.TECHNICAL: _l("Technical competencies"),
     ChecklistKind.SKILL21: _l("21st-century skills"),
 }

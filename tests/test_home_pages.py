@@ -5,9 +5,10 @@ from __future__ import annotations
 from datetime import date, datetime
 
 import pytest
+import sqlalchemy as sa
 
 from lms import clock
-from lms.models import Attempt, EnrolmentStatus, Role, Submission
+from lms.models import Attempt, EnrolmentStatus, Role, Submission, SubmissionStatus
 from lms.services.certificates import issue_certificate, revoke_certificate
 from tests.certificate_helpers import AT, make_eligible_enrolment
 from tests.factories import make_cohort, make_employer, make_enrolment, make_programme, make_user
@@ -182,3 +183,51 @@ def test_a_revoked_certificate_is_not_offered_at_home(auth, client, db) -> None:
     page = client.get("/dashboard/participant").get_data(as_text=True)
     assert "Je certificaat is klaar" not in page
     assert f"/certificates/{certificate.id}/download" not in page
+
+
+def test_participant_home_says_what_to_do_now_with_links_to_the_work_and_the_review(
+    auth, client, db, world
+) -> None:
+    """Work that came back reads "Verbeter A2" and opens that assignment; "Lezen en bevestigen" opens
+    the review itself (the oldest one waiting), not the list."""
+    from lms.models import ProgressReview, Verdict
+    from lms.services.assessment import assess_submission
+
+    participant = world[Role.PARTICIPANT]
+    submission = db.session.scalar(
+        sa.select(Submission).where(Submission.status == SubmissionStatus.SUBMITTED)
+    )
+    at = datetime(2026, 9, 25, 10, tzinfo=clock.LOCAL_TZ)
+    assess_submission(
+        submission,
+        actor=world[Role.TRAINER],
+        verdict=Verdict.NEEDS_REVISION,
+        feedback="Meet de boring opnieuw.",
+        at=at,
+    )
+    enrolment = submission.enrolment
+    older, newer = (
+        ProgressReview(
+            enrolment=enrolment, trainer=world[Role.TRAINER], held_on=held_on, summary="Goed bezig."
+        )
+        for held_on in (date(2026, 9, 22), date(2026, 9, 24))
+    )
+    db.session.add_all([older, newer])
+    db.session.commit()
+
+    auth.login(participant.email)
+    page = client.get("/dashboard/participant").get_data(as_text=True)
+
+    code = submission.assignment.code
+    assert f'href="/portfolio/assignments/{code}" data-revise="{code}">Verbeter {code}</a>' in page
+    assert f'href="/reviews/{older.id}" data-review="{older.id}">Lezen en bevestigen</a>' in page
+    assert 'href="/reviews/?open=1"' not in page.split("ack-title", 1)[1].split("</section>", 1)[0]
+    assert client.get(f"/reviews/{older.id}").status_code == 200
+
+    # Once improved and handed in again, the call to action is gone.
+    submission = db.session.get(Submission, submission.id)
+    submission.start_revision(at)
+    submission.submit(at)
+    db.session.commit()
+    page = client.get("/dashboard/participant").get_data(as_text=True)
+    assert f"Verbeter {code}" not in page

@@ -198,6 +198,47 @@ def test_handing_in_without_what_you_did_saves_a_draft_and_says_what_is_missing(
     assert db.session.scalar(sa.select(Attempt.what_went_well)) == "Mooi"
 
 
+def test_handing_in_nothing_is_refused_and_saves_nothing(auth, client, db, world) -> None:
+    auth.login(world["noel"].email)
+    response = auth.post("/portfolio/assignments/A2", {"hand_in": "Inleveren"})
+
+    page = text(client.get(response.headers["Location"]))
+    assert "Er is nog niets om in te leveren." in page
+    assert "flash--error" in page and "flash--success" not in page
+    assert "concept is opgeslagen" not in page
+    db.session.expire_all()
+    assert db.session.scalar(sa.select(sa.func.count(Submission.id))) == 0
+
+
+def test_handing_in_nothing_with_only_a_refused_file_saves_nothing(auth, client, db, world) -> None:
+    auth.login(world["noel"].email)
+    response = auth.post(
+        "/portfolio/assignments/A2",
+        {"files": [upload("lasnaad.jpg", b"geen foto\n" * 30)], "hand_in": "Inleveren"},
+    )
+
+    page = text(client.get(response.headers["Location"]))
+    assert "Er is nog niets om in te leveren." in page and "lasnaad.jpg" in page
+    assert "concept is opgeslagen" not in page
+    db.session.expire_all()
+    assert db.session.scalar(sa.select(sa.func.count(Submission.id))) == 0
+    assert list(get_storage().root.rglob("*.*")) == []
+
+
+def test_an_unfinished_hand_in_keeps_the_draft_in_one_warning(auth, client, db, world) -> None:
+    auth.login(world["noel"].email)
+    response = auth.post(
+        "/portfolio/assignments/A2", {"what_i_did": "Half af", "hand_in": "Inleveren"}
+    )
+
+    page = text(client.get(response.headers["Location"]))
+    assert "flash--success" not in page
+    warning = page.split('class="flash flash--warning">', 1)[1].split("</p>", 1)[0]
+    assert "Nog niet ingeleverd." in warning and "concept is opgeslagen" in warning
+    db.session.expire_all()
+    assert db.session.scalar(sa.select(Attempt.what_i_did)) == "Half af"
+
+
 def test_a_text_file_renamed_to_jpg_is_refused_with_a_clear_message(
     auth, client, db, world
 ) -> None:

@@ -20,6 +20,7 @@ from lms.models import (
 )
 from lms.services.evidence import EvidenceLimits, Upload
 from lms.services.submissions import (
+    NothingToHandIn,
     Reflection,
     SubmissionError,
     delete_evidence,
@@ -296,3 +297,14 @@ def test_start_revision_copies_the_reflection_and_is_refused_twice(db) -> None:
     with pytest.raises(InvalidTransition):
         submission.start_revision(MONDAY)
     db.session.flush()
+
+
+def test_handing_in_nothing_is_refused_and_saves_nothing(db, enrolment) -> None:
+    with pytest.raises(NothingToHandIn):
+        save(enrolment, hand_in=True, what_i_did="   ")
+    db.session.rollback()
+    assert db.session.scalar(sa.select(sa.func.count(Submission.id))) == 0
+    # Saving a draft (not handing in) still works, and a draft with text can be handed in later.
+    result = save(enrolment, what_went_well="Netjes")
+    assert result.submission.status is SubmissionStatus.DRAFT
+    assert save(enrolment, hand_in=True, what_went_well="Netjes").missing

@@ -4,7 +4,7 @@ from lms.models.action_links import ActionLink, LinkAction
 from lms.models.api_tokens import ApiToken, ApiTokenScope
 from lms.models.audit import AuditEvent
 from lms.models.base import InvalidTransition, Region
-from lms.models.certificates import Certificate
+from lms.models.certificates import Certificate, CertificateState
 from lms.models.cohorts import Cohort, CohortTrainer, Enrolment, EnrolmentStatus, IntakeType
 from lms.models.curriculum import (
     Assignment,
@@ -49,6 +49,7 @@ __all__ = [
     "Attempt",
     "AuditEvent",
     "Certificate",
+    "CertificateState",
     "ChecklistGroup",
     "ChecklistItem",
     "ChecklistKind",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import enum
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -14,6 +15,17 @@ from lms.models.base import UTCDateTime
 if TYPE_CHECKING:
     from lms.models.cohorts import Enrolment
     from lms.models.people import User
+
+
+class CertificateState(enum.StrEnum):
+    """Where one enrolment stands with its certificate, as every page tells it (not stored: derived by
+    ``lms.services.certificates.decide_state``)."""
+
+    ACHIEVED = "achieved"  # a valid certificate
+    REVOKED = "revoked"  # its certificate was revoked and nothing valid replaced it
+    READY = "ready"  # everything done, no certificate yet: the coordinator can issue it
+    IN_PROGRESS = "in_progress"  # active, work still open
+    ENDED = "ended"  # the enrolment ended without a certificate
 
 
 class Certificate(db.Model):

@@ -6,6 +6,8 @@ Public names other modules build on (keep them stable):
   already has a valid certificate (``CertificateStatus.due``: eligible but none valid yet). A constant
   number of queries, however many enrolments; used by reminders, dashboards and the API.
 - ``eligibility(enrolment, today)``: the same check for one enrolment, with exactly what is missing.
+- ``CertificateStatus.state`` / ``Eligibility.state`` (``decide_state``): the one answer every page gives
+  to "where does this person stand with the certificate": achieved, revoked, ready, in progress or ended.
 
 Eligibility is computed from ``lms.services.progress`` (one truth): every assignment approved, every
 checklist item signed off at its required level, and the enrolment active.
@@ -36,6 +38,7 @@ from lms.i18n import label
 from lms.models import (
     Assignment,
     Certificate,
+    CertificateState,
     ChecklistGroup,
     ChecklistItem,
     ChecklistKind,
@@ -56,6 +59,27 @@ from lms.services.signoff import current_levels
 from lms.storage import StorageError, discard_on_rollback, get_storage
 
 
+def decide_state(
+    *,
+    eligible: bool,
+    enrolment_status: EnrolmentStatus,
+    certificate: Certificate | None,
+    revoked: Certificate | None,
+) -> CertificateState:
+    """The one rule for what pages call a person's certificate state. A valid certificate outranks
+    the enrolment's status (graduates' enrolments are completed, not active); a revoked one is named
+    as revoked, never as "not yet"."""
+    if certificate is not None:
+        return CertificateState.ACHIEVED
+    if revoked is not None:
+        return CertificateState.REVOKED
+    if eligible:
+        return CertificateState.READY
+    if enrolment_status is EnrolmentStatus.ACTIVE:
+        return CertificateState.IN_PROGRESS
+    return CertificateState.ENDED
+
+
 @dataclass(frozen=True)
 class CertificateStatus:
     """Where one enrolment stands with its certificate."""
@@ -65,6 +89,9 @@ class CertificateStatus:
     # The enrolment's valid certificate (issued, not revoked, not replaced), if it has one.
     certificate: Certificate | None
     progress: Progress | None
+    enrolment_status: EnrolmentStatus = EnrolmentStatus.ACTIVE
+    # Without a valid certificate: the latest revoked one, if any.
+    revoked: Certificate | None = None
 
     @property
     def has_valid_certificate(self) -> bool:
@@ -74,6 +101,15 @@ class CertificateStatus:
     def due(self) -> bool:
         """Eligible, but no valid certificate yet: the coordinator should issue one."""
         return self.eligible and self.certificate is None
+
+    @property
+    def state(self) -> CertificateState:
+        return decide_state(
+            eligible=self.eligible,
+            enrolment_status=self.enrolment_status,
+            certificate=self.certificate,
+            revoked=self.revoked,
+        )
 
 
 def valid_certificates(enrolment_ids: Sequence[int]) -> dict[int, Certificate]:
@@ -94,23 +130,57 @@ def valid_certificates(enrolment_ids: Sequence[int]) -> dict[int, Certificate]:
 def certificate_status(
     enrolments: Sequence[Enrolment], today: date
 ) -> dict[int, CertificateStatus]:
-    """Per enrolment id: eligible or not, and the valid certificate it already has (if any).
+    """Per enrolment id: eligible or not, the valid certificate it already has (if any), else the
+    latest revoked one; ``.state`` says which.
 
     Eight queries however many enrolments (seven for progress, one for certificates).
     """
     if not enrolments:
         return {}
     progress = enrolment_progress(enrolments, today)
-    certificates = valid_certificates([enrolment.id for enrolment in enrolments])
+    valid: dict[int, Certificate] = {}
+    revoked: dict[int, Certificate] = {}
+    for certificate in db.session.scalars(
+        sa.select(Certificate)
+        .where(Certificate.enrolment_id.in_([enrolment.id for enrolment in enrolments]))
+        .order_by(Certificate.issued_at, Certificate.id)
+    ):
+        (revoked if certificate.is_revoked else valid)[certificate.enrolment_id] = certificate
     return {
         enrolment.id: CertificateStatus(
             enrolment_id=enrolment.id,
             eligible=progress[enrolment.id].certificate_due,
-            certificate=certificates.get(enrolment.id),
+            certificate=valid.get(enrolment.id),
             progress=progress[enrolment.id],
+            enrolment_status=enrolment.status,
+            revoked=None if enrolment.id in valid else revoked.get(enrolment.id),
         )
         for enrolment in enrolments
     }
+
+
+@dataclass(frozen=True)
+class FinishedEnrolment:
+    """A participant's latest enrolment once none is active, and where it left them."""
+
+    enrolment: Enrolment
+    status: CertificateStatus
+
+
+def finished_enrolment(participant: User, today: date) -> FinishedEnrolment | None:
+    """The latest ended enrolment of a participant with no active one (a graduate's home page and
+    portfolio say "completed", not "not in a group yet"); ``None`` if they have an active one or
+    never had any."""
+    enrolments = db.session.scalars(
+        sa.select(Enrolment)
+        .where(Enrolment.participant_id == participant.id)
+        .options(joinedload(Enrolment.cohort))
+        .order_by(Enrolment.enrolled_on.desc(), Enrolment.id.desc())
+    ).all()
+    if not enrolments or any(enrolment.is_active for enrolment in enrolments):
+        return None
+    latest = enrolments[0]
+    return FinishedEnrolment(latest, certificate_status([latest], today)[latest.id])
 
 
 def work_complete(progress: Progress) -> bool:
@@ -150,6 +220,12 @@ class Eligibility:
     open_assignments: list[OpenAssignment] = field(default_factory=list)
     open_items: list[OpenItem] = field(default_factory=list)
     progress: Progress | None = None
+    status: CertificateStatus | None = None
+
+    @property
+    def state(self) -> CertificateState:
+        assert self.status is not None
+        return self.status.state
 
     @property
     def missing_anything(self) -> bool:
@@ -167,8 +243,10 @@ class Eligibility:
 
 def eligibility(enrolment: Enrolment, today: date) -> Eligibility:
     """Whether ``enrolment`` is eligible for its certificate, listing every assignment not yet approved
-    and every checklist item below its required level."""
-    progress = enrolment_progress([enrolment], today)[enrolment.id]
+    and every checklist item below its required level; with its certificate state."""
+    status = certificate_status([enrolment], today)[enrolment.id]
+    progress = status.progress
+    assert progress is not None
     programme_id = enrolment.cohort.programme_id
     statuses = dict(
         db.session.execute(
@@ -204,6 +282,7 @@ def eligibility(enrolment: Enrolment, today: date) -> Eligibility:
         open_assignments=open_assignments,
         open_items=open_items,
         progress=progress,
+        status=status,
     )
 
 

@@ -27,6 +27,7 @@ from lms.models import (
     ProgressReview,
     Region,
     Submission,
+    SubmissionStatus,
     User,
 )
 from lms.permissions import visible_cohorts, visible_enrolments
@@ -89,6 +90,8 @@ class ParticipantHome:
     latest_review: ProgressReview | None
     latest_feedback: Assessment | None
     expected_curve: list[int]
+    # Work that came back ("needs revision"): the first thing to do now.
+    to_revise: list[Submission] = field(default_factory=list)
 
 
 NEXT_ASSIGNMENTS = 3
@@ -143,6 +146,16 @@ def participant_home(participant: User, today: date) -> ParticipantHome | None:
         .order_by(Assessment.created_at.desc(), Assessment.id.desc())
         .limit(1)
     )
+    to_revise = db.session.scalars(
+        sa.select(Submission)
+        .join(Submission.assignment)
+        .where(
+            Submission.enrolment_id == enrolment.id,
+            Submission.status == SubmissionStatus.NEEDS_REVISION,
+        )
+        .options(joinedload(Submission.assignment))
+        .order_by(Assignment.due_week, Assignment.position)
+    ).all()
     return ParticipantHome(
         enrolment=enrolment,
         progress=progress,
@@ -151,6 +164,7 @@ def participant_home(participant: User, today: date) -> ParticipantHome | None:
         latest_review=latest_review,
         latest_feedback=latest_feedback,
         expected_curve=progress_service.expected_curve(programme),
+        to_revise=list(to_revise),
     )
 
 

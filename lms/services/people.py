@@ -414,15 +414,22 @@ def participant_search(term: str = "") -> sa.Select[tuple[User]]:
     return people_search(Role.PARTICIPANT, term)
 
 
-def active_enrolments(participant_ids: Iterable[int]) -> dict[int, Enrolment]:
-    """Each participant's active enrolment (with cohort and employer), by participant id; one query."""
+def current_enrolments(participant_ids: Iterable[int]) -> dict[int, Enrolment]:
+    """Each participant's active enrolment, else their latest completed one (a graduate is named as
+    such, not as "not enrolled"; someone who left is not enrolled), with cohort and employer, by
+    participant id; one query."""
     ids = list(set(participant_ids))
     if not ids:
         return {}
     enrolments = db.session.scalars(
         sa.select(Enrolment)
-        .where(Enrolment.participant_id.in_(ids), Enrolment.status == EnrolmentStatus.ACTIVE)
+        .where(
+            Enrolment.participant_id.in_(ids),
+            Enrolment.status.in_([EnrolmentStatus.ACTIVE, EnrolmentStatus.COMPLETED]),
+        )
         .options(joinedload(Enrolment.cohort), joinedload(Enrolment.employer))
+        # Later rows win: completed ones oldest first, the active one last.
+        .order_by(Enrolment.status == EnrolmentStatus.ACTIVE, Enrolment.enrolled_on, Enrolment.id)
     )
     return {enrolment.participant_id: enrolment for enrolment in enrolments}
 

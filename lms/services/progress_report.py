@@ -18,6 +18,7 @@ from lms.extensions import db
 from lms.i18n import label
 from lms.models import (
     Assignment,
+    CertificateState,
     ChecklistGroup,
     ChecklistKind,
     Enrolment,
@@ -29,7 +30,7 @@ from lms.models import (
 from lms.models.reviews import ProgressReview
 from lms.pdf.progress_report import ReportText, SectionText, TableText, render_progress_report
 from lms.services import audit
-from lms.services.certificates import ascii_slug, eligibility, valid_certificates
+from lms.services.certificates import ascii_slug, eligibility
 from lms.services.signoff import current_levels, enrolment_chains
 
 
@@ -90,16 +91,28 @@ def build_progress_report(enrolment: Enrolment, *, viewer: User, now: datetime) 
         .options(joinedload(ProgressReview.trainer))
         .order_by(ProgressReview.held_on, ProgressReview.id)
     ).all()
-    certificate = valid_certificates([enrolment.id]).get(enrolment.id)
-
-    if certificate is not None:
+    status = check.status
+    assert status is not None
+    state = status.state
+    if state is CertificateState.ACHIEVED and status.certificate is not None:
         certificate_line = _(
             "Issued: %(number)s on %(date)s",
-            number=certificate.number,
-            date=_date(certificate.issued_at),
+            number=status.certificate.number,
+            date=_date(status.certificate.issued_at),
         )
-    elif check.eligible:
+    elif state is CertificateState.REVOKED and status.revoked is not None:
+        certificate_line = _(
+            "Revoked: %(number)s on %(date)s",
+            number=status.revoked.number,
+            date=_date(status.revoked.revoked_at),
+        )
+    elif state is CertificateState.READY:
         certificate_line = _("Everything is done: the certificate can be issued.")
+    elif state is CertificateState.ENDED:
+        certificate_line = _(
+            "No certificate: the enrolment has ended (%(status)s).",
+            status=label(check.enrolment_status),
+        )
     else:
         certificate_line = _("Not yet: see what is still open.")
 
@@ -205,7 +218,7 @@ def build_progress_report(enrolment: Enrolment, *, viewer: User, now: datetime) 
     )
 
     open_lines = []
-    if not check.enrolment_active:
+    if state is CertificateState.ENDED:
         open_lines.append(
             _("The enrolment is not active (%(status)s).", status=label(check.enrolment_status))
         )

@@ -8,6 +8,8 @@
   the last attempt's reflection and a copy of its files; every attempt stays in the history.
 - A file that is refused (content, size, number) is named in ``WorkResult.refused``; what was typed and
   the files that passed are still saved, so nothing typed on the shop floor is lost.
+- Handing in nothing at all (no text, no file kept) is refused with ``NothingToHandIn`` and nothing is
+  saved: no empty draft appears beside "not handed in yet".
 
 Functions flush, never commit; the route commits once.
 """
@@ -51,6 +53,10 @@ class SubmissionError(ValueError):
     """Work the rules refuse to change; the message says why, in the user's language."""
 
 
+class NothingToHandIn(SubmissionError):
+    """ "Hand in" with no text and no file: refused, and nothing is saved (the caller rolls back)."""
+
+
 @dataclass(frozen=True)
 class Reflection:
     what_i_did: str = ""
@@ -85,6 +91,13 @@ def hand_in_problems(attempt: Attempt) -> list[str]:
     if not attempt.evidence_files:
         problems.append(_("Add at least one photo, PDF or video."))
     return problems
+
+
+def _is_empty(attempt: Attempt) -> bool:
+    return (
+        not (attempt.what_i_did or attempt.what_went_well or attempt.what_i_learned)
+        and not attempt.evidence_files
+    )
 
 
 def find_submission(
@@ -133,6 +146,16 @@ def save_work(
             result.refused.append(str(refused))
             continue
         result.added.append(store_evidence(attempt, prepared, actor=actor, storage=storage, at=at))
+    if hand_in and _is_empty(attempt):
+        raise NothingToHandIn(
+            " ".join(
+                [
+                    _("There is nothing to hand in yet."),
+                    *result.refused,
+                    *hand_in_problems(attempt),
+                ]
+            )
+        )
     if hand_in and not result.refused:
         result.missing = hand_in_problems(attempt)
         if not result.missing:

@@ -57,6 +57,7 @@ from lms.permissions import (
 )
 from lms.services import checklists as checklist_service
 from lms.services import signoff as signoff_service
+from lms.services.certificates import certificate_status
 from lms.services.progress import enrolment_progress
 
 bp = Blueprint("checklists", __name__, url_prefix="/checklists")
@@ -172,12 +173,14 @@ def enrolment(enrolment_id: int):  # type: ignore[no-untyped-def]
 
 def _render_checklist(enrolment: Enrolment, *, own: bool):  # type: ignore[no-untyped-def]
     trainer = is_trainer_of(current_user, enrolment.cohort)
+    status = certificate_status([enrolment], clock.today())[enrolment.id]
     return render_template(
         "checklists/enrolment.html",
         enrolment=enrolment,
         own=own,
         checklist=checklist_service.build_checklist(enrolment),
-        progress=enrolment_progress([enrolment], clock.today())[enrolment.id],
+        progress=status.progress,
+        certificate_state=status.state,
         can_sign=trainer and enrolment.is_active,
         can_revoke=trainer,
         can_observe=checklist_service.may_observe(current_user, enrolment),

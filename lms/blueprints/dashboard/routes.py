@@ -23,6 +23,7 @@ from lms.models import (
 from lms.pagination import paginate, search_term
 from lms.permissions import role_required
 from lms.services import assessment as assessment_service
+from lms.services import certificates as certificate_service
 from lms.services import dashboards, workplace
 from lms.services import hours as hours_service
 from lms.services import reviews as review_service
@@ -80,15 +81,25 @@ def participant():  # type: ignore[no-untyped-def]
             hours_percent=home.hours.percent,
             hours_label=_("Hours"),
         )
+    reviews_query = review_service.to_acknowledge_query(current_user)
+    reviews = (
+        db.session.scalars(
+            reviews_query.options(joinedload(ProgressReview.trainer)).limit(ITEMS_ON_HOME)
+        ).all()
+        if home
+        else []
+    )
     return render_template(
         "dashboard/participant.html",
         home=home,
         certificates=dashboards.participant_certificates(current_user),
+        finished=certificate_service.finished_enrolment(current_user, today)
+        if home is None
+        else None,
         chart=chart,
         today=today,
-        to_acknowledge=review_service.count(review_service.to_acknowledge_query(current_user))
-        if home
-        else 0,
+        reviews=reviews,
+        to_acknowledge=review_service.count(reviews_query) if reviews else 0,
     )
 
 

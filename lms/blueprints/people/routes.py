@@ -229,7 +229,7 @@ def participants():  # type: ignore[no-untyped-def]
         "people/participants.html",
         page=page,
         term=term,
-        current=people.active_enrolments(user.id for user in page.items),
+        current=people.current_enrolments(user.id for user in page.items),
     )
 
 

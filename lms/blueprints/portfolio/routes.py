@@ -25,6 +25,7 @@ from lms.blueprints.portfolio.forms import DeleteFileForm, WorkForm
 from lms.extensions import db
 from lms.models import Cohort, Enrolment, EnrolmentStatus, EvidenceKind, Role, SubmissionStatus
 from lms.permissions import enrolment_or_404, role_required, visible_enrolments
+from lms.services import certificates as certificate_service
 from lms.services import portfolio as portfolio_service
 from lms.services import submissions as submission_service
 from lms.services.evidence import EvidenceLimits, Upload
@@ -56,7 +57,8 @@ def _active_enrolment() -> Enrolment | None:
 def index():  # type: ignore[no-untyped-def]
     enrolment = _active_enrolment()
     if enrolment is None:
-        return render_template("portfolio/index.html", enrolment=None)
+        finished = certificate_service.finished_enrolment(current_user, clock.today())
+        return render_template("portfolio/index.html", enrolment=None, finished=finished)
     today = clock.today()
     return render_template(
         "portfolio/index.html",
@@ -148,14 +150,19 @@ def _flash_result(result: submission_service.WorkResult, hand_in: bool) -> None:
     saved = _("Your draft has been saved.")
     if result.added:
         saved += " " + ngettext("%(num)d file added.", "%(num)d files added.", len(result.added))
-    flash(saved, "success")
+    # A hand-in that did not go through is one warning (with "draft saved" in it), never a green
+    # "saved" beside "not handed in".
     if hand_in and result.refused:
         flash(
-            _("Not handed in yet: a file was refused. Check the files, then hand in again."),
+            _("Not handed in yet: a file was refused. Check the files, then hand in again.")
+            + " "
+            + saved,
             "warning",
         )
     elif hand_in and result.missing:
-        flash(_("Not handed in yet.") + " " + " ".join(result.missing), "warning")
+        flash(_("Not handed in yet.") + " " + " ".join(result.missing) + " " + saved, "warning")
+    else:
+        flash(saved, "success")
 
 
 @bp.get("/evidence/<int:file_id>")
