@@ -50,6 +50,17 @@ def make_key(
     return token, {"Authorization": f"Bearer {secret}"}
 
 
+def enrol_body(world: World, **fields: object) -> dict[str, object]:
+    """The body of POST /api/v1/enrolments into cohort_a with employer_one, and ``fields``."""
+    body: dict[str, object] = {
+        "cohort_id": world.cohort_a.id,
+        "employer_id": world.employer_one.id,
+        "intake_type": "employed",
+    }
+    body.update(fields)
+    return body
+
+
 def make_certificate(
     enrolment: Enrolment, issuer: User, number: str, *, revoked: bool = False
 ) -> Certificate:

@@ -24,7 +24,7 @@ from lms.models import (
 from lms.services import signoff
 from lms.services.certificates import verification_facts
 from lms.services.progress import enrolment_progress
-from tests.api_helpers import build_world, make_key
+from tests.api_helpers import build_world, enrol_body, make_key
 from tests.factories import make_cohort, make_enrolment, make_user
 
 PROBLEM = "application/problem+json"
@@ -433,16 +433,6 @@ def test_the_enrolment_list_costs_the_same_queries_for_more_enrolments(
 
 
 # --- writing ---------------------------------------------------------------------------------
-
-
-def enrol_body(world, **fields):  # type: ignore[no-untyped-def]
-    body = {
-        "cohort_id": world.cohort_a.id,
-        "employer_id": world.employer_one.id,
-        "intake_type": "employed",
-    }
-    body.update(fields)
-    return body
 
 
 def test_a_read_write_key_of_the_coordinator_enrols_an_existing_participant(

@@ -4,7 +4,6 @@ matrix), revoking with a confirmation, workplace observations, and what each pag
 from __future__ import annotations
 
 import re
-import threading
 from datetime import date, datetime
 
 import pytest
@@ -12,7 +11,6 @@ import sqlalchemy as sa
 from markupsafe import escape
 
 from lms import clock
-from lms.extensions import db as _db
 from lms.models import (
     AuditEvent,
     ChecklistGroup,
@@ -25,6 +23,7 @@ from lms.models import (
 from lms.services.checklists import build_checklist
 from lms.services.enrolment import transfer
 from lms.services.signoff import sign_off
+from tests.concurrency import hold_first_after
 from tests.conftest import AuthActions, csrf_token
 from tests.factories import (
     make_approved_submission,
@@ -593,45 +592,9 @@ def _race(app, first_post, second_post):  # type: ignore[no-untyped-def]
     """Run two requests as two tabs would at the same moment: the first is paused right after it wrote
     its ledger record (so it holds the ledger lock), the second starts then and must wait for the first
     to commit. Returns both responses."""
-    first_wrote = threading.Event()
-    release = threading.Event()
-    responses: dict[str, object] = {}
-    errors: list[BaseException] = []
-
-    def pause_the_first(conn, cursor, statement, parameters, context, executemany):  # type: ignore[no-untyped-def]
-        if (
-            threading.current_thread().name == "first"
-            and statement.lstrip().upper().startswith("INSERT INTO SIGNOFFS")
-            and not first_wrote.is_set()
-        ):
-            first_wrote.set()
-            release.wait(timeout=10)
-
-    def run(name: str, post) -> None:  # type: ignore[no-untyped-def]
-        try:
-            responses[name] = post()
-        except BaseException as error:  # noqa: BLE001 (reported below)
-            errors.append(error)
-        finally:
-            first_wrote.set()
-
-    sa.event.listen(_db.engine, "after_cursor_execute", pause_the_first)
-    try:
-        first = threading.Thread(target=run, args=("first", first_post), name="first")
-        first.start()
-        assert first_wrote.wait(timeout=10)
-        second = threading.Thread(target=run, args=("second", second_post), name="second")
-        second.start()
-        second.join(timeout=1.0)
-        assert second.is_alive(), "the second request did not wait for the ledger lock"
-        release.set()
-        first.join(timeout=20)
-        second.join(timeout=20)
-    finally:
-        release.set()
-        sa.event.remove(_db.engine, "after_cursor_execute", pause_the_first)
-    assert not errors, errors
-    return responses["first"], responses["second"]
+    first, second, second_waited = hold_first_after("INSERT INTO SIGNOFFS", first_post, second_post)
+    assert second_waited, "the second request did not wait for the ledger lock"
+    return first, second
 
 
 def _trainer_tab(app, world):  # type: ignore[no-untyped-def]

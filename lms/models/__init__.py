@@ -16,6 +16,7 @@ from lms.models.curriculum import (
     assignment_competencies,
 )
 from lms.models.hours import HoursStatus, WorkplaceHours
+from lms.models.idempotency_keys import IdempotencyKey
 from lms.models.login_sessions import LoginSession
 from lms.models.notifications import Notification, OutboxMessage, OutboxStatus, SentReminder
 from lms.models.people import AccountToken, Employer, MailPreference, Role, TokenPurpose, User
@@ -61,6 +62,7 @@ __all__ = [
     "EvidenceFile",
     "EvidenceKind",
     "HoursStatus",
+    "IdempotencyKey",
     "IntakeType",
     "InvalidTransition",
     "LedgerCheckpoint",

@@ -13,6 +13,7 @@ from typing import Any, TypeVar
 from flask import g, request
 from flask_babel import gettext as _
 
+from lms.blueprints.api import idempotency
 from lms.blueprints.api.problems import ApiProblem
 from lms.extensions import db
 from lms.models import ApiToken, Role, User
@@ -43,7 +44,8 @@ def token_required(
     *, write: bool = False, roles: tuple[Role, ...] | None = None
 ) -> Callable[[F], F]:
     """Require a usable token (401 otherwise); ``write`` also requires a read-write token and
-    ``roles`` the owner's role, as on the pages (403 otherwise)."""
+    ``roles`` the owner's role, as on the pages (403 otherwise). A POST view flushes and returns its
+    answer: ``idempotency.respond`` honours ``Idempotency-Key`` and commits."""
 
     def decorator(view: F) -> F:
         @wraps(view)
@@ -64,6 +66,7 @@ def token_required(
                     kind="unauthorized",
                     headers={"WWW-Authenticate": 'Bearer realm="api", error="invalid_token"'},
                 )
+            token_id = token.id
             db.session.commit()  # keeps last_used_at, whatever the request does next
             g.api_token = token
             if write and not token.can_write:
@@ -78,6 +81,9 @@ def token_required(
                     _("The account this API key belongs to may not do this."),
                     kind="forbidden",
                 )
+            if request.method == "POST":
+                # Every write of the API: Idempotency-Key, and one commit (see idempotency.py).
+                return idempotency.respond(token_id, lambda: view(*args, **kwargs))
             return view(*args, **kwargs)
 
         return wrapped  # type: ignore[return-value]

@@ -10,8 +10,12 @@ from copy import deepcopy
 from typing import Any
 
 from lms.blueprints.api.body import MAX_DEPTH
+from lms.blueprints.api.idempotency import WAIT
+from lms.services.idempotency_keys import KEEP_FOR
 
 API_VERSION = "1.0.0"
+_WAIT_SECONDS = int(WAIT.total_seconds())
+_KEEP_HOURS = int(KEEP_FOR.total_seconds() // 3600)
 MAX_ID = 2**31 - 1
 
 Schema = dict[str, Any]
@@ -311,6 +315,24 @@ PARAMETERS: dict[str, Schema] = {
         DATETIME,
         "Only what changed at or after this moment (RFC 3339; without an offset: UTC).",
     ),
+    "IdempotencyKey": {
+        "name": "Idempotency-Key",
+        "in": "header",
+        "required": False,
+        "schema": {"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[ -~]+$"},
+        "description": (
+            "Makes sending again safe (a lost answer, a time-out): a key you choose for this one "
+            "request, such as a UUID, of at most 255 printable ASCII characters (as it is, or as a "
+            'quoted string: "abc" is the key abc). The same key with the same request (method, '
+            "address and body) changes nothing and gets the first answer again, with "
+            "Idempotent-Replayed: true. The same key with another request: 422. While the first is "
+            f"still being handled, a repeat waits for it (at most {_WAIT_SECONDS} seconds, then "
+            f"409). Only a success is kept, for {_KEEP_HOURS} hours; after an error you may send "
+            "the corrected request with "
+            "the same key. Keys belong to the API key that sent them. Without this header the "
+            "request is handled as it comes."
+        ),
+    },
 }
 
 
@@ -327,9 +349,9 @@ def problem_response(description: str) -> Schema:
 
 RESPONSES: dict[str, Schema] = {
     "BadRequest": problem_response(
-        "A query parameter has a value that cannot be used (an empty value included), or the body "
-        f"cannot be read: not a JSON object, nested more than {MAX_DEPTH} levels, or holding a NUL "
-        "character."
+        "A query parameter has a value that cannot be used (an empty value included), the body "
+        f"cannot be read (not a JSON object, nested more than {MAX_DEPTH} levels, or holding a NUL "
+        "character), or the Idempotency-Key header is not valid (invalid-idempotency-key)."
     ),
     "Unauthorized": {
         **problem_response("No API key, or one that is unknown, expired or revoked."),
@@ -600,6 +622,51 @@ PATHS: dict[str, dict[str, Schema]] = {
 }
 
 
+REPLAYED_HEADER = {
+    "description": (
+        "true: the stored answer to an earlier request with the same Idempotency-Key; nothing changed."
+    ),
+    "schema": {"type": "string", "enum": ["true"]},
+}
+# What Idempotency-Key adds to the refusals of every POST.
+IDEMPOTENCY_REFUSALS = {
+    "409": "A request with the same Idempotency-Key is still being handled "
+    "(idempotency-key-in-use): send it again in a moment.",
+    "422": "The Idempotency-Key was used before for another request (idempotency-key-reused).",
+}
+
+
+def _idempotent(operation: Schema) -> Schema:
+    """Every POST takes Idempotency-Key (``idempotency.py``): the header, the replay's header on its
+    successes, and its refusals."""
+    operation["parameters"] = [*operation.get("parameters", []), p("IdempotencyKey")]
+    responses = operation["responses"]
+    responses.setdefault("400", r("BadRequest"))
+    for code, response in responses.items():
+        if code.startswith("2"):
+            response["headers"] = {
+                **response.get("headers", {}),
+                "Idempotent-Replayed": REPLAYED_HEADER,
+            }
+    for code, sentence in IDEMPOTENCY_REFUSALS.items():
+        refusal = responses.get(code)
+        if refusal is None:
+            responses[code] = problem_response(sentence)
+        else:
+            also = f"Also: {sentence[0].lower()}{sentence[1:]}"
+            responses[code] = {**refusal, "description": f"{refusal['description']} {also}"}
+    responses["409"]["headers"] = {
+        "Retry-After": {"description": "Seconds to wait (idempotency-key-in-use).", "schema": STR}
+    }
+    operation["responses"] = dict(sorted(responses.items()))
+    return operation
+
+
+for _methods in PATHS.values():
+    if "post" in _methods:
+        _methods["post"] = _idempotent(_methods["post"])
+
+
 def document(server_url: str) -> dict[str, Any]:
     return {
         "openapi": "3.1.0",
@@ -612,6 +679,8 @@ def document(server_url: str) -> dict[str, Any]:
                 "key as `Authorization: Bearer <key>`; a coordinator makes and revokes keys on the "
                 "API keys page. A key acts as the user who made it and sees what that user sees on the "
                 "pages. Lists are paged (`page`, `per_page`) in a stable order, with a Link header. "
+                "Every POST accepts an `Idempotency-Key` header, so a request can be sent again "
+                "safely: it changes the data once and answers every copy with the first answer. "
                 "Errors are `application/problem+json`."
             ),
         },

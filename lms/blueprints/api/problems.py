@@ -35,6 +35,18 @@ PROBLEM_KINDS = {
         "account that is not a participant's, a participant who completed this cohort, or a date "
         "before the participant left this cohort (422)."
     ),
+    "invalid-idempotency-key": (
+        "The Idempotency-Key header is empty, longer than 255 characters, or holds characters other "
+        "than printable ASCII (400)."
+    ),
+    "idempotency-key-reused": (
+        "The Idempotency-Key was already used by this API key for another request: another address "
+        "or another body. A new request needs a new key (422)."
+    ),
+    "idempotency-key-in-use": (
+        "A request with the same Idempotency-Key is still being handled and did not finish while "
+        "this one waited; send it again with the same key in a moment (409)."
+    ),
     "cohort-full": "Every seat of the cohort is taken (409).",
     "already-enrolled": (
         "The participant already has an active enrolment: in another cohort, or in this one with "

@@ -261,7 +261,8 @@ def enrolment(enrolment_id: int) -> Response:
 @token_required(write=True, roles=(Role.COORDINATOR,))
 def create_enrolment() -> tuple[Response, int, dict[str, str]]:
     """The same rules as the coordinator's enrol page: ``lms.services.enrolment.enrol``. 201 for a new
-    enrolment; 200 for a withdrawn one made active again and for a repeat (already enrolled here)."""
+    enrolment; 200 for a withdrawn one made active again and for a repeat (already enrolled here).
+    Not committed here: ``token_required`` commits a POST's answer together with its Idempotency-Key."""
     try:
         done = create_enrolment_from_json(request, actor=api_user())
     except enrolment_service.CohortFull as error:
@@ -271,7 +272,6 @@ def create_enrolment() -> tuple[Response, int, dict[str, str]]:
     except enrolment_service.EnrolmentError as error:
         raise ApiProblem(422, str(error), kind="enrolment-refused") from error
     created = done.outcome is enrolment_service.EnrolOutcome.CREATED
-    db.session.commit()
     item = _enrolment_or_problem(done.enrolment.id)
     progress = enrolment_progress([item], clock.today())
     location = url_for("api.enrolment", enrolment_id=item.id, _external=True)
