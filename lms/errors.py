@@ -109,7 +109,8 @@ def register(app: Flask) -> None:
 def unavailable(code: int = 503):  # type: ignore[no-untyped-def]
     """The answer while the database cannot be reached, made without it: the visitor is shown as
     anonymous (no name, menu or notification bell, all of which read the database) and the locale
-    comes from the session or the browser. Never raises."""
+    comes from the session only (a logged-in person's choice is copied there at login), else Dutch.
+    Never raises."""
     # Flask-Login keeps the request's user in g._login_user; a user loaded earlier in this request is
     # expired by the rollback and would be read again from the database by the layout.
     g._login_user = login_manager.anonymous_user()

@@ -7,7 +7,7 @@ from enum import Enum
 
 from flask import Flask, current_app, has_request_context, request, session
 from flask_babel import lazy_gettext as _l
-from flask_login import current_user
+from flask_login import current_user, user_loaded_from_cookie
 
 from lms.extensions import babel
 from lms.models import (
@@ -18,6 +18,7 @@ from lms.models import (
     Region,
     Role,
     SubmissionStatus,
+    User,
 )
 
 LANGUAGE_NAMES = {"nl": "Nederlands", "en": "English"}
@@ -55,19 +56,40 @@ def label(value: Enum) -> str:
     return str(LABELS.get(value, value.value))
 
 
+def language_of(user: User) -> str:
+    """The language of a person's pages and mail: their choice, else Dutch."""
+    if user.locale in current_app.config["LANGUAGES"]:
+        return user.locale
+    return str(current_app.config["BABEL_DEFAULT_LOCALE"])
+
+
 def select_locale() -> str:
-    """The user's own choice, else the session's, else the browser's, else Dutch."""
-    languages = current_app.config["LANGUAGES"]
+    """Dutch unless the person chose English: a logged-in person's choice is on the account, a
+    visitor's in the session. The browser's Accept-Language never decides for a person; only the
+    addresses machines read (the JSON API, .json) honour it, as the API documents."""
+    default = current_app.config["BABEL_DEFAULT_LOCALE"]
     if not has_request_context():  # command line, scheduled jobs
-        return current_app.config["BABEL_DEFAULT_LOCALE"]
-    if current_user and current_user.is_authenticated and current_user.locale in languages:
-        return current_user.locale
+        return default
+    if current_user and current_user.is_authenticated:
+        return language_of(current_user)
+    languages = current_app.config["LANGUAGES"]
     chosen = session.get("locale")
     if chosen in languages:
         return chosen
-    return (
-        request.accept_languages.best_match(languages) or current_app.config["BABEL_DEFAULT_LOCALE"]
-    )
+    from lms.errors import wants_problem_json  # lms.errors needs the blueprints, built after this
+
+    if wants_problem_json():
+        return request.accept_languages.best_match(languages) or default
+    return default
+
+
+def keep_in_session(user: User) -> None:
+    """A copy of the person's choice in the session (at login), so the pages made without the
+    database (lms/errors.py unavailable()) are in their language too."""
+    if user.locale in current_app.config["LANGUAGES"]:
+        session["locale"] = user.locale
+    else:
+        session.pop("locale", None)
 
 
 def init_babel(app: Flask) -> None:
@@ -76,3 +98,8 @@ def init_babel(app: Flask) -> None:
         locale_selector=select_locale,
         default_translation_directories=os.path.join(os.path.dirname(__file__), "translations"),
     )
+
+    # Logged in again through the remember cookie: a new session, so copy the choice into it.
+    @user_loaded_from_cookie.connect_via(app)
+    def copy_language(_app: Flask, user: User) -> None:
+        keep_in_session(user)

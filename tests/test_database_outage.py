@@ -22,7 +22,7 @@ from flask_login import current_user
 
 from lms import create_app
 from lms.extensions import db as _db
-from lms.models import Role
+from lms.models import Role, User
 from lms.templating import NAVIGATION
 from tests.conftest import CSRF_PATTERN, AuthActions, FreshContextClient, make_config
 from tests.db_outage import (
@@ -280,3 +280,39 @@ def test_through_gunicorn_a_logged_in_page_is_the_friendly_503_not_a_bare_500(
     reply = gunicorn.get(f"/verify/{outage.verification_code}.json")
     assert reply.status == 503 and reply.header("Content-Type") == PROBLEM
     assert re.search(r'"status":\s*503', reply.body)
+
+
+def test_the_outage_page_is_in_the_language_the_person_chose_never_the_browsers(
+    outage: Outage,
+) -> None:
+    """Made without the database, the page reads the language from the session only (a logged-in
+    person's choice is copied there at login), else Dutch; Accept-Language does not decide."""
+    with outage.app.app_context():
+        english = _db.session.scalars(
+            sa.select(User).where(User.email == outage.people["trainer"]["email"])
+        ).one()
+        english.locale = "en"
+        _db.session.commit()
+    person = outage.app.test_client()
+    AuthActions(person).login(outage.people["trainer"]["email"], PASSWORD)
+    dutch_person = outage.app.test_client()
+    AuthActions(dutch_person).login(outage.people["participant"]["email"], PASSWORD)
+    chooser = outage.app.test_client()
+    token = CSRF_PATTERN.search(chooser.get("/login").get_data(as_text=True)).group(1)  # type: ignore[union-attr]
+    chooser.post("/language", data={"locale": "en", "next": "/login", "csrf_token": token})
+    browser = outage.app.test_client()
+
+    outage.stop()
+
+    verify_page = f"/verify/{outage.verification_code}"  # a page for people that reads the database
+    for client, path in ((person, "/dashboard/trainer"), (chooser, verify_page)):
+        response = client.get(path, headers={"Accept-Language": "nl"})
+        page = response.get_data(as_text=True)
+        assert response.status_code == 503
+        assert '<html lang="en">' in page and "The system cannot reach its data" in page
+        assert outage.people["trainer"]["name"] not in page
+    assert_friendly_503(browser.get(verify_page, headers={"Accept-Language": "en"}))
+    assert_friendly_503(
+        dutch_person.get("/portfolio/", headers={"Accept-Language": "en"}),
+        name=outage.people["participant"]["name"],
+    )

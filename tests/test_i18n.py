@@ -13,15 +13,18 @@ from pathlib import Path
 from urllib.parse import urljoin, urlsplit
 
 import pytest
+import sqlalchemy as sa
 from babel.messages.catalog import Catalog, Message
 from babel.messages.frontend import CommandLineInterface
 from babel.messages.mofile import read_mo
 from babel.messages.pofile import read_po
 from flask_babel import force_locale, ngettext
+from flask_login.utils import encode_cookie
 
-from lms.models import Role, User
+from lms.models import OutboxMessage, Role, User
+from lms.services import accounts
 from tests.conftest import AuthActions, csrf_token
-from tests.factories import make_user
+from tests.factories import login_token, make_user
 
 ROOT = Path(__file__).resolve().parent.parent
 TRANSLATIONS = ROOT / "lms" / "translations"
@@ -228,14 +231,30 @@ def test_pages_are_dutch_by_default(client) -> None:
     assert_dutch(login_page(client))
 
 
-@pytest.mark.parametrize("accept", ["en", "en-US", "en-GB,en;q=0.9,nl;q=0.5", "de, en;q=0.5"])
-def test_pages_are_english_when_the_browser_asks_for_english(client, accept: str) -> None:
-    assert_english(login_page(client, **{"Accept-Language": accept}))
+BROWSERS = ["en", "en-US", "en-GB,en;q=0.9,nl;q=0.5", "de, en;q=0.5", "nl", "nl-BE", "fr, de;q=0.8"]
 
 
-@pytest.mark.parametrize("accept", ["nl", "nl-BE", "de", "fr, de;q=0.8", "nl, en;q=0.5"])
-def test_pages_are_dutch_for_other_browsers(client, accept: str) -> None:
+@pytest.mark.parametrize("accept", BROWSERS)
+def test_the_browsers_language_does_not_decide(client, db, auth, accept: str) -> None:
+    """Dutch unless the person chose English: not for a visitor, nor for a logged-in person who
+    never chose, whatever the browser asks for."""
     assert_dutch(login_page(client, **{"Accept-Language": accept}))
+    user = make_user(Role.PARTICIPANT)
+    db.session.commit()
+    auth.login(user.email)
+    home = client.get("/portfolio/", headers={"Accept-Language": accept}).get_data(as_text=True)
+    assert '<html lang="nl">' in home and "Je zit nog niet in een groep" in home
+    db.session.expire_all()
+    assert db.session.get(User, user.id).locale is None
+
+
+def test_the_api_answers_in_the_language_its_client_asks_for(client) -> None:
+    """Machines are not people: the JSON API's problems follow Accept-Language, as it documents."""
+    dutch = client.get("/api/v1/cohorts").get_json()
+    english = client.get("/api/v1/cohorts", headers={"Accept-Language": "en"}).get_json()
+    assert dutch["status"] == english["status"] == 401
+    assert dutch["detail"].startswith("Stuur je API-sleutel mee")
+    assert english["detail"].startswith("Send your API key")
 
 
 def test_language_switch_to_english_and_back(client) -> None:
@@ -305,6 +324,127 @@ def test_an_unknown_language_leaves_the_users_choice_alone(client, auth, db) -> 
     assert response.status_code == 302
     db.session.expire_all()
     assert db.session.get(User, user.id).locale == "en"
+
+
+def session_locale(client) -> object:  # type: ignore[no-untyped-def]
+    with client.session_transaction() as session:
+        return session.get("locale")
+
+
+def test_a_choice_made_before_login_is_kept_on_an_account_without_one(client, auth, db) -> None:
+    user = make_user(Role.PARTICIPANT)
+    db.session.commit()
+    switch_language(client, "en")
+    assert auth.login(user.email).status_code == 302
+    db.session.expire_all()
+    assert db.session.get(User, user.id).locale == "en"
+    home = client.get("/portfolio/", headers={"Accept-Language": "nl"}).get_data(as_text=True)
+    assert '<html lang="en">' in home and "You are not in a group yet" in home
+
+
+def test_the_accounts_own_choice_wins_over_one_made_before_login(client, auth, db) -> None:
+    """A shared device may hold someone else's choice; the account's is the person's own."""
+    user = make_user(Role.PARTICIPANT, locale="nl")
+    db.session.commit()
+    switch_language(client, "en")
+    auth.login(user.email)
+    db.session.expire_all()
+    assert db.session.get(User, user.id).locale == "nl"
+    assert '<html lang="nl">' in client.get("/portfolio/").get_data(as_text=True)
+    assert session_locale(client) == "nl"
+
+
+def test_logging_out_forgets_the_language_on_the_device(client, auth, db) -> None:
+    user = make_user(Role.PARTICIPANT, locale="en")
+    db.session.commit()
+    auth.login(user.email)
+    assert (
+        session_locale(client) == "en"
+    )  # copied at login, for the pages made without the database
+    auth.logout()
+    assert_dutch(login_page(client, **{"Accept-Language": "en"}))
+
+
+def test_a_login_through_the_remember_cookie_copies_the_choice_into_the_session(app, db) -> None:
+    user = make_user(Role.PARTICIPANT, locale="en")
+    token = login_token(user, remember=True)
+    db.session.commit()
+    device = app.test_client()
+    device.set_cookie("remember_token", encode_cookie(token))
+    home = device.get("/portfolio/").get_data(as_text=True)
+    assert '<html lang="en">' in home
+    assert session_locale(device) == "en"
+
+
+def test_a_language_chosen_on_the_set_password_page_is_kept(app, client, db) -> None:
+    user = make_user(Role.PARTICIPANT, password=None)
+    secret = accounts.create_invitation(user)
+    db.session.commit()
+    path = f"/set-password/{secret}"
+    switch_language(client, "en", next_path=path)
+    page = client.get(path).get_data(as_text=True)
+    assert '<html lang="en">' in page
+    response = client.post(
+        path,
+        data={
+            "password": "a-long-new-password-1",
+            "confirm": "a-long-new-password-1",
+            "csrf_token": csrf_token(client, path),
+        },
+    )
+    assert response.status_code == 302, response.get_data(as_text=True)[:500]
+    db.session.expire_all()
+    assert db.session.get(User, user.id).locale == "en"
+    assert_english(login_page(client))
+
+
+def test_a_password_reset_asked_in_english_is_mailed_in_the_accounts_language(client, db) -> None:
+    """Anyone may ask a reset for any address: the visitor's choice does not change the account."""
+    user = make_user(Role.PARTICIPANT, first_name="Noor")
+    db.session.commit()
+    switch_language(client, "en", next_path="/forgot-password")
+    client.post(
+        "/forgot-password",
+        data={"email": user.email, "csrf_token": csrf_token(client, "/forgot-password")},
+    )
+    message = db.session.scalars(sa.select(OutboxMessage)).one()
+    assert message.subject == "Een nieuw wachtwoord voor Vakkracht MKB"
+    db.session.expire_all()
+    assert db.session.get(User, user.id).locale is None
+
+
+def test_mail_is_in_the_recipients_language_not_the_senders(client, auth, db) -> None:
+    """An English-speaking coordinator adds two trainers: the one who never chose gets Dutch mail,
+    the one who chose English (before the invitation is sent again) gets English."""
+    coordinator = make_user(Role.COORDINATOR, locale="en")
+    db.session.commit()
+    auth.login(coordinator.email)
+    for first_name, email in (("Ingrid", "ingrid@example.org"), ("Sam", "sam@example.org")):
+        response = auth.post(
+            "/people/trainers/new",
+            {"first_name": first_name, "last_name": "Jansen", "email": email},
+        )
+        assert response.status_code == 302, response.get_data(as_text=True)[:500]
+    ingrid = db.session.scalars(
+        sa.select(OutboxMessage).where(OutboxMessage.recipient == "ingrid@example.org")
+    ).one()
+    assert ingrid.subject == "Je account voor Vakkracht MKB" and "Hallo Ingrid," in ingrid.body_text
+
+    sam = accounts.find_user_by_email("sam@example.org")
+    assert sam is not None and sam.locale is None
+    sam.locale = "en"
+    accounts.send_invitation(sam)
+    db.session.commit()
+    mails = db.session.scalars(
+        sa.select(OutboxMessage)
+        .where(OutboxMessage.recipient == "sam@example.org")
+        .order_by(OutboxMessage.id)
+    ).all()
+    assert mails[0].subject == "Je account voor Vakkracht MKB"
+    assert (
+        mails[-1].subject == "Your account for Vakkracht MKB"
+        and "Hello Sam," in mails[-1].body_text
+    )
 
 
 def test_the_switch_needs_a_csrf_token(client) -> None:

@@ -70,7 +70,8 @@ class User(LoggedInThrough, UserMixin, db.Model):
     role: Mapped[Role] = mapped_column(enum_column(Role, "user_role"), index=True)
     password_hash: Mapped[str | None] = mapped_column(sa.String(255))
     is_active_account: Mapped[bool] = mapped_column("is_active", default=True)
-    locale: Mapped[str] = mapped_column(sa.String(2), default="nl")
+    # The language the person chose with the switch; None: no choice made, so Dutch (lms/i18n.py).
+    locale: Mapped[str | None] = mapped_column(sa.String(2))
     phone: Mapped[str] = mapped_column(sa.String(32), default="")
     mail_preference: Mapped[MailPreference] = mapped_column(
         enum_column(MailPreference, "mail_preference"),

@@ -86,7 +86,7 @@ def create_user(
     name_prefix: str = "",
     password: str | None = None,
     employer: Employer | None = None,
-    locale: str = "nl",
+    locale: str | None = None,
     actor: User | None = None,
 ) -> User:
     for name in (first_name, name_prefix, last_name):
@@ -130,6 +130,19 @@ def authenticate(email: str, password: str) -> LoginResult:
 def record_login(user: User, ip_address: str = "") -> None:
     user.last_login_at = clock.now()
     audit.record("user.login", user, user, ip_address=ip_address)
+
+
+def choose_language(user: User, locale: str) -> None:
+    """The person chose ``locale`` with the language switch (a language the interface has)."""
+    if locale in current_app.config["LANGUAGES"]:
+        user.locale = locale
+
+
+def adopt_language(user: User, chosen: object) -> None:
+    """At login (or on setting a password): a language chosen on this device before, if the account
+    has none yet. A choice on the account wins: a shared device may hold someone else's."""
+    if user.locale is None and isinstance(chosen, str):
+        choose_language(user, chosen)
 
 
 def create_invitation(user: User, actor: User | None = None) -> str:

@@ -15,6 +15,7 @@ from flask_babel import force_locale
 from lms import clock
 from lms.extensions import db
 from lms.holidays import is_working_day
+from lms.i18n import language_of
 from lms.models import OutboxMessage, User
 
 # Working hours in the Netherlands, when reminders may be mailed: working days (Monday to Friday but
@@ -64,7 +65,8 @@ def queue_mail(
     (invitations, password resets, action links).
     """
     now = clock.now()
-    with force_locale(recipient.locale):
+    # Never the sender's language: force_locale(None) would leave the request's locale in place.
+    with force_locale(language_of(recipient)):
         context = {"recipient": recipient, **context}
         message = OutboxMessage(
             recipient=recipient.email,

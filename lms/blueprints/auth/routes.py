@@ -29,6 +29,7 @@ from lms.blueprints.auth.forms import (
     SetPasswordForm,
 )
 from lms.extensions import db
+from lms.i18n import keep_in_session
 from lms.models import MailPreference, User
 from lms.permissions import home_endpoint
 from lms.services import accounts, inbox, login_sessions, login_throttle
@@ -80,7 +81,10 @@ def login():  # type: ignore[no-untyped-def]
             return render_template("auth/login.html", form=form), 401
         login_throttle.login_succeeded(claim)
         next_url = request.args.get("next")
-        session.clear()  # a fresh session at login, so nothing from before it carries over
+        # A fresh session at login, so nothing from before it carries over but the language chosen
+        # on the login page, kept on an account that has no choice yet.
+        accounts.adopt_language(result.user, session.get("locale"))
+        session.clear()
         _log_in(result.user, remember=form.remember.data)
         accounts.record_login(result.user, ip_address=request.remote_addr or "")
         db.session.commit()
@@ -99,6 +103,7 @@ def _log_in(user: User, *, remember: bool) -> None:
         at=clock.now(),
     )
     login_user(user, remember=remember)
+    keep_in_session(user)
 
 
 def _forget_this_device() -> None:
@@ -155,8 +160,10 @@ def set_password(token: str):  # type: ignore[no-untyped-def]
     form = SetPasswordForm()
     if form.validate_on_submit():
         user = accounts.set_password_with_token(token, form.password.data)
+        accounts.adopt_language(user, session.get("locale"))  # chosen on this page
         db.session.commit()
         _forget_this_device()
+        keep_in_session(user)  # the login page that follows is in their language
         flash(_("Your password has been saved. You can now log in."), "success")
         return redirect(url_for("auth.login", email=user.email))
     return render_template("auth/set_password.html", form=form, user=account_token.user)

@@ -10,6 +10,7 @@ from lms.blueprints.auth.forms import EmptyForm
 from lms.blueprints.auth.routes import is_safe_next
 from lms.extensions import db
 from lms.permissions import home_endpoint
+from lms.services import accounts
 
 bp = Blueprint("main", __name__)
 
@@ -28,7 +29,7 @@ def set_language():  # type: ignore[no-untyped-def]
     if form.validate_on_submit() and locale in current_app.config["LANGUAGES"]:
         session["locale"] = locale
         if current_user.is_authenticated:
-            current_user.locale = locale
+            accounts.choose_language(current_user, locale)
             db.session.commit()
     target = request.form.get("next")
     return redirect(target if is_safe_next(target) else url_for("main.index"))
