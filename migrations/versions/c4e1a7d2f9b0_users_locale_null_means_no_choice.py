@@ -5,7 +5,7 @@ default, so it cannot be told from a choice: it becomes "no choice", which is Du
 language chosen on the login page is then kept on the account at the next login.
 
 Revision ID: c4e1a7d2f9b0
-Revises: 524fbea89a5b
+Revises: 2652ae414dec
 Create Date: 2026-12-07 05:20:00.000000
 
 """
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'c4e1a7d2f9b0'
-down_revision = '524fbea89a5b'
+down_revision = '2652ae414dec'
 branch_labels = None
 depends_on = None
 
