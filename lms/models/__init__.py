@@ -18,7 +18,13 @@ from lms.models.curriculum import (
 from lms.models.hours import HoursStatus, WorkplaceHours
 from lms.models.idempotency_keys import IdempotencyKey
 from lms.models.login_sessions import LoginSession
-from lms.models.notifications import Notification, OutboxMessage, OutboxStatus, SentReminder
+from lms.models.notifications import (
+    Notification,
+    NotificationSubject,
+    OutboxMessage,
+    OutboxStatus,
+    SentReminder,
+)
 from lms.models.people import AccountToken, Employer, MailPreference, Role, TokenPurpose, User
 from lms.models.portfolio import (
     Assessment,
@@ -70,6 +76,7 @@ __all__ = [
     "LoginSession",
     "MailPreference",
     "Notification",
+    "NotificationSubject",
     "OutboxMessage",
     "OutboxStatus",
     "Period",

@@ -33,6 +33,23 @@ class Notification(db.Model):
     digest_pending: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
 
     user: Mapped[User] = relationship()
+    subjects: Mapped[list[NotificationSubject]] = relationship(
+        cascade="all, delete-orphan", passive_deletes=True
+    )
+
+
+class NotificationSubject(db.Model):
+    """What a notification is about ("submission:42", "review:7"). The service that handles a subject
+    removes it; a notification left with none of its subjects is marked read in that same transaction,
+    so the bell's unread count stays one plain count."""
+
+    __tablename__ = "notification_subjects"
+    __table_args__ = (sa.Index("ix_notification_subjects_subject_key", "subject_key"),)
+
+    notification_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("notifications.id", ondelete="CASCADE"), primary_key=True
+    )
+    subject_key: Mapped[str] = mapped_column(sa.String(120), primary_key=True)
 
 
 class OutboxStatus(enum.StrEnum):

@@ -29,6 +29,10 @@ from lms.models import (
 from lms.permissions import is_trainer_of, visible_enrolments
 from lms.services import audit, notifications
 from lms.services.mail import queue_mail
+from lms.services.reminders import ASSESSMENT_WAITING
+
+# The participant's notifications that ask them to improve a submission.
+ASKS_TO_REVISE = {notifications.ASSESSMENT_NEEDS_REVISION, notifications.ASSESSMENT_CORRECTED}
 
 # The participant's page for one assignment (the portfolio blueprint); used until that endpoint exists.
 ASSIGNMENT_ENDPOINT = "portfolio.assignment"
@@ -98,6 +102,10 @@ def assess_submission(
         attempt=attempt.number,
         assessment=assessment.id,
     )
+    # The trainers' "work waiting for you" reminders about it are done with.
+    notifications.handled(
+        notifications.submission_subject(submission.id), {ASSESSMENT_WAITING}, at=at
+    )
     _tell_participant(submission, assessment, corrected=False)
     return assessment
 
@@ -139,6 +147,13 @@ def correct_assessment(
         previous_assessment=previous.id,
         attempt=attempt.number,
         assessment=assessment.id,
+    )
+    # An earlier "improve this" is replaced by what the correction says.
+    notifications.handled(
+        notifications.submission_subject(submission.id),
+        ASKS_TO_REVISE,
+        at=at,
+        user=submission.enrolment.participant,
     )
     _tell_participant(submission, assessment, corrected=True)
     return assessment
@@ -195,6 +210,10 @@ def _tell_participant(submission: Submission, assessment: Assessment, *, correct
             "verdict": verdict.value,
         },
         path,
+        # "Improve this" is handled when the work is handed in again.
+        subjects=[notifications.submission_subject(submission.id)]
+        if verdict is Verdict.NEEDS_REVISION
+        else [],
     )
     queue_mail(
         participant,

@@ -3,20 +3,28 @@ language. ``notify`` adds one (flush, never commit); ``describe`` turns one into
 
 A new kind is a constant and a sentence in ``SENTENCES``; its parameters are plain JSON values
 (names, codes, an enumeration's value), never text already translated.
+
+A notification that asks for something (assess this, read that, improve this) names its subjects
+(``submission_subject(42)``...). The service that does the thing calls ``handled`` in the same
+transaction: the notification is marked read once none of its subjects is left, so the bell's count
+drops without the count query knowing anything about submissions or reviews.
 """
 
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Collection, Iterable
+from datetime import datetime
 from typing import Any
 
+import sqlalchemy as sa
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from lms import clock
 from lms.extensions import db
 from lms.i18n import label
-from lms.models import Notification, SubmissionStatus, User
+from lms.models import Notification, NotificationSubject, SubmissionStatus, User
 
 ASSESSMENT_APPROVED = "assessment_approved"
 ASSESSMENT_NEEDS_REVISION = "assessment_needs_revision"
@@ -41,14 +49,70 @@ SENTENCES: dict[str, Any] = {
 }
 
 
-def notify(user: User, kind: str, params: dict[str, Any], link: str = "") -> Notification:
-    """Add a notification for ``user``; ``link`` is a path on this site ("/portfolio/assignments/A1")."""
+def submission_subject(submission_id: int) -> str:
+    return f"submission:{submission_id}"
+
+
+def review_subject(review_id: int) -> str:
+    return f"review:{review_id}"
+
+
+def assignment_subject(enrolment_id: int, assignment_id: int) -> str:
+    return f"enrolment:{enrolment_id}:assignment:{assignment_id}"
+
+
+def notify(
+    user: User, kind: str, params: dict[str, Any], link: str = "", subjects: Iterable[str] = ()
+) -> Notification:
+    """Add a notification for ``user``; ``link`` is a path on this site ("/portfolio/assignments/A1");
+    ``subjects`` what it is about, for ``handled``."""
     notification = Notification(
-        user=user, kind=kind, params=dict(params), link=link, created_at=clock.now()
+        user=user,
+        kind=kind,
+        params=dict(params),
+        link=link,
+        created_at=clock.now(),
+        subjects=[NotificationSubject(subject_key=key) for key in sorted(set(subjects))],
     )
     db.session.add(notification)
     db.session.flush()
     return notification
+
+
+def handled(subject: str, kinds: Collection[str], *, at: datetime, user: User | None = None) -> int:
+    """``subject`` has been dealt with: it no longer counts for the unread notifications of ``kinds``
+    (``user``'s, or anyone's) about it, and those about nothing else now are marked read at ``at``.
+    Returns how many were marked read. Three statements; flushes, never commits."""
+    about = (
+        sa.select(NotificationSubject.notification_id)
+        .join(Notification, Notification.id == NotificationSubject.notification_id)
+        .where(
+            NotificationSubject.subject_key == subject,
+            Notification.kind.in_(list(kinds)),
+            Notification.read_at.is_(None),
+        )
+    )
+    if user is not None:
+        about = about.where(Notification.user_id == user.id)
+    ids = list(db.session.scalars(about))
+    if not ids:
+        return 0
+    db.session.execute(
+        sa.delete(NotificationSubject).where(
+            NotificationSubject.subject_key == subject,
+            NotificationSubject.notification_id.in_(ids),
+        )
+    )
+    left = sa.select(NotificationSubject.notification_id).where(
+        NotificationSubject.notification_id == Notification.id
+    )
+    result = db.session.execute(
+        sa.update(Notification)
+        .where(Notification.id.in_(ids), ~sa.exists(left))
+        .values(read_at=at)
+        .execution_options(synchronize_session="fetch")
+    )
+    return result.rowcount or 0
 
 
 def describe(notification: Notification) -> str:

@@ -371,7 +371,7 @@ def assignment_hits(enrolments: Sequence[Enrolment], today: date) -> Iterator[Hi
             link = path_for("portfolio.assignment", code=assignment.code)
             if due >= today:
                 if participant.is_active_account:
-                    subject = f"enrolment:{enrolment.id}:assignment:{assignment_id}"
+                    subject = notifications.assignment_subject(enrolment.id, assignment_id)
                     yield Hit(DUE_SOON, participant, subject, f"due:{due}", Item(label, due, link))
             else:
                 overdue.append(Item(label, due, link))
@@ -430,7 +430,11 @@ def assessment_waiting_hits(today: date) -> Iterator[Hit]:
         )
         for trainer in _active(enrolment.cohort.trainers):
             yield Hit(
-                ASSESSMENT_WAITING, trainer, f"submission:{submission.id}", today.isoformat(), item
+                ASSESSMENT_WAITING,
+                trainer,
+                notifications.submission_subject(submission.id),
+                today.isoformat(),
+                item,
             )
 
 
@@ -607,15 +611,22 @@ def _group_link(rule: str, recipient: User, items: Sequence[Item]) -> str:
     return path_for("cohorts.index")
 
 
-def remind(rule: str, recipient: User, items: Sequence[Item], report: SweepReport) -> None:
-    """One notification, and one mail (in working hours) or a place in the weekly digest."""
+def remind(
+    rule: str,
+    recipient: User,
+    items: Sequence[Item],
+    report: SweepReport,
+    subjects: Iterable[str] = (),
+) -> None:
+    """One notification (about ``subjects``: once each is handled it counts as read), and one mail
+    (in working hours) or a place in the weekly digest."""
     items = sorted(set(items), key=lambda item: (item.on or date.min, item.text))
     link = _group_link(rule, recipient, items)
     if len({item.link for item in items}) == 1:  # one place for all: the button is enough
         items = [replace(item, link="") for item in items]
     digest = rule not in URGENT and recipient.mail_preference is MailPreference.WEEKLY_DIGEST
     notification = notifications.notify(
-        recipient, rule, {"items": "; ".join(item.text for item in items)}, link
+        recipient, rule, {"items": "; ".join(item.text for item in items)}, link, subjects
     )
     notification.digest_pending = digest
     report.notifications += 1
@@ -686,6 +697,7 @@ def sweep(now: datetime | None = None) -> SweepReport:
     today = now.astimezone(clock.LOCAL_TZ).date()
     report = SweepReport()
     claimed: dict[tuple[str, int], list[Item]] = defaultdict(list)
+    subjects: dict[tuple[str, int], set[str]] = defaultdict(set)
     recipients: dict[int, User] = {}
     hits = all_hits(today)
     new = claim_all(hits, now)
@@ -693,10 +705,11 @@ def sweep(now: datetime | None = None) -> SweepReport:
         if hit.key in new:
             new.discard(hit.key)  # the same reminder found twice is claimed once
             claimed[(hit.rule, hit.recipient.id)].extend(hit.items)
+            subjects[(hit.rule, hit.recipient.id)].add(hit.subject_key)
             recipients[hit.recipient.id] = hit.recipient
             report.claimed[hit.rule] += 1
     for (rule, recipient_id), items in sorted(claimed.items()):
-        remind(rule, recipients[recipient_id], items, report)
+        remind(rule, recipients[recipient_id], items, report, subjects[(rule, recipient_id)])
     send_weekly_digests(now, report)
     db.session.flush()
     return report

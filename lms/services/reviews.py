@@ -80,6 +80,7 @@ def record_review(
         REVIEW_RECORDED,
         {"trainer": actor.full_name, "date": held_on.isoformat()},
         f"/reviews/{review.id}",
+        subjects=[notifications.review_subject(review.id)],
     )
     action_links.send_links(
         enrolment.employer_id,
@@ -127,6 +128,12 @@ def acknowledge(
     if link is not None:
         details.update(via="mail_link", link=link.id)
     audit.record("review.acknowledge", actor, review, **details)
+    notifications.handled(
+        notifications.review_subject(review.id),
+        {notifications.REVIEW_RECORDED},
+        at=at,
+        user=actor,
+    )
     return True
 
 

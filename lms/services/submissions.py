@@ -34,7 +34,7 @@ from lms.models import (
     SubmissionStatus,
     User,
 )
-from lms.services import action_links, audit
+from lms.services import action_links, audit, notifications
 from lms.services.evidence import (
     EvidenceLimits,
     EvidenceRefused,
@@ -44,6 +44,7 @@ from lms.services.evidence import (
     prepare_upload,
     store_evidence,
 )
+from lms.services.reminders import DUE_SOON
 from lms.storage import Storage, delete_after_commit
 
 MAX_REFLECTION_LENGTH = 5000
@@ -170,6 +171,20 @@ def save_work(
         files_added=len(result.added),
         files_refused=len(result.refused),
     )
+    if result.handed_in:
+        # What asked for this work is done with: "improve A06", "A06 is due soon".
+        notifications.handled(
+            notifications.submission_subject(submission.id),
+            {notifications.ASSESSMENT_NEEDS_REVISION, notifications.ASSESSMENT_CORRECTED},
+            at=at,
+            user=actor,
+        )
+        notifications.handled(
+            notifications.assignment_subject(enrolment.id, assignment.id),
+            {DUE_SOON},
+            at=at,
+            user=actor,
+        )
     if (
         result.handed_in
         and assignment.requires_workplace_confirmation
