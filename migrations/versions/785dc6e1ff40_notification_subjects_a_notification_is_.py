@@ -1,7 +1,7 @@
 """Notification subjects: a notification is marked read once what it is about is handled
 
 Revision ID: 785dc6e1ff40
-Revises: 524fbea89a5b
+Revises: c4e1a7d2f9b0
 Create Date: 2026-12-07 05:14:34.074602
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '785dc6e1ff40'
-down_revision = '524fbea89a5b'
+down_revision = 'c4e1a7d2f9b0'
 branch_labels = None
 depends_on = None
 
