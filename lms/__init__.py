@@ -33,6 +33,7 @@ def create_app(config: str | type[Config] | Mapping[str, Any] | None = None) -> 
     register_error_pages(app)
     register_template_helpers(app)
     register_security_headers(app)
+    register_idempotent_forms(app)
     register_cli(app)
     return app
 
@@ -138,6 +139,12 @@ def register_template_helpers(app: Flask) -> None:
 
 def register_security_headers(app: Flask) -> None:
     from lms.security import register
+
+    register(app)
+
+
+def register_idempotent_forms(app: Flask) -> None:
+    from lms.idempotent_forms import register
 
     register(app)
 

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Iterator, Sequence
 from functools import cache
 from typing import Any
 
 from flask import request
 from flask_wtf import FlaskForm
-from wtforms import Field, StringField, TextAreaField
+from wtforms import Field, HiddenField, StringField, TextAreaField
 from wtforms.fields.core import UnboundField
 from wtforms.validators import ValidationError
 
@@ -21,13 +22,35 @@ def _typed(field: Field) -> Iterator[str]:
             yield value
 
 
+def new_submission_token() -> str:
+    """A fresh single-use submission token (see ``lms.services.form_submissions``)."""
+    return secrets.token_urlsafe(32)
+
+
+class SubmissionTokenField(HiddenField):
+    """A new single-use token each time the field is drawn, so two forms drawn from one form object
+    (one per row of a table) and a form shown again after a send never share a token. What was
+    posted is never read back into it: the request hook reads the posted token itself."""
+
+    def process_formdata(self, valuelist: list[Any]) -> None:
+        self.data = ""
+
+    def _value(self) -> str:
+        return new_submission_token()
+
+
 class Form(FlaskForm):
     """Every form of the application derives from this one (``tests/test_input_limits.py`` checks).
 
     A field holding a control character (a NUL, which PostgreSQL cannot store, or any other; tab and
     new lines only in a multi-line field) gets one clear message and the form is shown again with what
     was typed, the character marked. The field's own validators never see the value: some of them
-    look it up in the database."""
+    look it up in the database.
+
+    It also carries a single-use submission token (drawn by ``form.hidden_tag()``), which makes a
+    second send of the same drawn form change nothing (``lms.idempotent_forms``)."""
+
+    submission_token = SubmissionTokenField()
 
     def validate(self, extra_validators: dict[str, Sequence[Any]] | None = None) -> bool:
         refused = [

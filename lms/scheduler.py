@@ -1,6 +1,6 @@
 """The scheduled jobs (APScheduler 3): the reminder sweep every hour, outbox delivery every minute, a
 signed checkpoint of the sign-off ledger's head every day, and every night the pruning of login
-sessions that are over.
+sessions that are over and of the tokens of forms sent long ago.
 
 Only the dedicated process started with ``flask --app wsgi lms scheduler`` runs them; web workers
 (gunicorn) never start a scheduler. Each job pushes an application context, calls one service and
@@ -30,6 +30,7 @@ REMINDER_JOB_ID = "reminder-sweep"
 OUTBOX_JOB_ID = "outbox-delivery"
 LEDGER_JOB_ID = "ledger-checkpoint"
 LOGIN_SESSION_PRUNE_JOB_ID = "login-session-prune"
+FORM_SUBMISSION_PRUNE_JOB_ID = "form-submission-prune"
 
 
 def run_reminder_sweep(app: Flask) -> Any:
@@ -81,20 +82,32 @@ def run_ledger_checkpoint(app: Flask) -> Any:
         return checkpoint
 
 
+def _prune(app: Flask, prune: Any, what: str) -> int:
+    """One nightly pruning in its own application context and transaction."""
+    with app.app_context():
+        try:
+            deleted = int(prune(clock.now()))
+            db.session.commit()
+        except Exception:
+            db.session.rollback()
+            log.exception("Pruning %s failed; it runs again tomorrow night.", what)
+            raise
+        log.info("%s pruned: %d", what.capitalize(), deleted)
+        return deleted
+
+
 def run_login_session_prune(app: Flask) -> int:
     """Delete login sessions that ended or ran out a while ago, so the table does not keep growing."""
     from lms.services.login_sessions import prune
 
-    with app.app_context():
-        try:
-            deleted = prune(clock.now())
-            db.session.commit()
-        except Exception:
-            db.session.rollback()
-            log.exception("Pruning login sessions failed; it runs again tomorrow night.")
-            raise
-        log.info("Login sessions pruned: %d", deleted)
-        return deleted
+    return _prune(app, prune, "login sessions")
+
+
+def run_form_submission_prune(app: Flask) -> int:
+    """Forget the single-use tokens of forms sent long ago (lms.services.form_submissions)."""
+    from lms.services.form_submissions import prune
+
+    return _prune(app, prune, "form submissions")
 
 
 def add_jobs(scheduler: BaseScheduler, app: Flask, *, deliver_now: bool = False) -> None:
@@ -132,6 +145,14 @@ def add_jobs(scheduler: BaseScheduler, app: Flask, *, deliver_now: bool = False)
         CronTrigger(hour=3, minute=20, timezone=clock.LOCAL_TZ),  # every night at 03:20
         id=LOGIN_SESSION_PRUNE_JOB_ID,
         name="Login session pruning (nightly)",
+        misfire_grace_time=6 * 3600,
+        **common,
+    )
+    scheduler.add_job(
+        run_form_submission_prune,
+        CronTrigger(hour=3, minute=25, timezone=clock.LOCAL_TZ),  # every night at 03:25
+        id=FORM_SUBMISSION_PRUNE_JOB_ID,
+        name="Form submission pruning (nightly)",
         misfire_grace_time=6 * 3600,
         **common,
     )

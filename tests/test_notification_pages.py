@@ -261,6 +261,7 @@ def test_the_scheduler_has_its_jobs_with_fixed_ids(app) -> None:
     from apscheduler.triggers.interval import IntervalTrigger
 
     from lms.scheduler import (
+        FORM_SUBMISSION_PRUNE_JOB_ID,
         LEDGER_JOB_ID,
         LOGIN_SESSION_PRUNE_JOB_ID,
         OUTBOX_JOB_ID,
@@ -277,6 +278,7 @@ def test_the_scheduler_has_its_jobs_with_fixed_ids(app) -> None:
             OUTBOX_JOB_ID,
             LEDGER_JOB_ID,
             LOGIN_SESSION_PRUNE_JOB_ID,
+            FORM_SUBMISSION_PRUNE_JOB_ID,
         }
         assert isinstance(jobs[REMINDER_JOB_ID].trigger, CronTrigger)
         assert str(jobs[REMINDER_JOB_ID].trigger.fields[6]) == "5"  # minute 5 of every hour
@@ -290,7 +292,7 @@ def test_the_scheduler_has_its_jobs_with_fixed_ids(app) -> None:
         from lms.scheduler import add_jobs
 
         add_jobs(scheduler, app)
-        assert len(scheduler.get_jobs()) == 4
+        assert len(scheduler.get_jobs()) == 5
     finally:
         scheduler.shutdown(wait=False)
 

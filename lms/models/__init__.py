@@ -15,6 +15,7 @@ from lms.models.curriculum import (
     Programme,
     assignment_competencies,
 )
+from lms.models.form_submissions import FormSubmission
 from lms.models.hours import HoursStatus, WorkplaceHours
 from lms.models.idempotency_keys import IdempotencyKey
 from lms.models.login_sessions import LoginSession
@@ -67,6 +68,7 @@ __all__ = [
     "EnrolmentStatus",
     "EvidenceFile",
     "EvidenceKind",
+    "FormSubmission",
     "HoursStatus",
     "IdempotencyKey",
     "IntakeType",
