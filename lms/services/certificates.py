@@ -112,21 +112,6 @@ class CertificateStatus:
         )
 
 
-def valid_certificates(enrolment_ids: Sequence[int]) -> dict[int, Certificate]:
-    """The valid certificate per enrolment id (at most one each). One query."""
-    if not enrolment_ids:
-        return {}
-    rows = db.session.scalars(
-        sa.select(Certificate)
-        .where(
-            Certificate.enrolment_id.in_(list(enrolment_ids)),
-            Certificate.revoked_at.is_(None),
-        )
-        .order_by(Certificate.issued_at)
-    )
-    return {certificate.enrolment_id: certificate for certificate in rows}
-
-
 def certificate_status(
     enrolments: Sequence[Enrolment], today: date
 ) -> dict[int, CertificateStatus]:
