@@ -1,6 +1,6 @@
 """The scheduled jobs (APScheduler 3): the reminder sweep every hour, outbox delivery every minute, a
-signed checkpoint of the sign-off ledger's head every day, and every night the pruning of login
-sessions that are over and of the tokens of forms sent long ago.
+signed checkpoint of the sign-off ledger's head every day, and every night the pruning of what is
+over (login sessions, tokens of forms sent long ago, expired API idempotency keys).
 
 Only the dedicated process started with ``flask --app wsgi lms scheduler`` runs them; web workers
 (gunicorn) never start a scheduler. Each job pushes an application context, calls one service and
@@ -12,6 +12,8 @@ scheduler, or one restarted mid-run, does no harm.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 from apscheduler.schedulers.background import BackgroundScheduler
@@ -29,8 +31,7 @@ log = logging.getLogger(__name__)
 REMINDER_JOB_ID = "reminder-sweep"
 OUTBOX_JOB_ID = "outbox-delivery"
 LEDGER_JOB_ID = "ledger-checkpoint"
-LOGIN_SESSION_PRUNE_JOB_ID = "login-session-prune"
-FORM_SUBMISSION_PRUNE_JOB_ID = "form-submission-prune"
+NIGHTLY_PRUNE_JOB_ID = "nightly-prune"
 
 
 def run_reminder_sweep(app: Flask) -> Any:
@@ -82,32 +83,39 @@ def run_ledger_checkpoint(app: Flask) -> Any:
         return checkpoint
 
 
-def _prune(app: Flask, prune: Any, what: str) -> int:
-    """One nightly pruning in its own application context and transaction."""
+def _prunings() -> tuple[tuple[str, Callable[[datetime], int]], ...]:
+    """What the nightly job forgets: each table's own rule (how long a row is kept) lives in its
+    service."""
+    from lms.services import form_submissions, idempotency_keys, login_sessions
+
+    return (
+        ("login sessions", login_sessions.prune),
+        ("form submissions", form_submissions.prune),
+        # Stored API answers hold names and addresses: all expired ones go, not one batch.
+        ("API idempotency keys", lambda at: idempotency_keys.prune(at, limit=None)),
+    )
+
+
+def run_nightly_prune(app: Flask) -> dict[str, int]:
+    """Delete rows that are over: login sessions, tokens of forms sent long ago, expired API
+    idempotency keys. Each in its own transaction, so one that fails does not keep the others; the
+    job fails (and is logged) when any did, and runs again the next night."""
+    deleted: dict[str, int] = {}
+    failed: list[str] = []
     with app.app_context():
-        try:
-            deleted = int(prune(clock.now()))
-            db.session.commit()
-        except Exception:
-            db.session.rollback()
-            log.exception("Pruning %s failed; it runs again tomorrow night.", what)
-            raise
-        log.info("%s pruned: %d", what.capitalize(), deleted)
-        return deleted
-
-
-def run_login_session_prune(app: Flask) -> int:
-    """Delete login sessions that ended or ran out a while ago, so the table does not keep growing."""
-    from lms.services.login_sessions import prune
-
-    return _prune(app, prune, "login sessions")
-
-
-def run_form_submission_prune(app: Flask) -> int:
-    """Forget the single-use tokens of forms sent long ago (lms.services.form_submissions)."""
-    from lms.services.form_submissions import prune
-
-    return _prune(app, prune, "form submissions")
+        for what, prune in _prunings():
+            try:
+                deleted[what] = int(prune(clock.now()))
+                db.session.commit()
+            except Exception:
+                db.session.rollback()
+                log.exception("Pruning %s failed; it runs again tomorrow night.", what)
+                failed.append(what)
+                continue
+            log.info("%s pruned: %d", what.capitalize(), deleted[what])
+    if failed:
+        raise RuntimeError("Nightly pruning failed for: " + ", ".join(failed))
+    return deleted
 
 
 def add_jobs(scheduler: BaseScheduler, app: Flask, *, deliver_now: bool = False) -> None:
@@ -141,18 +149,10 @@ def add_jobs(scheduler: BaseScheduler, app: Flask, *, deliver_now: bool = False)
         **common,
     )
     scheduler.add_job(
-        run_login_session_prune,
+        run_nightly_prune,
         CronTrigger(hour=3, minute=20, timezone=clock.LOCAL_TZ),  # every night at 03:20
-        id=LOGIN_SESSION_PRUNE_JOB_ID,
-        name="Login session pruning (nightly)",
-        misfire_grace_time=6 * 3600,
-        **common,
-    )
-    scheduler.add_job(
-        run_form_submission_prune,
-        CronTrigger(hour=3, minute=25, timezone=clock.LOCAL_TZ),  # every night at 03:25
-        id=FORM_SUBMISSION_PRUNE_JOB_ID,
-        name="Form submission pruning (nightly)",
+        id=NIGHTLY_PRUNE_JOB_ID,
+        name="Pruning of sessions, form tokens and API keys (nightly)",
         misfire_grace_time=6 * 3600,
         **common,
     )

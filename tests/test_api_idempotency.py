@@ -304,3 +304,32 @@ def test_a_copy_that_waits_too_long_is_told_to_try_again(
     assert count(Enrolment) == enrolments + 1
     body = enrol_body(world, participant=NEW_PERSON)
     assert_replayed(post(client, headers, body, key="slow"), first)
+
+
+def test_the_nightly_job_forgets_every_expired_key_even_without_new_requests(
+    app, client, db, world, headers, monkeypatch
+) -> None:
+    """Stored answers hold names and addresses: in a quiet week no keyed POST comes to prune them,
+    so the nightly job removes all of them, not one claim's batch."""
+    from lms.scheduler import run_nightly_prune
+
+    person = make_user(Role.PARTICIPANT)
+    db.session.commit()
+    today = post(client, headers, enrol_body(world, participant_id=person.id), key="today")
+    assert today.status_code == 201, today.get_data(as_text=True)
+    token_id = db.session.scalar(sa.select(IdempotencyKey.token_id))
+    monkeypatch.setattr(idempotency_keys, "PRUNE_BATCH", 2)
+    db.session.add_all(
+        IdempotencyKey(
+            token_id=token_id,
+            key=f"old-{number}",
+            request_fingerprint="0" * 64,
+            created_at=clock.now() - timedelta(days=2),
+        )
+        for number in range(5)
+    )
+    db.session.commit()
+
+    assert run_nightly_prune(app)["API idempotency keys"] == 5
+    db.session.expire_all()
+    assert db.session.scalars(sa.select(IdempotencyKey.key)).all() == ["today"]

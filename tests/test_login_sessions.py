@@ -195,12 +195,12 @@ def test_prune_deletes_sessions_over_for_a_week(app, db) -> None:
 
 
 def test_the_nightly_job_prunes_and_commits(app, db) -> None:
-    from lms.scheduler import run_login_session_prune
+    from lms.scheduler import run_nightly_prune
 
     user = make_user()
     old, _ = start(user, at=clock.now() - timedelta(days=40))
     db.session.commit()
-    assert run_login_session_prune(app) == 1
+    assert run_nightly_prune(app)["login sessions"] == 1
     db.session.expire_all()
     assert db.session.scalar(sa.select(sa.func.count(LoginSession.id))) == 0
 

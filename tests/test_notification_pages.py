@@ -261,9 +261,8 @@ def test_the_scheduler_has_its_jobs_with_fixed_ids(app) -> None:
     from apscheduler.triggers.interval import IntervalTrigger
 
     from lms.scheduler import (
-        FORM_SUBMISSION_PRUNE_JOB_ID,
         LEDGER_JOB_ID,
-        LOGIN_SESSION_PRUNE_JOB_ID,
+        NIGHTLY_PRUNE_JOB_ID,
         OUTBOX_JOB_ID,
         REMINDER_JOB_ID,
         create_scheduler,
@@ -277,22 +276,21 @@ def test_the_scheduler_has_its_jobs_with_fixed_ids(app) -> None:
             REMINDER_JOB_ID,
             OUTBOX_JOB_ID,
             LEDGER_JOB_ID,
-            LOGIN_SESSION_PRUNE_JOB_ID,
-            FORM_SUBMISSION_PRUNE_JOB_ID,
+            NIGHTLY_PRUNE_JOB_ID,
         }
         assert isinstance(jobs[REMINDER_JOB_ID].trigger, CronTrigger)
         assert str(jobs[REMINDER_JOB_ID].trigger.fields[6]) == "5"  # minute 5 of every hour
         assert isinstance(jobs[OUTBOX_JOB_ID].trigger, IntervalTrigger)
         assert jobs[OUTBOX_JOB_ID].trigger.interval == timedelta(minutes=1)
         assert str(jobs[LEDGER_JOB_ID].trigger.fields[5]) == "3"  # every night at 3:15
-        assert isinstance(jobs[LOGIN_SESSION_PRUNE_JOB_ID].trigger, CronTrigger)
-        assert str(jobs[LOGIN_SESSION_PRUNE_JOB_ID].trigger.fields[5]) == "3"  # 03:20 at night
+        assert isinstance(jobs[NIGHTLY_PRUNE_JOB_ID].trigger, CronTrigger)
+        assert str(jobs[NIGHTLY_PRUNE_JOB_ID].trigger.fields[5]) == "3"  # 03:20 at night
         assert all(job.max_instances == 1 for job in jobs.values())
         # Adding the jobs again replaces them rather than doubling them.
         from lms.scheduler import add_jobs
 
         add_jobs(scheduler, app)
-        assert len(scheduler.get_jobs()) == 5
+        assert len(scheduler.get_jobs()) == 4
     finally:
         scheduler.shutdown(wait=False)
 
