@@ -2,7 +2,12 @@
 
 - ``init_login_manager``: how a session becomes a user: through a login session
   (``lms.services.login_sessions``) that logging out, a password change or a deactivation ends.
-- ``role_required``: route decorator; anonymous visitors go to the login page, other roles get 403.
+- ``role_required``: route decorator; anonymous visitors go to the login page, other roles get 403,
+  or 404 on a URL that names a record.
+- The rule for refusals: on a URL that carries a record id, a visitor who may not see that record
+  (or may see it but not do this) gets 404, the same answer as for an id that does not exist, so a
+  refusal never confirms that a record exists (pages, files and the API alike). 403 is left for the
+  areas of a role with no record in the URL (``/cohorts/``, ``/hours/``, ...).
 - ``home_endpoint``: where each role lands.
 - ``visible_*`` scopes: every query that lists people or their work starts from one of these.
 - ``enrolment_or_404``: the load → check step of every page about one enrolment.
@@ -73,14 +78,15 @@ def home_endpoint(user: User) -> str:
 
 
 def role_required(*roles: Role) -> Callable[[F], F]:
-    """Allow only logged-in users with one of ``roles``; others get 403."""
+    """Allow only logged-in users with one of ``roles``; others get 403, or 404 when the URL names a
+    record (its id would otherwise be confirmed)."""
 
     def decorator(view: F) -> F:
         @wraps(view)
         @login_required
         def wrapped(*args: Any, **kwargs: Any) -> Any:
             if current_user.role not in roles:
-                abort(403)
+                abort(404 if request.view_args else 403)
             return view(*args, **kwargs)
 
         return wrapped  # type: ignore[return-value]
@@ -135,21 +141,16 @@ def enrolment_or_404(
     enrolment_id: int,
     *,
     options: Sequence[ExecutableOption] = (),
-    hidden_status: int = 404,
 ) -> Enrolment:
     """Load → check for the pages of one enrolment: the enrolment with ``options`` (eager loads), if
-    ``current_user`` may see it (``visible_enrolments``). 404 when it does not exist; when it exists but
-    is not theirs to see, ``hidden_status``: 404 keeps its existence to itself, 403 says "not yours"."""
+    ``current_user`` may see it (``visible_enrolments``); 404 when it does not exist or is not theirs
+    to see (the same answer, so its existence is not confirmed)."""
     enrolment = db.session.scalar(
         visible_enrolments(current_user).where(Enrolment.id == enrolment_id).options(*options)
     )
-    if enrolment is not None:
-        return enrolment
-    if hidden_status != 404 and db.session.scalar(
-        sa.select(Enrolment.id).where(Enrolment.id == enrolment_id)
-    ):
-        abort(hidden_status)
-    abort(404)
+    if enrolment is None:
+        abort(404)
+    return enrolment
 
 
 def is_trainer_of(user: User, cohort: Cohort) -> bool:

@@ -9,6 +9,7 @@ from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
+from lms import dates
 from lms.blueprints.assessment.navigation import QueueNavText
 from lms.i18n import LANGUAGE_NAMES, label
 from lms.models import Role
@@ -60,6 +61,7 @@ def navigation_for(user: Any) -> tuple[NavItem, ...]:
 
 
 def register(app: Flask) -> None:
+    dates.register(app)  # |date and |datetime: the one date format of the interface
     # Globals (not context variables) so that imported macros can use them too.
     app.jinja_env.globals.update(
         label=label,

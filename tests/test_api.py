@@ -147,24 +147,28 @@ def test_enrolments_are_scoped_like_the_pages(client, world) -> None:
         assert ids(client.get("/api/v1/enrolments", headers=headers)) == expected, user.role
 
 
-def test_one_enrolment_is_refused_to_whom_the_pages_refuse_it(client, world) -> None:
+def test_one_enrolment_is_not_found_for_whom_the_pages_refuse_it(client, world) -> None:
+    # "Exists but not yours" is the same 404 problem as an id that does not exist.
+    _token, coordinator = make_key(world.coordinator)
+    missing = client.get("/api/v1/enrolments/999999", headers=coordinator).get_json()
     _token, trainer_b = make_key(world.trainer_b)
     _token, contact = make_key(world.contact_one)
     path = f"/api/v1/enrolments/{world.a2.id}"
     for headers in (trainer_b, contact):
         for suffix in ("", "/assignments"):
             response = client.get(path + suffix, headers=headers)
-            assert response.status_code == 403
+            assert response.status_code == 404
             assert response.mimetype == PROBLEM
+            assert response.get_json()["type"] == missing["type"]
     _token, trainer_a = make_key(world.trainer_a)
     assert client.get(path, headers=trainer_a).get_json()["id"] == world.a2.id
 
 
-def test_a_cohort_of_another_trainer_is_forbidden_and_a_missing_one_not_found(
-    client, world
-) -> None:
+def test_a_cohort_of_another_trainer_is_not_found_like_a_missing_one(client, world) -> None:
     _token, headers = make_key(world.trainer_a)
-    assert client.get(f"/api/v1/cohorts/{world.cohort_b.id}", headers=headers).status_code == 403
+    hidden = client.get(f"/api/v1/cohorts/{world.cohort_b.id}", headers=headers)
+    assert hidden.status_code == 404
+    assert hidden.mimetype == PROBLEM
     assert client.get(f"/api/v1/cohorts/{world.cohort_a.id}", headers=headers).status_code == 200
     missing = client.get("/api/v1/cohorts/999999", headers=headers)
     assert missing.status_code == 404

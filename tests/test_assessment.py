@@ -490,9 +490,9 @@ def test_only_a_trainer_of_the_cohort_opens_the_assessment_page(
     user = users.get(who) or world[who]
     auth.login(user.email)
     path = f"/assessment/submissions/{world['noel_a1'].id}"
-    assert client.get(path).status_code == 403
-    assert auth.post(path, {"verdict": "approved"}).status_code == 403
-    assert auth.post(path + "/correct", {"verdict": "approved", "feedback": "x"}).status_code == 403
+    assert client.get(path).status_code == 404
+    assert auth.post(path, {"verdict": "approved"}).status_code == 404
+    assert auth.post(path + "/correct", {"verdict": "approved", "feedback": "x"}).status_code == 404
     db.session.expire_all()
     assert db.session.get(Submission, world["noel_a1"].id).status is SubmissionStatus.SUBMITTED
 

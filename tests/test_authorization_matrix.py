@@ -8,7 +8,15 @@ participant's page".
 
 Each visitor opens the URL with GET (POST with a valid CSRF token and no data when the route has no
 GET) and the answer must be what the row says: 200, LOGIN (302 to the login page), 302 (a redirect
-elsewhere), 403 or 404. Where the row says a visitor is refused, a POST to a GET-and-POST route is
+elsewhere), 403 or 404.
+
+"Exists but not yours" is a 404: on a URL that carries a record id, every logged-in visitor who is
+refused (whether their role never uses the route, or the record is not theirs to see, or they may see
+it but not do this) gets 404, the answer for an id that does not exist, so a refusal never confirms
+that the record exists. 403 is only for URLs without a record id (a role's own area such as /cohorts/
+or /hours/), where it reveals nothing. A row with a record id that holds a 403 fails the test.
+
+Where the row says a visitor is refused, a POST to a GET-and-POST route is
 refused the same way, so a form cannot be sent where the page may not be seen. GET requests must not
 write to the database (only the audit log), and no page may hold what the Content-Security-Policy
 blocks (inline scripts, event handlers, style attributes). A route without a row makes the test fail
@@ -57,7 +65,7 @@ CSP_BLOCKED = re.compile(r"<script(?![^>]*\bsrc=)[^>]*>|\son[a-z]+\s*=|\sstyle\s
 MATRIX: dict[str, tuple[object, ...] | str] = {
     "main.index":                             (LOGIN,   302,   302,   302,   302,   302,   302,   302),  # /
     "api_tokens.index":                       (LOGIN,   403,   403,   403,   403,   403,   403,   200),  # /api/keys/
-    "api_tokens.revoke":                      (LOGIN,   403,   403,   403,   403,   403,   403,   200),  # /api/keys/<int:token_id>/revoke
+    "api_tokens.revoke":                      (LOGIN,   404,   404,   404,   404,   404,   404,   200),  # /api/keys/<int:token_id>/revoke
     "api_tokens.create":                      (LOGIN,   403,   403,   403,   403,   403,   403,   200),  # /api/keys/new
     "api.index":                              PUBLIC_API,  # /api/v1/
     "api.certificates":                       TOKEN,  # /api/v1/certificates
@@ -74,39 +82,39 @@ MATRIX: dict[str, tuple[object, ...] | str] = {
     "api.submissions":                        TOKEN,  # /api/v1/submissions
     "assessment.index":                       (LOGIN,   403,   403,   200,   200,   403,   403,   403),  # /assessment/
     "assessment.queue":                       (LOGIN,   403,   403,   200,   200,   403,   403,   403),  # /assessment/queue
-    "assessment.assess":                      (LOGIN,   403,   403,   200,   403,   403,   403,   403),  # /assessment/submissions/<int:submission_id>
-    "assessment.correct":                     (LOGIN,   403,   403,   200,   403,   403,   403,   403),  # /assessment/submissions/<int:submission_id>/correct
+    "assessment.assess":                      (LOGIN,   404,   404,   200,   404,   404,   404,   404),  # /assessment/submissions/<int:submission_id>
+    "assessment.correct":                     (LOGIN,   404,   404,   200,   404,   404,   404,   404),  # /assessment/submissions/<int:submission_id>/correct
     "certificates.index":                     (LOGIN,   200,   200,   200,   200,   200,   200,   200),  # /certificates/
     "certificates.download":                  (LOGIN,   200,   404,   200,   404,   200,   404,   200),  # /certificates/<int:certificate_id>/download
-    "certificates.reissue":                   (LOGIN,   403,   403,   403,   403,   403,   403,   200),  # /certificates/<int:certificate_id>/reissue
-    "certificates.revoke":                    (LOGIN,   403,   403,   403,   403,   403,   403,   200),  # /certificates/<int:certificate_id>/revoke
+    "certificates.reissue":                   (LOGIN,   404,   404,   404,   404,   404,   404,   200),  # /certificates/<int:certificate_id>/reissue
+    "certificates.revoke":                    (LOGIN,   404,   404,   404,   404,   404,   404,   200),  # /certificates/<int:certificate_id>/revoke
     "certificates.credential_json":           (LOGIN,   200,   404,   404,   404,   404,   404,   200),  # /certificates/<int:certificate_id>/credential.json — the holder's own
     "certificates.credential_jwt":            (LOGIN,   200,   404,   404,   404,   404,   404,   200),  # /certificates/<int:certificate_id>/credential.jwt — the holder's own
-    "certificates.cohort":                    (LOGIN,   403,   403,   403,   403,   403,   403,   200),  # /certificates/cohort/<int:cohort_id>
-    "certificates.cohort_zip":                (LOGIN,   403,   403,   403,   403,   403,   403,   200),  # /certificates/cohort/<int:cohort_id>/certificates.zip
-    "certificates.issue_cohort":              (LOGIN,   403,   403,   403,   403,   403,   403,   302),  # /certificates/cohort/<int:cohort_id>/issue
-    "certificates.enrolment":                 (LOGIN,   403,   403,   403,   403,   403,   403,   200),  # /certificates/enrolment/<int:enrolment_id>
-    "certificates.issue":                     (LOGIN,   403,   403,   403,   403,   403,   403,   302),  # /certificates/enrolment/<int:enrolment_id>/issue
-    "certificates.progress_report":           (LOGIN,   200,   403,   200,   403,   200,   403,   200),  # /certificates/enrolment/<int:enrolment_id>/progress-report.pdf
+    "certificates.cohort":                    (LOGIN,   404,   404,   404,   404,   404,   404,   200),  # /certificates/cohort/<int:cohort_id>
+    "certificates.cohort_zip":                (LOGIN,   404,   404,   404,   404,   404,   404,   200),  # /certificates/cohort/<int:cohort_id>/certificates.zip
+    "certificates.issue_cohort":              (LOGIN,   404,   404,   404,   404,   404,   404,   302),  # /certificates/cohort/<int:cohort_id>/issue
+    "certificates.enrolment":                 (LOGIN,   404,   404,   404,   404,   404,   404,   200),  # /certificates/enrolment/<int:enrolment_id>
+    "certificates.issue":                     (LOGIN,   404,   404,   404,   404,   404,   404,   302),  # /certificates/enrolment/<int:enrolment_id>/issue
+    "certificates.progress_report":           (LOGIN,   200,   404,   200,   404,   200,   404,   200),  # /certificates/enrolment/<int:enrolment_id>/progress-report.pdf
     "checklists.index":                       (LOGIN,   302,   302,   200,   200,   200,   200,   200),  # /checklists/
-    "checklists.matrix":                      (LOGIN,   403,   403,   200,   403,   403,   403,   200),  # /checklists/cohorts/<int:cohort_id>
-    "checklists.bulk":                        (LOGIN,   403,   403,   200,   403,   403,   403,   403),  # /checklists/cohorts/<int:cohort_id>/bulk
-    "checklists.enrolment":                   (LOGIN,   200,   403,   200,   403,   200,   403,   200),  # /checklists/enrolments/<int:enrolment_id>
-    "checklists.observe":                     (LOGIN,   403,   403,   403,   403,   200,   403,   403),  # /checklists/enrolments/<int:enrolment_id>/observations
-    "checklists.sign":                        (LOGIN,   403,   403,   200,   403,   403,   403,   403),  # /checklists/enrolments/<int:enrolment_id>/sign-off
+    "checklists.matrix":                      (LOGIN,   404,   404,   200,   404,   404,   404,   200),  # /checklists/cohorts/<int:cohort_id>
+    "checklists.bulk":                        (LOGIN,   404,   404,   200,   404,   404,   404,   404),  # /checklists/cohorts/<int:cohort_id>/bulk
+    "checklists.enrolment":                   (LOGIN,   200,   404,   200,   404,   200,   404,   200),  # /checklists/enrolments/<int:enrolment_id>
+    "checklists.observe":                     (LOGIN,   404,   404,   404,   404,   200,   404,   404),  # /checklists/enrolments/<int:enrolment_id>/observations
+    "checklists.sign":                        (LOGIN,   404,   404,   200,   404,   404,   404,   404),  # /checklists/enrolments/<int:enrolment_id>/sign-off
     "checklists.mine":                        (LOGIN,   200,   200,   403,   403,   403,   403,   403),  # /checklists/mine
-    "checklists.revoke":                      (LOGIN,   403,   403,   200,   403,   403,   403,   403),  # /checklists/signoffs/<int:signoff_id>/revoke
+    "checklists.revoke":                      (LOGIN,   404,   404,   200,   404,   404,   404,   404),  # /checklists/signoffs/<int:signoff_id>/revoke
     "cohorts.index":                          (LOGIN,   403,   403,   403,   403,   403,   403,   200),  # /cohorts/
-    "cohorts.detail":                         (LOGIN,   403,   403,   403,   403,   403,   403,   200),  # /cohorts/<int:cohort_id>
-    "cohorts.close":                          (LOGIN,   403,   403,   403,   403,   403,   403,   200),  # /cohorts/<int:cohort_id>/close
-    "cohorts.edit":                           (LOGIN,   403,   403,   403,   403,   403,   403,   200),  # /cohorts/<int:cohort_id>/edit
-    "cohorts.enrol":                          (LOGIN,   403,   403,   403,   403,   403,   403,   200),  # /cohorts/<int:cohort_id>/enrol
-    "cohorts.transfer":                       (LOGIN,   403,   403,   403,   403,   403,   403,   200),  # /cohorts/<int:cohort_id>/enrolments/<int:enrolment_id>/transfer
-    "cohorts.withdraw":                       (LOGIN,   403,   403,   403,   403,   403,   403,   200),  # /cohorts/<int:cohort_id>/enrolments/<int:enrolment_id>/withdraw
-    "cohorts.import_participants":            (LOGIN,   403,   403,   403,   403,   403,   403,   200),  # /cohorts/<int:cohort_id>/import
-    "cohorts.confirm_import":                 (LOGIN,   403,   403,   403,   403,   403,   403,   302),  # /cohorts/<int:cohort_id>/import/confirm
-    "cohorts.import_example":                 (LOGIN,   403,   403,   403,   403,   403,   403,   200),  # /cohorts/<int:cohort_id>/import/example.csv
-    "cohorts.reopen":                         (LOGIN,   403,   403,   403,   403,   403,   403,   302),  # /cohorts/<int:cohort_id>/reopen
+    "cohorts.detail":                         (LOGIN,   404,   404,   404,   404,   404,   404,   200),  # /cohorts/<int:cohort_id>
+    "cohorts.close":                          (LOGIN,   404,   404,   404,   404,   404,   404,   200),  # /cohorts/<int:cohort_id>/close
+    "cohorts.edit":                           (LOGIN,   404,   404,   404,   404,   404,   404,   200),  # /cohorts/<int:cohort_id>/edit
+    "cohorts.enrol":                          (LOGIN,   404,   404,   404,   404,   404,   404,   200),  # /cohorts/<int:cohort_id>/enrol
+    "cohorts.transfer":                       (LOGIN,   404,   404,   404,   404,   404,   404,   200),  # /cohorts/<int:cohort_id>/enrolments/<int:enrolment_id>/transfer
+    "cohorts.withdraw":                       (LOGIN,   404,   404,   404,   404,   404,   404,   200),  # /cohorts/<int:cohort_id>/enrolments/<int:enrolment_id>/withdraw
+    "cohorts.import_participants":            (LOGIN,   404,   404,   404,   404,   404,   404,   200),  # /cohorts/<int:cohort_id>/import
+    "cohorts.confirm_import":                 (LOGIN,   404,   404,   404,   404,   404,   404,   302),  # /cohorts/<int:cohort_id>/import/confirm
+    "cohorts.import_example":                 (LOGIN,   404,   404,   404,   404,   404,   404,   200),  # /cohorts/<int:cohort_id>/import/example.csv
+    "cohorts.reopen":                         (LOGIN,   404,   404,   404,   404,   404,   404,   302),  # /cohorts/<int:cohort_id>/reopen
     "cohorts.create":                         (LOGIN,   403,   403,   403,   403,   403,   403,   200),  # /cohorts/new
     "dashboard.coordinator":                  (LOGIN,   403,   403,   403,   403,   403,   403,   200),  # /dashboard/coordinator
     "dashboard.employer":                     (LOGIN,   403,   403,   403,   403,   200,   200,   403),  # /dashboard/employer
@@ -114,7 +122,7 @@ MATRIX: dict[str, tuple[object, ...] | str] = {
     "dashboard.trainer":                      (LOGIN,   403,   403,   200,   200,   403,   403,   403),  # /dashboard/trainer
     "employer.index":                         (LOGIN,   403,   403,   403,   403,   200,   200,   403),  # /employer/
     "employer.confirmations":                 (LOGIN,   403,   403,   403,   403,   200,   200,   403),  # /employer/confirmations
-    "employer.confirm":                       (LOGIN,   403,   403,   403,   403,   200,   404,   403),  # /employer/confirmations/<int:submission_id> — the participant's employer only
+    "employer.confirm":                       (LOGIN,   404,   404,   404,   404,   200,   404,   404),  # /employer/confirmations/<int:submission_id> — the participant's employer only
     "badges.did_document":                    (  200,   200,   200,   200,   200,   200,   200,   200),  # /.well-known/did.json
     "badges.status_list":                     (  200,   200,   200,   200,   200,   200,   200,   200),  # /badges/status/<int:list_id>
     "badges.status_list_jwt":                 (  200,   200,   200,   200,   200,   200,   200,   200),  # /badges/status/<int:list_id>.jwt
@@ -122,8 +130,8 @@ MATRIX: dict[str, tuple[object, ...] | str] = {
     "auth.forgot_password":                   (  200,   200,   200,   200,   200,   200,   200,   200),  # /forgot-password
     "main.healthz":                           (  200,   200,   200,   200,   200,   200,   200,   200),  # /healthz
     "hours.mine":                             (LOGIN,   200,   200,   403,   403,   403,   403,   403),  # /hours/
-    "hours.decide":                           (LOGIN,   403,   403,   403,   403,   302,   404,   403),  # /hours/<int:hours_id>/decide
-    "hours.enrolment":                        (LOGIN,   403,   403,   200,   404,   200,   404,   200),  # /hours/enrolments/<int:enrolment_id>
+    "hours.decide":                           (LOGIN,   404,   404,   404,   404,   302,   404,   404),  # /hours/<int:hours_id>/decide
+    "hours.enrolment":                        (LOGIN,   404,   404,   200,   404,   200,   404,   200),  # /hours/enrolments/<int:enrolment_id>
     "hours.to_approve":                       (LOGIN,   403,   403,   403,   403,   200,   200,   403),  # /hours/to-approve
     "links.use":                              (  200,   200,   200,   200,   200,   200,   200,   200),  # /l/<token> — the mailed secret is the credential
     "main.set_language":                      (  302,   302,   302,   302,   302,   302,   302,   302),  # /language
@@ -133,40 +141,40 @@ MATRIX: dict[str, tuple[object, ...] | str] = {
     "notifications.open_notification":        (LOGIN,   302,   404,   404,   404,   404,   404,   404),  # /notifications/<int:notification_id>/open
     "notifications.read":                     (LOGIN,   302,   404,   404,   404,   404,   404,   404),  # /notifications/<int:notification_id>/read
     "notifications.read_all":                 (LOGIN,   302,   302,   302,   302,   302,   302,   302),  # /notifications/read-all
-    "outbox.retry":                           (LOGIN,   403,   403,   403,   403,   403,   403,   302),  # /outbox/<int:message_id>/retry
+    "outbox.retry":                           (LOGIN,   404,   404,   404,   404,   404,   404,   302),  # /outbox/<int:message_id>/retry
     "outbox.failed":                          (LOGIN,   403,   403,   403,   403,   403,   403,   200),  # /outbox/failed
-    "people.person_detail":                   (LOGIN,   403,   403,   403,   403,   403,   403,   200),  # /people/<int:user_id>
-    "people.person_deactivate":               (LOGIN,   403,   403,   403,   403,   403,   403,   404),  # /people/<int:user_id>/deactivate — participants leave by withdrawal, not deactivation
-    "people.person_edit":                     (LOGIN,   403,   403,   403,   403,   403,   403,   200),  # /people/<int:user_id>/edit
-    "people.invitation_resend":               (LOGIN,   403,   403,   403,   403,   403,   403,   200),  # /people/<int:user_id>/invitation
-    "people.person_reactivate":               (LOGIN,   403,   403,   403,   403,   403,   403,   200),  # /people/<int:user_id>/reactivate
+    "people.person_detail":                   (LOGIN,   404,   404,   404,   404,   404,   404,   200),  # /people/<int:user_id>
+    "people.person_deactivate":               (LOGIN,   404,   404,   404,   404,   404,   404,   404),  # /people/<int:user_id>/deactivate — participants leave by withdrawal, not deactivation
+    "people.person_edit":                     (LOGIN,   404,   404,   404,   404,   404,   404,   200),  # /people/<int:user_id>/edit
+    "people.invitation_resend":               (LOGIN,   404,   404,   404,   404,   404,   404,   200),  # /people/<int:user_id>/invitation
+    "people.person_reactivate":               (LOGIN,   404,   404,   404,   404,   404,   404,   200),  # /people/<int:user_id>/reactivate
     "people.employers":                       (LOGIN,   403,   403,   403,   403,   403,   403,   200),  # /people/employers/
-    "people.employer_detail":                 (LOGIN,   403,   403,   403,   403,   403,   403,   200),  # /people/employers/<int:employer_id>
-    "people.contact_create":                  (LOGIN,   403,   403,   403,   403,   403,   403,   200),  # /people/employers/<int:employer_id>/contacts/new
-    "people.employer_edit":                   (LOGIN,   403,   403,   403,   403,   403,   403,   200),  # /people/employers/<int:employer_id>/edit
+    "people.employer_detail":                 (LOGIN,   404,   404,   404,   404,   404,   404,   200),  # /people/employers/<int:employer_id>
+    "people.contact_create":                  (LOGIN,   404,   404,   404,   404,   404,   404,   200),  # /people/employers/<int:employer_id>/contacts/new
+    "people.employer_edit":                   (LOGIN,   404,   404,   404,   404,   404,   404,   200),  # /people/employers/<int:employer_id>/edit
     "people.employer_create":                 (LOGIN,   403,   403,   403,   403,   403,   403,   200),  # /people/employers/new
     "people.participants":                    (LOGIN,   403,   403,   403,   403,   403,   403,   200),  # /people/participants/
     "people.trainers":                        (LOGIN,   403,   403,   403,   403,   403,   403,   200),  # /people/trainers/
     "people.trainer_create":                  (LOGIN,   403,   403,   403,   403,   403,   403,   200),  # /people/trainers/new
     "portfolio.index":                        (LOGIN,   200,   200,   403,   403,   403,   403,   403),  # /portfolio/
-    "portfolio.assignment":                   (LOGIN,   200,   200,   403,   403,   403,   403,   403),  # /portfolio/assignments/<code>
+    "portfolio.assignment":                   (LOGIN,   200,   200,   404,   404,   404,   404,   404),  # /portfolio/assignments/<code>
     "portfolio.evidence":                     (LOGIN,   200,   404,   200,   404,   200,   404,   200),  # /portfolio/evidence/<int:file_id>
-    "portfolio.delete_evidence":              (LOGIN,   302,   404,   403,   403,   403,   403,   403),  # /portfolio/evidence/<int:file_id>/delete — handed-in work: back to the assignment
-    "portfolio.export":                       (LOGIN,   200,   404,   200,   404,   403,   404,   403),  # /portfolio/export/<int:enrolment_id> — the coordinator uses the privacy export
+    "portfolio.delete_evidence":              (LOGIN,   302,   404,   404,   404,   404,   404,   404),  # /portfolio/evidence/<int:file_id>/delete — handed-in work: back to the assignment
+    "portfolio.export":                       (LOGIN,   200,   404,   200,   404,   404,   404,   404),  # /portfolio/export/<int:enrolment_id> — the coordinator uses the privacy export
     "privacy.my_export":                      (LOGIN,   200,   200,   200,   200,   200,   200,   200),  # /privacy/mine/export
-    "privacy.erase":                          (LOGIN,   403,   403,   403,   403,   403,   403,   200),  # /privacy/people/<int:user_id>/erase
-    "privacy.export":                         (LOGIN,   403,   403,   403,   403,   403,   403,   200),  # /privacy/people/<int:user_id>/export
+    "privacy.erase":                          (LOGIN,   404,   404,   404,   404,   404,   404,   200),  # /privacy/people/<int:user_id>/erase
+    "privacy.export":                         (LOGIN,   404,   404,   404,   404,   404,   404,   200),  # /privacy/people/<int:user_id>/export
     "auth.profile":                           (LOGIN,   200,   200,   200,   200,   200,   200,   200),  # /profile
     "auth.end_session":                       (LOGIN,   302,   404,   404,   404,   404,   404,   404),  # /profile/sessions/<int:session_id>/end — the participant's other device
     "auth.end_all_sessions":                  (LOGIN,   200,   200,   200,   200,   200,   200,   200),  # /profile/sessions/end-all
     "auth.mail_preference":                   (LOGIN,   400,   400,   400,   400,   400,   400,   400),  # /profile/mail-preference
-    "reports.cohort":                         (LOGIN,   403,   403,   200,   403,   403,   403,   200),  # /reports/cohorts/<int:cohort_id>
+    "reports.cohort":                         (LOGIN,   404,   404,   200,   404,   404,   404,   200),  # /reports/cohorts/<int:cohort_id>
     "reports.programme":                      (LOGIN,   403,   403,   403,   403,   403,   403,   200),  # /reports/programme
     "reports.programme_csv":                  (LOGIN,   403,   403,   403,   403,   403,   403,   200),  # /reports/programme.csv
     "reports.programme_pdf":                  (LOGIN,   403,   403,   403,   403,   403,   403,   200),  # /reports/programme.pdf
     "reviews.index":                          (LOGIN,   200,   200,   200,   200,   200,   200,   200),  # /reviews/
     "reviews.detail":                         (LOGIN,   200,   404,   200,   404,   200,   404,   200),  # /reviews/<int:review_id>
-    "reviews.acknowledge":                    (LOGIN,   302,   404,   403,   403,   302,   404,   403),  # /reviews/<int:review_id>/acknowledge
+    "reviews.acknowledge":                    (LOGIN,   302,   404,   404,   404,   302,   404,   404),  # /reviews/<int:review_id>/acknowledge
     "reviews.history":                        (LOGIN,   200,   404,   200,   404,   200,   404,   200),  # /reviews/enrolments/<int:enrolment_id>
     "auth.set_password":                      (  404,   404,   404,   404,   404,   404,   404,   404),  # /set-password/<token> — an unknown token
     "verify.credential":                      (  200,   200,   200,   200,   200,   200,   200,   200),  # /verify/credential
@@ -364,3 +372,15 @@ def test_every_row_of_the_matrix_is_a_route(app) -> None:
         assert row in (TOKEN, PUBLIC_API) or len(row) == len(VISITORS), (
             f"{endpoint}: one cell per visitor"
         )
+
+
+def test_no_url_with_a_record_id_answers_403(app) -> None:
+    """A 403 on /things/<id> would tell a visitor that thing <id> exists: refuse with 404 instead."""
+    confirming = sorted(
+        f"{rule.endpoint} ({rule.rule})"
+        for rule in app.url_map.iter_rules()
+        if rule.arguments
+        and isinstance(MATRIX.get(rule.endpoint), tuple)
+        and 403 in MATRIX[rule.endpoint]  # type: ignore[operator]
+    )
+    assert confirming == [], f"403 on a URL with a record id (make it 404): {confirming}"

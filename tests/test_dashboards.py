@@ -302,7 +302,7 @@ def test_the_cohort_heat_map(auth, client, db, world) -> None:
     assert ">✓</text>" in page and ">!</text>" in page  # symbols, not only colours
     auth.logout()
     auth.login(world.other_trainer.email)
-    assert client.get(f"/reports/cohorts/{world.cohort.id}").status_code == 403
+    assert client.get(f"/reports/cohorts/{world.cohort.id}").status_code == 404
 
 
 def _grow(world, count: int) -> None:

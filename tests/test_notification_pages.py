@@ -165,7 +165,7 @@ def test_the_failed_mail_page_is_for_the_coordinator_only(db, client, auth) -> N
     db.session.commit()
     auth.login(trainer.email)
     assert client.get("/outbox/failed").status_code == 403
-    assert auth.post(f"/outbox/{message.id}/retry").status_code == 403
+    assert auth.post(f"/outbox/{message.id}/retry").status_code == 404
     db.session.expire_all()
     assert db.session.get(OutboxMessage, message.id).status is OutboxStatus.FAILED
 

@@ -230,8 +230,8 @@ def test_confirmation_pages_are_for_employer_contacts_only(auth, client, db, wor
     db.session.commit()
     auth.login(user.email)
     assert client.get("/employer/confirmations").status_code == 403
-    assert client.get(f"/employer/confirmations/{world['noel_a1'].id}").status_code == 403
-    assert auth.post(f"/employer/confirmations/{world['noel_a1'].id}", {}).status_code == 403
+    assert client.get(f"/employer/confirmations/{world['noel_a1'].id}").status_code == 404
+    assert auth.post(f"/employer/confirmations/{world['noel_a1'].id}", {}).status_code == 404
 
 
 def test_empty_list_says_what_happens_next(auth, client, db) -> None:

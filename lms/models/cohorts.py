@@ -54,7 +54,7 @@ class Cohort(db.Model):
 
     programme: Mapped[Programme] = relationship()
     trainers: Mapped[list[User]] = relationship(
-        secondary="cohort_trainers", back_populates="trained_cohorts", order_by="User.last_name"
+        secondary="cohort_trainers", back_populates="trained_cohorts", order_by="User.sort_key"
     )
     enrolments: Mapped[list[Enrolment]] = relationship(back_populates="cohort")
 

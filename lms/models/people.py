@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 from flask_login import UserMixin
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from lms import clock
@@ -20,6 +20,7 @@ from lms.models.base import (
     created_at_column,
     enum_column,
 )
+from lms.names import person_sort_key
 
 if TYPE_CHECKING:
     from lms.models.cohorts import Cohort, Enrolment
@@ -67,6 +68,8 @@ class User(LoggedInThrough, UserMixin, db.Model):
     first_name: Mapped[str] = mapped_column(sa.String(80))
     name_prefix: Mapped[str] = mapped_column(sa.String(20), default="")  # tussenvoegsel: "van der"
     last_name: Mapped[str] = mapped_column(sa.String(80))
+    # Lists of people sort on this in SQL (lms/names.py); set whenever a part of the name is.
+    sort_key: Mapped[str] = mapped_column(sa.String(255), default="", index=True)
     role: Mapped[Role] = mapped_column(enum_column(Role, "user_role"), index=True)
     password_hash: Mapped[str | None] = mapped_column(sa.String(255))
     is_active_account: Mapped[bool] = mapped_column("is_active", default=True)
@@ -109,6 +112,19 @@ class User(LoggedInThrough, UserMixin, db.Model):
         return " ".join(
             part for part in (self.first_name, self.name_prefix, self.last_name) if part
         )
+
+    @validates("first_name", "name_prefix", "last_name")
+    def _keep_sort_key(self, key: str, value: str) -> str:
+        parts = {
+            "first_name": self.first_name,
+            "name_prefix": self.name_prefix,
+            "last_name": self.last_name,
+            key: value,  # the part being set (the others may not be set yet)
+        }
+        self.sort_key = person_sort_key(
+            parts["first_name"] or "", parts["name_prefix"] or "", parts["last_name"] or ""
+        )[:255]
+        return value
 
     @property
     def sort_name(self) -> str:

@@ -27,12 +27,13 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 
 import sqlalchemy as sa
-from flask_babel import force_locale, format_date
+from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
 from lms import clock
+from lms.dates import short_date
 from lms.extensions import db
 from lms.i18n import label
 from lms.models import (
@@ -443,7 +444,7 @@ def cohort_enrolments(cohort: Cohort) -> list[Enrolment]:
             .join(Enrolment.participant)
             .where(Enrolment.cohort_id == cohort.id)
             .options(joinedload(Enrolment.participant), joinedload(Enrolment.employer))
-            .order_by(User.last_name, User.first_name, Enrolment.id)
+            .order_by(User.sort_key, Enrolment.id)
         ).unique()
     )
 
@@ -563,10 +564,7 @@ def certificate_text(
         .order_by(ChecklistGroup.position)
     ).all()
     with force_locale("nl"):
-        period = (
-            f"{format_date(cohort.start_date, 'd MMMM yyyy')} – "
-            f"{format_date(cohort.end_date, 'd MMMM yyyy')}"
-        )
+        period = f"{short_date(cohort.start_date)} – {short_date(cohort.end_date)}"
         return CertificateText(
             heading=_("Certificate"),
             programme=programme.title,
@@ -579,7 +577,7 @@ def certificate_text(
                 (_("Region"), label(cohort.region)),
                 (_("Programme year"), period),
                 (_("Employer"), enrolment.employer.name),
-                (_("Date of issue"), format_date(issued_on, "d MMMM yyyy")),
+                (_("Date of issue"), short_date(issued_on)),
             ],
             groups_heading=_("Technical competencies achieved"),
             groups=[g.title for g in groups if g.kind is ChecklistKind.TECHNICAL],

@@ -271,7 +271,7 @@ def active_enrolments(cohort: Cohort) -> list[Enrolment]:
         .where(Enrolment.cohort_id == cohort.id, Enrolment.status == EnrolmentStatus.ACTIVE)
         .options(joinedload(Enrolment.participant))
     ).all()
-    return sorted(enrolments, key=lambda e: e.participant.sort_name.casefold())
+    return sorted(enrolments, key=lambda e: (e.participant.sort_key, e.id))
 
 
 def build_matrix(cohort: Cohort, programme: Programme, groups: Sequence[ChecklistGroup]) -> Matrix:

@@ -70,7 +70,7 @@ def trainer_home(trainer: User, today: date, cohort_id: int | None = None) -> Tr
     active = {
         cohort.id: sorted(
             (e for e in cohort.enrolments if e.status is EnrolmentStatus.ACTIVE),
-            key=lambda e: e.participant.sort_name,
+            key=lambda e: (e.participant.sort_key, e.id),
         )
         for cohort in cohorts
     }
@@ -203,8 +203,7 @@ def employer_enrolments(contact: User, term: str = "") -> sa.Select[tuple[Enrolm
         )
         .order_by(
             sa.case((Enrolment.status == EnrolmentStatus.ACTIVE, 0), else_=1),
-            User.last_name,
-            User.first_name,
+            User.sort_key,
             Enrolment.id,
         )
     )

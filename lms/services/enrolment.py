@@ -20,10 +20,10 @@ from dataclasses import dataclass
 from datetime import date
 
 import sqlalchemy as sa
-from flask_babel import format_date
 from flask_babel import gettext as _
 from sqlalchemy.exc import IntegrityError
 
+from lms.dates import short_date
 from lms.extensions import db
 from lms.models import (
     Cohort,
@@ -157,7 +157,7 @@ def _check_takes_enrolment(cohort: Cohort, enrolled_on: date) -> None:
             _(
                 "Cohort %(name)s ends on %(end)s; the enrolment date cannot be later.",
                 name=cohort.name,
-                end=format_date(cohort.end_date, "long"),
+                end=short_date(cohort.end_date),
             )
         )
     if seats_taken(cohort) >= cohort.capacity:
@@ -352,7 +352,7 @@ def _reactivate(
             _(
                 "%(name)s left this cohort on %(date)s; the new enrolment date cannot be earlier.",
                 name=enrolment.participant.full_name,
-                date=format_date(enrolment.ended_on, "long"),
+                date=short_date(enrolment.ended_on),
             )
         )
     before = {
@@ -468,6 +468,6 @@ def _check_end_date(enrolment: Enrolment, on: date) -> None:
         raise EnrolmentError(
             _(
                 "The date cannot be before the enrolment date (%(date)s).",
-                date=format_date(enrolment.enrolled_on, "long"),
+                date=short_date(enrolment.enrolled_on),
             )
         )

@@ -403,7 +403,7 @@ def people_search(role: Role, term: str = "") -> sa.Select[tuple[User]]:
                 contains(User.email, word),
             )
         )
-    return query.order_by(User.last_name, User.first_name, User.id)
+    return query.order_by(User.sort_key, User.id)
 
 
 def trainer_search(term: str = "") -> sa.Select[tuple[User]]:
@@ -458,9 +458,7 @@ class EmployerOverview:
 
 def employer_overview(employer: Employer) -> EmployerOverview:
     contacts = db.session.scalars(
-        sa.select(User)
-        .where(User.employer_id == employer.id)
-        .order_by(User.last_name, User.first_name, User.id)
+        sa.select(User).where(User.employer_id == employer.id).order_by(User.sort_key, User.id)
     ).all()
     enrolments = db.session.scalars(
         sa.select(Enrolment)

@@ -12,11 +12,11 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 import sqlalchemy as sa
-from flask_babel import format_date, format_datetime
 from flask_babel import gettext as _
 from sqlalchemy.orm import joinedload, selectinload
 
 from lms import clock
+from lms.dates import short_date, short_datetime
 from lms.extensions import db
 from lms.i18n import label
 from lms.models import (
@@ -293,9 +293,9 @@ def build_export(enrolment: Enrolment, *, viewer: User, now: datetime) -> Portfo
             (_("Programme"), f"{cohort.programme.title} (v{cohort.programme.version})"),
             (
                 _("Programme year"),
-                f"{format_date(cohort.start_date, 'd MMMM yyyy')} – {format_date(cohort.end_date, 'd MMMM yyyy')}",
+                f"{short_date(cohort.start_date)} – {short_date(cohort.end_date)}",
             ),
-            (_("Made on"), format_datetime(now, "d MMMM yyyy HH:mm")),
+            (_("Made on"), short_datetime(now)),
         ],
         assignments=sections,
         footer=_("Portfolio of %(name)s", name=participant.full_name),
@@ -318,15 +318,13 @@ def _assignment_text(
     status = label(submission.status) if submission else _("Not started")
     facts = [
         (_("Period"), f"{assignment.period.code} · {assignment.period.title}"),
-        (_("Due date"), format_date(due, "d MMMM yyyy")),
+        (_("Due date"), short_date(due)),
         (_("Status"), status),
     ]
     if submission and submission.submitted_at:
-        facts.append(
-            (_("Handed in"), format_datetime(submission.submitted_at, "d MMMM yyyy HH:mm"))
-        )
+        facts.append((_("Handed in"), short_datetime(submission.submitted_at)))
     if submission and submission.approved_at:
-        facts.append((_("Approved"), format_datetime(submission.approved_at, "d MMMM yyyy HH:mm")))
+        facts.append((_("Approved"), short_datetime(submission.approved_at)))
     if assignment.requires_workplace_confirmation:
         confirmations = submission.workplace_confirmations if submission else []
         if confirmations:
@@ -334,7 +332,7 @@ def _assignment_text(
             text = _(
                 "Confirmed by %(name)s on %(date)s",
                 name=first.confirmed_by.full_name,
-                date=format_date(first.confirmed_at, "d MMMM yyyy"),
+                date=short_date(first.confirmed_at),
             )
             if first.remark:
                 text += f"\n{first.remark}"
@@ -354,7 +352,7 @@ def _attempt_text(attempt: Attempt) -> AttemptText:
         heading = _(
             "Attempt %(number)d · handed in %(date)s",
             number=attempt.number,
-            date=format_datetime(attempt.submitted_at, "d MMMM yyyy HH:mm"),
+            date=short_datetime(attempt.submitted_at),
         )
     else:
         heading = _("Attempt %(number)d · draft, not handed in", number=attempt.number)
@@ -366,7 +364,7 @@ def _attempt_text(attempt: Attempt) -> AttemptText:
                 if assessment.verdict is Verdict.APPROVED
                 else _("Needs revision"),
                 name=assessment.assessor.full_name,
-                date=format_datetime(assessment.created_at, "d MMMM yyyy HH:mm"),
+                date=short_datetime(assessment.created_at),
             ),
             assessment.feedback,
         )

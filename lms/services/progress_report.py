@@ -9,11 +9,11 @@ from datetime import date, datetime
 from typing import Any
 
 import sqlalchemy as sa
-from flask_babel import format_date, format_datetime
 from flask_babel import gettext as _
 from sqlalchemy.orm import joinedload
 
 from lms import clock
+from lms.dates import short_date, short_datetime
 from lms.extensions import db
 from lms.i18n import label
 from lms.models import (
@@ -51,9 +51,7 @@ def _level_name(programme: Programme, level: int) -> str:
 def _date(value: date | datetime | None) -> str:
     if value is None:
         return "–"
-    if isinstance(value, datetime):
-        return format_date(value.astimezone(clock.LOCAL_TZ).date(), "d MMM yyyy")
-    return format_date(value, "d MMM yyyy")
+    return short_date(value)  # a moment: its day in Europe/Amsterdam
 
 
 def build_progress_report(enrolment: Enrolment, *, viewer: User, now: datetime) -> ProgressReport:
@@ -262,10 +260,9 @@ def build_progress_report(enrolment: Enrolment, *, viewer: User, now: datetime) 
             (_("Programme"), f"{programme.title} (v{programme.version})"),
             (
                 _("Programme year"),
-                f"{format_date(cohort.start_date, 'd MMMM yyyy')} – "
-                f"{format_date(cohort.end_date, 'd MMMM yyyy')}",
+                f"{short_date(cohort.start_date)} – {short_date(cohort.end_date)}",
             ),
-            (_("Made on"), format_datetime(now, "d MMMM yyyy HH:mm")),
+            (_("Made on"), short_datetime(now)),
         ],
         sections=[summary, assignments_section, checklist_section, reviews_section, open_section],
         footer=title,

@@ -198,7 +198,7 @@ def reviews_due(trainer: User, today: date) -> list[ReviewDue]:
         due_on = base + REVIEW_INTERVAL
         if due_on <= today + UPCOMING_WITHIN:
             result.append(ReviewDue(enrolment, held, due_on))
-    return sorted(result, key=lambda r: (r.due_on, r.enrolment.participant.sort_name))
+    return sorted(result, key=lambda r: (r.due_on, r.enrolment.participant.sort_key))
 
 
 def last_review_dates(enrolment_ids: list[int]) -> dict[int, date]:

@@ -360,7 +360,10 @@ RESPONSES: dict[str, Schema] = {
     "Forbidden": problem_response(
         "The key may not do this: a read-only key, or the key's user may not (as on the pages)."
     ),
-    "NotFound": problem_response("There is nothing with this id."),
+    "NotFound": problem_response(
+        "There is nothing with this id that the key's user may see (whether it exists for someone "
+        "else is not said)."
+    ),
 }
 
 LINK_HEADER = {
@@ -386,6 +389,8 @@ def r(name: str) -> Schema:
 
 
 AUTH_ERRORS = {"401": r("Unauthorized"), "403": r("Forbidden")}
+# One record by id: a record the key's user may not see is a 404, never a 403.
+RECORD_ERRORS = {"401": r("Unauthorized"), "404": r("NotFound")}
 LIST_ERRORS = {"400": r("BadRequest"), **AUTH_ERRORS}
 PAGING = [p("page"), p("per_page")]
 
@@ -442,7 +447,7 @@ PATHS: dict[str, dict[str, Schema]] = {
             "One cohort",
             "A cohort with its programme, seats and trainers.",
             "Cohorts",
-            {"200": ok("Cohort", "The cohort."), **AUTH_ERRORS, "404": r("NotFound")},
+            {"200": ok("Cohort", "The cohort."), **RECORD_ERRORS},
             parameters=[path_id("cohort_id", "The cohort's id.")],
         )
     },
@@ -511,7 +516,7 @@ PATHS: dict[str, dict[str, Schema]] = {
             "One enrolment with progress",
             "The enrolment and its progress today.",
             "Enrolments",
-            {"200": ok("Enrolment", "The enrolment."), **AUTH_ERRORS, "404": r("NotFound")},
+            {"200": ok("Enrolment", "The enrolment."), **RECORD_ERRORS},
             parameters=[path_id("enrolment_id", "The enrolment's id.")],
         )
     },
@@ -524,8 +529,7 @@ PATHS: dict[str, dict[str, Schema]] = {
             "Enrolments",
             {
                 "200": ok("EnrolmentAssignments", "The assignments."),
-                **AUTH_ERRORS,
-                "404": r("NotFound"),
+                **RECORD_ERRORS,
             },
             parameters=[path_id("enrolment_id", "The enrolment's id.")],
         )

@@ -21,9 +21,11 @@ PROBLEM_MEDIA_TYPE = "application/problem+json"
 # Every kind of problem the API names in ``type``, with what it means (shown on the reference page).
 PROBLEM_KINDS = {
     "unauthorized": "No API key was sent, or the key is unknown, expired or revoked (401).",
-    "forbidden": "The key's user may not see or do this, just as on the pages (403).",
+    "forbidden": "The key's user may not do this, just as on the pages (403); never about one record.",
     "read-only-token": "The key may only read; writing needs a read-write key (403).",
-    "not-found": "There is nothing with this id or code (404).",
+    "not-found": (
+        "There is nothing with this id or code, or nothing the key's user may see: the same answer (404)."
+    ),
     "invalid-parameter": "A query parameter has a value that cannot be used; see errors (400).",
     "invalid-json": (
         "The body is not a JSON object, is nested too deeply, or contains a NUL character (400)."

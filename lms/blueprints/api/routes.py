@@ -83,7 +83,8 @@ def _visible_enrolment_ids() -> sa.Select:  # type: ignore[type-arg]
 
 
 def _enrolment_or_problem(enrolment_id: int) -> Enrolment:
-    """Load → check, as the pages do: 404 when it does not exist, 403 when the key's user may not see it."""
+    """Load → check, as the pages do: 404 when it does not exist or the key's user may not see it
+    (the same answer, so a key cannot learn which ids exist)."""
     enrolment = (
         None
         if enrolment_id > MAX_INT
@@ -97,12 +98,8 @@ def _enrolment_or_problem(enrolment_id: int) -> Enrolment:
             )
         )
     )
-    if enrolment is None:
+    if enrolment is None or not can_view_enrolment(api_user(), enrolment):
         raise ApiProblem(404, _("There is no enrolment %(id)d.", id=enrolment_id), kind="not-found")
-    if not can_view_enrolment(api_user(), enrolment):
-        raise ApiProblem(
-            403, _("Your account may not see enrolment %(id)d.", id=enrolment_id), kind="forbidden"
-        )
     return enrolment
 
 
@@ -203,12 +200,8 @@ def cohort(cohort_id: int) -> Response:
     item = db.session.scalar(
         visible_cohorts(api_user()).where(Cohort.id == cohort_id).options(*_cohort_options())
     )
-    if item is None:
-        if db.session.get(Cohort, cohort_id) is None:
-            raise ApiProblem(404, _("There is no cohort %(id)d.", id=cohort_id), kind="not-found")
-        raise ApiProblem(
-            403, _("Your account may not see cohort %(id)d.", id=cohort_id), kind="forbidden"
-        )
+    if item is None:  # missing or not the key's user's to see: the same answer
+        raise ApiProblem(404, _("There is no cohort %(id)d.", id=cohort_id), kind="not-found")
     return jsonify(out.cohort(item, _seats_taken([item.id]).get(item.id, 0)))
 
 

@@ -55,7 +55,7 @@ def index():  # type: ignore[no-untyped-def]
     active = {
         cohort.id: sorted(
             (e for e in cohort.enrolments if e.status is EnrolmentStatus.ACTIVE),
-            key=lambda e: e.participant.sort_name,
+            key=lambda e: (e.participant.sort_key, e.id),
         )
         for cohort in cohorts
     }
@@ -113,7 +113,8 @@ def queue():  # type: ignore[no-untyped-def]
 
 
 def _load_for_assessment(submission_id: int) -> Submission:
-    """The submission with everything the assessment page shows; 404 or 403 before anything else."""
+    """The submission with everything the assessment page shows; 404 (missing or not yours to assess)
+    before anything else."""
     submission = db.session.scalar(
         db.select(Submission)
         .where(Submission.id == submission_id)
@@ -139,7 +140,7 @@ def _load_for_assessment(submission_id: int) -> Submission:
     if submission is None:
         abort(404)
     if not assessment_service.may_assess(current_user, submission):
-        abort(403)
+        abort(404)  # not yours: the same answer as a missing record
     if latest_handed_in_attempt(submission) is None:  # a draft is the participant's own, for now
         abort(404)
     return submission

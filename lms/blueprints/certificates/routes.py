@@ -309,7 +309,7 @@ def issue(enrolment_id: int):  # type: ignore[no-untyped-def]
 def progress_report(enrolment_id: int):  # type: ignore[no-untyped-def]
     enrolment = _enrolment_or_404(enrolment_id)
     if not can_view_enrolment(_actor(), enrolment):
-        abort(403)
+        abort(404)  # not yours: the same answer as a missing record
     report = build_progress_report(enrolment, viewer=_actor(), now=clock.now())
     db.session.commit()  # the audit record of the download
     response = send_file(

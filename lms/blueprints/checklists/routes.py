@@ -77,7 +77,7 @@ def _evidence_mode(trainer: bool) -> str:
 
 
 def _load_enrolment(enrolment_id: int) -> Enrolment:
-    """The enrolment with what the pages show; 404 when it does not exist, 403 when not yours to see."""
+    """The enrolment with what the pages show; 404 when it does not exist or is not yours to see."""
     return enrolment_or_404(
         enrolment_id,
         options=(
@@ -87,7 +87,6 @@ def _load_enrolment(enrolment_id: int) -> Enrolment:
                 joinedload(Cohort.programme), selectinload(Cohort.trainers)
             ),
         ),
-        hidden_status=403,
     )
 
 
@@ -100,7 +99,7 @@ def _load_cohort(cohort_id: int) -> Cohort:
     if cohort is None:
         abort(404)
     if not (current_user.role is Role.COORDINATOR or is_trainer_of(current_user, cohort)):
-        abort(403)
+        abort(404)  # not yours: the same answer as a missing record
     return cohort
 
 
@@ -124,7 +123,7 @@ def index():  # type: ignore[no-untyped-def]
             .where(Enrolment.status == EnrolmentStatus.ACTIVE)
             .join(Enrolment.participant)
             .options(joinedload(Enrolment.participant), joinedload(Enrolment.cohort))
-            .order_by(User.last_name, User.first_name)
+            .order_by(User.sort_key, User.id)
         ).all()
         return render_template(
             "checklists/index.html",
@@ -198,7 +197,7 @@ def _render_checklist(enrolment: Enrolment, *, own: bool):  # type: ignore[no-un
 def sign(enrolment_id: int):  # type: ignore[no-untyped-def]
     enrolment = _load_enrolment(enrolment_id)
     if not is_trainer_of(current_user, enrolment.cohort):
-        abort(403)
+        abort(404)  # not yours: the same answer as a missing record
     if not enrolment.is_active:
         flash(_("This enrolment has ended: its items can no longer be signed off."), "warning")
         return redirect(url_for("checklists.enrolment", enrolment_id=enrolment.id))
@@ -272,7 +271,7 @@ def revoke(signoff_id: int):  # type: ignore[no-untyped-def]
     # Revoked from the checklist of this enrolment: the record's own, or a later one in its transfer chain.
     enrolment = _load_enrolment(request.args.get("enrolment", record.enrolment_id, type=int))
     if not is_trainer_of(current_user, enrolment.cohort):
-        abort(403)
+        abort(404)  # not yours: the same answer as a missing record
     checklist = checklist_service.build_checklist(enrolment)
     if record.enrolment_id not in checklist.chain:
         abort(404)
@@ -326,7 +325,7 @@ def revoke(signoff_id: int):  # type: ignore[no-untyped-def]
 def observe(enrolment_id: int):  # type: ignore[no-untyped-def]
     enrolment = _load_enrolment(enrolment_id)
     if not checklist_service.may_observe(current_user, enrolment):
-        abort(403)
+        abort(404)  # not yours: the same answer as a missing record
     programme = checklist_service.load_programme(enrolment.cohort.programme_id)
     groups = _grouped_items(programme)
     items = {item.id: item for _, group_items in groups for item in group_items}
@@ -391,7 +390,7 @@ def matrix(cohort_id: int):  # type: ignore[no-untyped-def]
     cohort = _load_cohort(cohort_id)
     can_sign = is_trainer_of(current_user, cohort)
     if request.method == "POST" and not can_sign:
-        abort(403)
+        abort(404)  # not yours: the same answer as a missing record
     programme = checklist_service.load_programme(cohort.programme_id)
     show, groups = _selection(programme, request.args.get("show"))
     grid = checklist_service.build_matrix(cohort, programme, groups)
@@ -454,7 +453,7 @@ def matrix(cohort_id: int):  # type: ignore[no-untyped-def]
 def bulk(cohort_id: int):  # type: ignore[no-untyped-def]
     cohort = _load_cohort(cohort_id)
     if not is_trainer_of(current_user, cohort):
-        abort(403)
+        abort(404)  # not yours: the same answer as a missing record
     programme = checklist_service.load_programme(cohort.programme_id)
     groups = _grouped_items(programme)
     items = {item.id: item for _, group_items in groups for item in group_items}

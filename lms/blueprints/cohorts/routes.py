@@ -3,7 +3,6 @@ transferring participants. The rules live in ``lms.services.cohorts`` and ``lms.
 
 from __future__ import annotations
 
-import unicodedata
 from typing import Any
 
 import sqlalchemy as sa
@@ -35,6 +34,7 @@ from lms.models import (
     Role,
     User,
 )
+from lms.names import fold
 from lms.pagination import contains, paginate, search_term
 from lms.permissions import role_required, visible_cohorts
 from lms.services import cohorts as cohort_service
@@ -71,12 +71,6 @@ def _enrolment_or_404(cohort: Cohort, enrolment_id: int) -> Enrolment:
     return enrolment
 
 
-def _sort_key(text: str) -> str:
-    """Alphabetical as a reader expects it: Çelik with the C's, Ödeman with the O's."""
-    decomposed = unicodedata.normalize("NFKD", text.casefold())
-    return "".join(char for char in decomposed if not unicodedata.combining(char))
-
-
 def _region_arg() -> Region | None:
     try:
         return Region(request.args.get("region", ""))
@@ -100,7 +94,7 @@ def _trainer_choices(current: list[User] | None = None) -> list[SelectChoice]:
     trainers = db.session.scalars(
         sa.select(User)
         .where(User.role == Role.TRAINER, User.is_active_account)
-        .order_by(User.last_name, User.first_name)
+        .order_by(User.sort_key, User.id)
     ).all()
     listed = {trainer.id for trainer in trainers}
     extra = [trainer for trainer in current or [] if trainer.id not in listed]
@@ -111,9 +105,7 @@ def _chosen_trainers(ids: list[int]) -> list[User]:
     if not ids:
         return []
     return list(
-        db.session.scalars(
-            sa.select(User).where(User.id.in_(ids)).order_by(User.last_name, User.first_name)
-        )
+        db.session.scalars(sa.select(User).where(User.id.in_(ids)).order_by(User.sort_key, User.id))
     )
 
 
@@ -250,7 +242,7 @@ def detail(cohort_id: int):  # type: ignore[no-untyped-def]
     ).all()
     active = sorted(
         (e for e in enrolments if e.status is EnrolmentStatus.ACTIVE),
-        key=lambda e: _sort_key(e.participant.sort_name),
+        key=lambda e: (e.participant.sort_key, e.id),
     )
     ended = sorted(
         (e for e in enrolments if e.status is not EnrolmentStatus.ACTIVE),
@@ -279,7 +271,7 @@ def detail(cohort_id: int):  # type: ignore[no-untyped-def]
         free_seats=max(cohort.capacity - len(active), 0),
         ended=ended,
         successors=successors,
-        employers=sorted(employers.values(), key=lambda pair: _sort_key(pair[0].name)),
+        employers=sorted(employers.values(), key=lambda pair: fold(pair[0].name)),
         periods=cohort_service.period_dates(cohort),
         reopen_form=EmptyForm(),
     )
@@ -391,9 +383,7 @@ def _participant_options(term: str) -> tuple[list[SelectChoice], bool]:
                 contains(User.email, term),
             )
         )
-    people = db.session.scalars(
-        query.order_by(User.last_name, User.first_name, User.id).limit(MAX_OPTIONS + 1)
-    ).all()
+    people = db.session.scalars(query.order_by(User.sort_key, User.id).limit(MAX_OPTIONS + 1)).all()
     options = [SelectChoice(None, _("Choose a participant"))]
     options += [
         SelectChoice(person.id, f"{person.sort_name} ({person.email})")

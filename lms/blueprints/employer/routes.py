@@ -49,7 +49,7 @@ def index():  # type: ignore[no-untyped-def]
             joinedload(Enrolment.participant),
             joinedload(Enrolment.cohort).joinedload(Cohort.programme),
         )
-        .order_by(User.last_name, User.first_name)
+        .order_by(User.sort_key, User.id)
     ).all()
     today = clock.today()
     return render_template(

@@ -11,6 +11,7 @@ from sqlalchemy.orm import joinedload
 
 from lms import clock
 from lms.blueprints.hours.forms import DecisionForm, HoursForm
+from lms.dates import short_date
 from lms.extensions import db
 from lms.models import Cohort, Enrolment, EnrolmentStatus, Role, WorkplaceHours
 from lms.pagination import paginate
@@ -68,7 +69,7 @@ def mine():  # type: ignore[no-untyped-def]
                 _(
                     "Saved: %(hours)s hours in the week of %(week)s. Your employer is asked to approve them.",
                     hours=format_hours(entry.hours_worked),
-                    week=entry.week_start.strftime("%d-%m-%Y"),
+                    week=short_date(entry.week_start),
                 ),
                 "success",
             )

@@ -245,7 +245,7 @@ def export(enrolment_id: int):  # type: ignore[no-untyped-def]
         ),
     )
     if not portfolio_service.may_export(current_user, enrolment):
-        abort(403)
+        abort(404)  # not yours: the same answer as a missing record
     export = portfolio_service.build_export(enrolment, viewer=current_user, now=clock.now())
     db.session.commit()  # the audit record of the export
     response = Response(

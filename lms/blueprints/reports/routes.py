@@ -12,6 +12,7 @@ from flask_login import current_user
 from sqlalchemy.orm import joinedload, selectinload
 
 from lms import charts, clock
+from lms.dates import short_date
 from lms.extensions import db
 from lms.i18n import label
 from lms.models import Cohort, Enrolment, EnrolmentStatus, IntakeType, Programme, Role
@@ -60,9 +61,7 @@ def _subtitle(year: int | None) -> str:
         if year
         else _("All school years")
     )
-    return _(
-        "%(period)s · made on %(date)s", period=period, date=clock.today().strftime("%d-%m-%Y")
-    )
+    return _("%(period)s · made on %(date)s", period=period, date=short_date(clock.today()))
 
 
 def _filename(year: int | None, extension: str) -> str:
@@ -161,11 +160,11 @@ def cohort(cohort_id: int):  # type: ignore[no-untyped-def]
     if cohort is None:
         abort(404)
     if current_user.role is Role.TRAINER and not is_trainer_of(current_user, cohort):
-        abort(403)
+        abort(404)  # not yours: the same answer as a missing record
     today = clock.today()
     enrolments = sorted(
         (e for e in cohort.enrolments if e.status is EnrolmentStatus.ACTIVE),
-        key=lambda e: e.participant.sort_name,
+        key=lambda e: (e.participant.sort_key, e.id),
     )
     assignments = cohort.programme.assignments
     states = assignment_states(enrolments, today)

@@ -62,7 +62,7 @@ def history(enrolment_id: int):  # type: ignore[no-untyped-def]
     form = ReviewForm()
     if request.method == "POST":
         if not may_record:
-            abort(403)
+            abort(404)  # not yours: the same answer as a missing record
         if form.validate_on_submit():
             try:
                 review = review_service.record_review(
@@ -147,7 +147,7 @@ def acknowledge(review_id: int):  # type: ignore[no-untyped-def]
         changed = review_service.acknowledge(review, actor=current_user, at=clock.now())
     except review_service.ReviewError:
         db.session.rollback()
-        abort(403)
+        abort(404)  # not yours: the same answer as a missing record
     db.session.commit()
     if changed:
         flash(_("Thank you. The trainer can see that you have read the review."), "success")
