@@ -5,7 +5,7 @@ users.sort_key (lms/names.py): surname without tussenvoegsel, first name, tussen
 upgrade fills it for every existing account.
 
 Revision ID: 3c5e1f0a9b2d
-Revises: c4e1a7d2f9b0
+Revises: 785dc6e1ff40
 Create Date: 2026-12-07 05:20:00.000000
 
 """
@@ -18,7 +18,7 @@ from lms.names import person_sort_key
 
 # revision identifiers, used by Alembic.
 revision = "3c5e1f0a9b2d"
-down_revision = "c4e1a7d2f9b0"
+down_revision = "785dc6e1ff40"
 branch_labels = None
 depends_on = None
 
