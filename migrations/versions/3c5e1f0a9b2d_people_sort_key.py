@@ -5,7 +5,7 @@ users.sort_key (lms/names.py): surname without tussenvoegsel, first name, tussen
 upgrade fills it for every existing account.
 
 Revision ID: 3c5e1f0a9b2d
-Revises: 785dc6e1ff40
+Revises: 8c7b9ed8a7ef
 Create Date: 2026-12-07 05:20:00.000000
 
 """
@@ -18,7 +18,7 @@ from lms.names import person_sort_key
 
 # revision identifiers, used by Alembic.
 revision = "3c5e1f0a9b2d"
-down_revision = "785dc6e1ff40"
+down_revision = "8c7b9ed8a7ef"
 branch_labels = None
 depends_on = None
 
