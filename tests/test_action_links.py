@@ -119,7 +119,8 @@ def test_an_hours_link_approves_or_sends_back_that_one_week(client, db, world) -
     assert client.get(second_path).status_code == 410
 
 
-def test_handing_in_work_that_needs_a_confirmation_mails_a_link(client, db, world) -> None:
+def _hand_in_work_to_confirm(db, world):  # type: ignore[no-untyped-def]
+    """Noël hands in A1, which asks for the employer's confirmation (a link is mailed)."""
     assignment = world.assignments[0]
     assignment.requires_workplace_confirmation = True
     db.session.commit()
@@ -134,8 +135,12 @@ def test_handing_in_work_that_needs_a_confirmation_mails_a_link(client, db, worl
         limits=EvidenceLimits(),
         at=clock.now(),
     )
-    assert result.handed_in
     db.session.commit()
+    return result
+
+
+def test_handing_in_work_that_needs_a_confirmation_mails_a_link(client, db, world) -> None:
+    assert _hand_in_work_to_confirm(db, world).handed_in
     [path] = mailed_links(world.contact)
     from tests.conftest import CSRF_PATTERN
 
@@ -157,3 +162,27 @@ def test_a_link_for_work_already_confirmed_in_the_app_says_so(client, db, world)
     page = client.get(path)
     assert page.status_code == 200
     assert "Je hoeft niets meer te doen" in page.get_data(as_text=True)
+
+
+def test_a_confirmation_link_also_lets_the_contact_say_it_was_not_done_here(
+    client, db, world
+) -> None:
+    from tests.conftest import CSRF_PATTERN
+
+    _hand_in_work_to_confirm(db, world)
+    [path] = mailed_links(world.contact)
+    page = client.get(path).get_data(as_text=True)
+    assert "Niet uitgevoerd op onze werkplek" in page
+    token = CSRF_PATTERN.search(page).group(1)
+    page = client.post(path, data={"csrf_token": token, "deny": "1", "reason": ""}).get_data(
+        as_text=True
+    )
+    assert "Zeg wat er niet op je werkplek is gedaan" in page
+    assert db.session.scalar(sa.select(WorkplaceConfirmation)) is None
+    page = client.post(
+        path, data={"csrf_token": token, "deny": "1", "reason": "Niet bij ons gedaan."}
+    ).get_data(as_text=True)
+    assert "niet op je werkplek is uitgevoerd" in page
+    denial = db.session.scalar(sa.select(WorkplaceConfirmation))
+    assert (denial.carried_out, denial.remark) == (False, "Niet bij ons gedaan.")
+    assert client.get(path).status_code == 410

@@ -130,6 +130,7 @@ MATRIX: dict[str, tuple[object, ...] | str] = {
     "auth.forgot_password":                   (  200,   200,   200,   200,   200,   200,   200,   200),  # /forgot-password
     "main.healthz":                           (  200,   200,   200,   200,   200,   200,   200,   200),  # /healthz
     "hours.mine":                             (LOGIN,   200,   200,   403,   403,   403,   403,   403),  # /hours/
+    "hours.approve_weeks":                    (LOGIN,   403,   403,   403,   403,   302,   302,   403),  # /hours/approve-weeks
     "hours.decide":                           (LOGIN,   404,   404,   404,   404,   302,   404,   404),  # /hours/<int:hours_id>/decide
     "hours.enrolment":                        (LOGIN,   404,   404,   200,   404,   200,   404,   200),  # /hours/enrolments/<int:enrolment_id>
     "hours.to_approve":                       (LOGIN,   403,   403,   403,   403,   200,   200,   403),  # /hours/to-approve

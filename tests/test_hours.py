@@ -159,3 +159,105 @@ def test_the_whole_flow_through_the_pages(auth, client, db, world) -> None:
     with clock.frozen_at(TODAY):
         page = client.get(f"/hours/enrolments/{world.noel_in.id}").get_data(as_text=True)
     assert "32,5 van 610 BPV-uren goedgekeurd" in page
+
+
+# --- several weeks at once (issue 18) ----------------------------------------------------------
+
+
+def _three_weeks(world):
+    return [
+        _log(world, week=day)
+        for day in (date(2026, 10, 12), date(2026, 10, 19), date(2026, 10, 26))
+    ]
+
+
+def test_several_weeks_are_approved_at_once_and_a_repeat_is_done(db, world) -> None:
+    weeks = _three_weeks(world)
+    approved = hours.approve_weeks(weeks[:2], actor=world.contact, at=clock.now())
+    assert [entry.status for entry in approved] == [HoursStatus.APPROVED] * 2
+    again = hours.approve_weeks(weeks, actor=world.contact, at=clock.now())
+    assert len(again) == 3 and all(entry.is_approved for entry in weeks)
+    assert (
+        db.session.scalar(
+            sa.select(sa.func.count(AuditEvent.id)).where(AuditEvent.action == "hours.approve")
+        )
+        == 3
+    )
+
+
+def test_a_refused_week_is_named_in_the_message(app, db, world) -> None:
+    weeks = _three_weeks(world)
+    hours.send_back_hours(weeks[1], actor=world.contact, remark="Dinsdag was je vrij.")
+    with app.test_request_context(), pytest.raises(hours.HoursError) as refused:
+        hours.approve_weeks(weeks, actor=world.contact, at=clock.now())
+    assert str(refused.value).startswith("Week 7 (19–23 oktober): ")
+    with app.test_request_context(), pytest.raises(hours.HoursError, match=r"^Week 6 \(12–16"):
+        hours.approve_weeks(weeks[:1], actor=world.other_contact, at=clock.now())
+
+
+def test_the_contact_ticks_weeks_on_the_page_and_approves_them_with_one_button(
+    auth, client, db, world
+) -> None:
+    weeks = _three_weeks(world)
+    ids = [entry.id for entry in weeks]
+    db.session.commit()
+    auth.login(world.contact.email)
+    page = client.get("/hours/to-approve").get_data(as_text=True)
+    assert 'action="/hours/approve-weeks"' in page and "Alles selecteren" in page
+    assert "Noël Çelik · Week 8 (26–30 oktober) · 32 uur" in page
+    assert "js/select-all.js" in page
+
+    response = auth.post("/hours/approve-weeks", {"weeks": [ids[0], ids[2]]}, follow_redirects=True)
+    assert "Goedgekeurd: 2 weken uren." in response.get_data(as_text=True)
+    db.session.expire_all()
+    assert [db.session.get(WorkplaceHours, i).status for i in ids] == [
+        HoursStatus.APPROVED,
+        HoursStatus.SUBMITTED,
+        HoursStatus.APPROVED,
+    ]
+    # The same form again: nothing changes, the answer is the same success.
+    response = auth.post("/hours/approve-weeks", {"weeks": [ids[0], ids[2]]}, follow_redirects=True)
+    assert "Goedgekeurd: 2 weken uren." in response.get_data(as_text=True)
+
+    # "Select all" without JavaScript: every week the page listed.
+    response = auth.post(
+        "/hours/approve-weeks",
+        {"select_all": "y", "shown": [ids[1]], "next": "enrolment"},
+    )
+    assert response.headers["Location"] == f"/hours/enrolments/{world.noel_in.id}"
+    db.session.expire_all()
+    assert db.session.get(WorkplaceHours, ids[1]).is_approved
+
+    response = auth.post("/hours/approve-weeks", {}, follow_redirects=True)
+    assert "Vink minstens één week aan" in response.get_data(as_text=True)
+
+
+def test_one_refused_week_approves_none_and_names_the_week(auth, client, db, world) -> None:
+    weeks = _three_weeks(world)
+    hours.send_back_hours(weeks[2], actor=world.contact, remark="Te veel uren.")
+    ids = [entry.id for entry in weeks]
+    db.session.commit()
+    auth.login(world.contact.email)
+    page = auth.post("/hours/approve-weeks", {"weeks": ids}, follow_redirects=True).get_data(
+        as_text=True
+    )
+    assert "Week 8 (26–30 oktober): " in page
+    db.session.expire_all()
+    assert not any(db.session.get(WorkplaceHours, i).is_approved for i in ids)
+    auth.logout()
+
+    auth.login(world.other_contact.email)
+    assert auth.post("/hours/approve-weeks", {"weeks": ids[:1]}).status_code == 404
+    assert auth.post("/hours/approve-weeks", {"weeks": "abc"}).status_code == 302
+
+
+def test_the_employees_hours_page_offers_the_waiting_weeks_at_once(auth, client, db, world) -> None:
+    _three_weeks(world)
+    db.session.commit()
+    auth.login(world.contact.email)
+    page = client.get(f"/hours/enrolments/{world.noel_in.id}").get_data(as_text=True)
+    assert page.count('name="weeks"') == 3 and 'name="next" value="enrolment"' in page
+    auth.logout()
+    auth.login(world.trainer.email)
+    page = client.get(f"/hours/enrolments/{world.noel_in.id}").get_data(as_text=True)
+    assert 'name="weeks"' not in page

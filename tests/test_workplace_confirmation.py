@@ -283,3 +283,123 @@ def test_the_employer_sees_the_evidence_of_the_work_to_confirm(auth, client, db,
     page = client.get(f"/employer/confirmations/{submission.id}").get_data(as_text=True)
     assert "kolomboor.pdf" in page
     assert f'href="/portfolio/evidence/{evidence.id}"' in page
+
+
+# --- not carried out at the workplace (issue 18) ----------------------------------------------
+
+DENIAL = "Dit werk is bij ons niet gedaan; de kolomboor staat in de hal van de school."
+
+
+def test_the_contact_says_work_was_not_carried_out_and_both_are_told(db, world) -> None:
+    from lms.models import Notification, OutboxMessage
+
+    submission = world["noel_a1"]
+    with pytest.raises(WorkplaceError, match="Zeg wat er niet"):
+        workplace.deny_workplace(submission, actor=world["contact"], remark="  ", at=MONDAY)
+    with pytest.raises(WorkplaceError):
+        workplace.deny_workplace(submission, actor=world["other_contact"], remark=DENIAL, at=MONDAY)
+    denial = workplace.deny_workplace(submission, actor=world["contact"], remark=DENIAL, at=MONDAY)
+    assert (denial.carried_out, denial.remark) == (False, DENIAL)
+    assert submission.workplace_denial is denial and submission.workplace_confirmation is None
+    # Answered: no longer in the contact's list.
+    assert db.session.scalars(workplace.awaiting_confirmation_query(world["contact"])).all() == [
+        world["noel_a2"]
+    ]
+    # Said twice: one record, told once.
+    assert (
+        workplace.deny_workplace(submission, actor=world["contact"], remark=DENIAL, at=MONDAY)
+        is denial
+    )
+    assert len(confirmations(db)) == 1
+    told = db.session.execute(
+        sa.select(Notification.user_id, Notification.kind).order_by(Notification.id)
+    ).all()
+    noel = world["noel_in"].participant
+    assert told == [
+        (noel.id, "workplace_not_carried_out"),
+        (world["trainer"].id, "workplace_not_carried_out_trainer"),
+    ]
+    mails = db.session.scalars(sa.select(OutboxMessage).order_by(OutboxMessage.id)).all()
+    assert [mail.recipient for mail in mails] == [noel.email, world["trainer"].email]
+    assert all(DENIAL in mail.body_text for mail in mails)
+    assert db.session.scalar(
+        sa.select(AuditEvent.action).where(AuditEvent.action == "submission.workplace_deny")
+    )
+    # The other answer on the same hand-in is refused, with who said what.
+    with pytest.raises(workplace.AlreadyDenied, match="Petra Janssen"):
+        workplace.confirm_workplace(submission, actor=world["contact"], remark="", at=MONDAY)
+
+
+def test_a_confirmed_work_cannot_be_denied_and_a_revision_is_asked_about_again(db, world) -> None:
+    workplace.confirm_workplace(world["noel_a2"], actor=world["contact"], remark="", at=MONDAY)
+    with pytest.raises(AlreadyConfirmed):
+        workplace.deny_workplace(world["noel_a2"], actor=world["contact"], remark=DENIAL, at=MONDAY)
+
+    submission = world["noel_a1"]
+    workplace.deny_workplace(submission, actor=world["contact"], remark=DENIAL, at=MONDAY)
+    assessment.assess_submission(
+        submission,
+        actor=world["trainer"],
+        verdict=Verdict.NEEDS_REVISION,
+        feedback="Doe het op je werkplek.",
+        at=MONDAY + timedelta(hours=1),
+    )
+    submission.start_revision(MONDAY + timedelta(days=1))
+    submission.submit(MONDAY + timedelta(days=2))
+    db.session.flush()
+    assert submission.workplace_answer_pending
+    assert (
+        world["noel_a1"]
+        in db.session.scalars(workplace.awaiting_confirmation_query(world["contact"])).all()
+    )
+    confirmation = workplace.confirm_workplace(
+        submission, actor=world["contact"], remark="Nu wel.", at=MONDAY + timedelta(days=3)
+    )
+    assert confirmation.carried_out and submission.workplace_denial is None
+
+
+def test_the_page_needs_a_remark_and_keeps_what_was_typed(auth, client, db, world) -> None:
+    submission_id = world["noel_a1"].id
+    auth.login(world["contact"].email)
+    page = client.get(f"/employer/confirmations/{submission_id}").get_data(as_text=True)
+    assert "Niet uitgevoerd op onze werkplek" in page
+    page = auth.post(
+        f"/employer/confirmations/{submission_id}", {"deny": "1", "reason": "  "}
+    ).get_data(as_text=True)
+    assert "Zeg wat er niet op je werkplek is gedaan" in page
+    assert not confirmations(db)
+    long = "x" * 1001
+    page = auth.post(
+        f"/employer/confirmations/{submission_id}", {"deny": "1", "reason": long, "remark": ""}
+    ).get_data(as_text=True)
+    assert long in page and not confirmations(db)
+
+    for _repeat in range(2):  # a second click gets the same answer
+        response = auth.post(
+            f"/employer/confirmations/{submission_id}",
+            {"deny": "1", "reason": DENIAL},
+            follow_redirects=True,
+        )
+        assert "weten nu dat A1 niet op je werkplek is uitgevoerd" in response.get_data(
+            as_text=True
+        )
+    assert [row.carried_out for row in confirmations(db)] == [False]
+    page = client.get(f"/employer/confirmations/{submission_id}").get_data(as_text=True)
+    assert f"Niet op de werkplek uitgevoerd volgens Petra Janssen: {DENIAL}" in page
+    auth.logout()
+
+    auth.login(world["trainer"].email)
+    page = client.get(f"/assessment/submissions/{submission_id}").get_data(as_text=True)
+    assert f"Niet op de werkplek uitgevoerd volgens Petra Janssen: {DENIAL}" in page
+    # Above the work, so the trainer reads it before judging.
+    assert page.index("Niet op de werkplek uitgevoerd") < page.index('id="attempt-title"')
+    assert "Niet op de werkplek uitgevoerd</span>" in client.get("/assessment/queue").get_data(
+        as_text=True
+    )
+    auth.logout()
+
+    noel = world["noel_in"].participant
+    auth.login(noel.email)
+    code = world["noel_a1"].assignment.code
+    page = client.get(f"/portfolio/assignments/{code}").get_data(as_text=True)
+    assert f"Niet op de werkplek uitgevoerd volgens Petra Janssen: {DENIAL}" in page

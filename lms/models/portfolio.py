@@ -71,6 +71,29 @@ class Submission(db.Model):
         super().__init__(**fields)
 
     @property
+    def workplace_confirmation(self) -> WorkplaceConfirmation | None:
+        """The contact's confirmation that the work was carried out at their workplace."""
+        return next((answer for answer in self.workplace_confirmations if answer.carried_out), None)
+
+    @property
+    def workplace_denial(self) -> WorkplaceConfirmation | None:
+        """The contact's latest word that the work was NOT carried out at their workplace (while
+        no confirmation followed it)."""
+        if self.workplace_confirmation is not None:
+            return None
+        denials = [answer for answer in self.workplace_confirmations if not answer.carried_out]
+        return denials[-1] if denials else None
+
+    @property
+    def workplace_answer_pending(self) -> bool:
+        """Handed-in work the contact still has to answer for: neither confirmed nor denied since
+        the latest hand-in (a revision handed in after a denial is asked about again)."""
+        if self.submitted_at is None or self.workplace_confirmation is not None:
+            return False
+        denial = self.workplace_denial
+        return denial is None or denial.confirmed_at < self.submitted_at
+
+    @property
     def current_attempt(self) -> Attempt | None:
         return self.attempts[-1] if self.attempts else None
 
@@ -233,9 +256,13 @@ class Assessment(db.Model):
 
 
 class WorkplaceConfirmation(db.Model):
-    """The employer contact confirms the assignment was carried out at their workplace."""
+    """The employer contact confirms the assignment was carried out at their workplace, or says that
+    it was not (``carried_out`` false, with a remark that says why)."""
 
     __tablename__ = "workplace_confirmations"
+    __table_args__ = (
+        sa.CheckConstraint("carried_out OR remark <> ''", name="not_carried_out_has_remark"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     submission_id: Mapped[int] = mapped_column(
@@ -247,6 +274,7 @@ class WorkplaceConfirmation(db.Model):
     confirmed_by_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="RESTRICT"))
     remark: Mapped[str] = mapped_column(sa.Text, default="")
     confirmed_at: Mapped[datetime] = created_at_column()
+    carried_out: Mapped[bool] = mapped_column(default=True, server_default=sa.true())
 
     submission: Mapped[Submission] = relationship(back_populates="workplace_confirmations")
     confirmed_by: Mapped[User] = relationship()

@@ -7,6 +7,8 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 
 import sqlalchemy as sa
+from babel.dates import format_interval
+from flask_babel import get_locale
 from flask_babel import gettext as _
 
 from lms.extensions import db
@@ -32,6 +34,15 @@ class HoursError(ValueError):
 
 def monday_of(day: date) -> date:
     return day - timedelta(days=day.weekday())
+
+
+def week_label(entry: WorkplaceHours) -> str:
+    """ "Week 12 (16–20 maart)": the week of the participant's programme and its working days, so a
+    contact approving several weeks knows which one a message is about."""
+    number = (entry.week_start - monday_of(entry.enrolment.cohort.start_date)).days // 7 + 1
+    friday = entry.week_start + timedelta(days=4)
+    days = format_interval(entry.week_start, friday, "MMMMd", locale=get_locale() or "nl")
+    return _("Week %(number)d (%(days)s)", number=number, days=days)
 
 
 def find_week(enrolment: Enrolment, week_start: date) -> WorkplaceHours | None:
@@ -150,6 +161,27 @@ def approve_hours(
         details.update(via="mail_link", link=link.id)
     audit.record("hours.approve", actor, entry, **details)
     return entry
+
+
+def approve_weeks(
+    entries: list[WorkplaceHours], *, actor: User, at: datetime
+) -> list[WorkplaceHours]:
+    """Approve several weeks in one go (one transaction: the caller commits all or nothing). A week
+    already approved counts as done, so a repeat succeeds; any other refusal names its week."""
+    approved = []
+    # One order for the row locks, so two requests for overlapping weeks cannot deadlock.
+    for entry in sorted(entries, key=lambda entry: entry.id):
+        try:
+            approved.append(approve_hours(entry, actor=actor, at=at))
+        except HoursError as error:
+            locked = _locked(entry)
+            if locked.is_approved and may_decide(actor, locked):
+                approved.append(locked)  # approved meanwhile (a colleague, another click)
+                continue
+            raise HoursError(
+                _("%(week)s: %(problem)s", week=week_label(locked), problem=error)
+            ) from error
+    return approved
 
 
 def send_back_hours(

@@ -31,6 +31,8 @@ ASSESSMENT_NEEDS_REVISION = "assessment_needs_revision"
 ASSESSMENT_CORRECTED = "assessment_corrected"
 REVIEW_RECORDED = "review_recorded"
 HOURS_RETURNED = "hours_returned"
+WORKPLACE_NOT_CARRIED_OUT = "workplace_not_carried_out"
+WORKPLACE_NOT_CARRIED_OUT_TRAINER = "workplace_not_carried_out_trainer"
 
 SENTENCES: dict[str, Any] = {
     REVIEW_RECORDED: _l(
@@ -38,6 +40,12 @@ SENTENCES: dict[str, Any] = {
     ),
     HOURS_RETURNED: _l(
         "Your workplace hours for the week of %(week)s were sent back. Read the remark."
+    ),
+    WORKPLACE_NOT_CARRIED_OUT: _l(
+        "%(contact)s says that %(code)s %(title)s was not carried out at the workplace. Read the remark."
+    ),
+    WORKPLACE_NOT_CARRIED_OUT_TRAINER: _l(
+        "%(contact)s says that %(participant)s did not carry out %(code)s %(title)s at the workplace."
     ),
     ASSESSMENT_APPROVED: _l("%(trainer)s approved your assignment %(code)s %(title)s."),
     ASSESSMENT_NEEDS_REVISION: _l(

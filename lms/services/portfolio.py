@@ -326,9 +326,15 @@ def _assignment_text(
     if submission and submission.approved_at:
         facts.append((_("Approved"), short_datetime(submission.approved_at)))
     if assignment.requires_workplace_confirmation:
-        confirmations = submission.workplace_confirmations if submission else []
-        if confirmations:
-            first = confirmations[0]
+        first = submission.workplace_confirmation if submission else None
+        denial = submission.workplace_denial if submission else None
+        if denial is not None:
+            text = _(
+                "Not carried out at the workplace according to %(name)s: %(remark)s",
+                name=denial.confirmed_by.full_name,
+                remark=denial.remark,
+            )
+        elif first is not None:
             text = _(
                 "Confirmed by %(name)s on %(date)s",
                 name=first.confirmed_by.full_name,

@@ -188,7 +188,7 @@ def save_work(
     if (
         result.handed_in
         and assignment.requires_workplace_confirmation
-        and not submission.workplace_confirmations
+        and submission.workplace_confirmation is None
     ):
         action_links.send_links(
             enrolment.employer_id,

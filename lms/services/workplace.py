@@ -2,6 +2,10 @@
 workplace, for the assignments that ask for it. One confirmation per submission (it is about where the
 work was done, which a revision of the reflection does not change); it names the attempt it was given
 for. Functions flush, never commit.
+
+The contact may instead say that the work was NOT carried out at their workplace, with a remark. The
+trainer and the participant are told; the trainer sees it above the work before judging, and the
+participant can answer by revising: a new hand-in is asked about again.
 """
 
 from __future__ import annotations
@@ -9,7 +13,9 @@ from __future__ import annotations
 from datetime import datetime
 
 import sqlalchemy as sa
+from flask import current_app
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from lms.extensions import db
 from lms.models import (
@@ -23,7 +29,9 @@ from lms.models import (
     WorkplaceConfirmation,
 )
 from lms.permissions import visible_enrolments
-from lms.services import audit
+from lms.services import audit, notifications
+from lms.services.assessment import assignment_path
+from lms.services.mail import queue_mail
 from lms.services.progress import HANDED_IN
 
 
@@ -42,10 +50,28 @@ class AlreadyConfirmed(WorkplaceError):
         self.confirmation = confirmation
 
 
-def _is_confirmed() -> sa.Exists:
+class AlreadyDenied(WorkplaceError):
+    def __init__(self, denial: WorkplaceConfirmation) -> None:
+        super().__init__(
+            _(
+                "%(name)s already said that this work was not carried out at your workplace.",
+                name=denial.confirmed_by.full_name,
+            )
+        )
+        self.denial = denial
+
+
+def _is_answered() -> sa.Exists:
+    """Confirmed, or said not to be carried out since the latest hand-in (Submission.workplace_answer_pending)."""
     return (
         sa.select(WorkplaceConfirmation.id)
-        .where(WorkplaceConfirmation.submission_id == Submission.id)
+        .where(
+            WorkplaceConfirmation.submission_id == Submission.id,
+            sa.or_(
+                WorkplaceConfirmation.carried_out,
+                WorkplaceConfirmation.confirmed_at >= Submission.submitted_at,
+            ),
+        )
         .exists()
     )
 
@@ -65,7 +91,7 @@ def awaiting_confirmation_query(contact: User) -> sa.Select[tuple[Submission]]:
             Assignment.requires_workplace_confirmation,
             Submission.status.in_(HANDED_IN),
             Submission.enrolment_id.in_(enrolment_ids),
-            ~_is_confirmed(),
+            ~_is_answered(),
         )
         .order_by(Submission.submitted_at, Submission.id)
     )
@@ -97,10 +123,8 @@ def may_confirm(user: User, submission: Submission) -> bool:
     )
 
 
-def confirm_workplace(
-    submission: Submission, *, actor: User, remark: str, at: datetime
-) -> WorkplaceConfirmation:
-    """Record that ``actor`` confirms the work was carried out at their workplace."""
+def _locked_for_answer(submission: Submission, actor: User) -> Submission:
+    """The submission, locked, with its answers as stored now; refused unless ``actor`` may answer."""
     submission = db.session.scalar(
         sa.select(Submission)
         .where(Submission.id == submission.id)
@@ -111,31 +135,107 @@ def confirm_workplace(
         raise WorkplaceError(
             _("Only a contact of the participant's employer can confirm this work.")
         )
-    existing = db.session.scalar(
-        sa.select(WorkplaceConfirmation)
-        .where(WorkplaceConfirmation.submission_id == submission.id)
-        .order_by(WorkplaceConfirmation.confirmed_at)
-        .limit(1)
-    )
-    if existing is not None:
-        raise AlreadyConfirmed(existing)
+    db.session.refresh(submission, ["workplace_confirmations"])
+    confirmation = submission.workplace_confirmation
+    if confirmation is not None:
+        raise AlreadyConfirmed(confirmation)
+    return submission
+
+
+def confirm_workplace(
+    submission: Submission, *, actor: User, remark: str, at: datetime
+) -> WorkplaceConfirmation:
+    """Record that ``actor`` confirms the work was carried out at their workplace."""
+    submission = _locked_for_answer(submission, actor)
+    denial = submission.workplace_denial
+    if denial is not None and not submission.workplace_answer_pending:
+        raise AlreadyDenied(denial)
+    return _answer(submission, actor=actor, remark=remark, at=at, carried_out=True)
+
+
+def deny_workplace(
+    submission: Submission, *, actor: User, remark: str, at: datetime
+) -> WorkplaceConfirmation:
+    """Record that ``actor`` says the work was NOT carried out at their workplace, and tell the
+    participant and the trainers. Said again about the same hand-in: the first answer stands."""
+    if not remark.strip():
+        raise WorkplaceError(
+            _("Say what was not done at your workplace, so the trainer and participant know.")
+        )
+    submission = _locked_for_answer(submission, actor)
+    denial = submission.workplace_denial
+    if denial is not None and not submission.workplace_answer_pending:
+        return denial
+    denial = _answer(submission, actor=actor, remark=remark, at=at, carried_out=False)
+    _tell_about_denial(submission, denial)
+    return denial
+
+
+def _answer(
+    submission: Submission, *, actor: User, remark: str, at: datetime, carried_out: bool
+) -> WorkplaceConfirmation:
+    """The contact's answer about the latest hand-in, with an audit event."""
     attempt = latest_handed_in_attempt(submission)
     if attempt is None:
         raise WorkplaceError(_("This work has not been handed in yet."))
-    confirmation = WorkplaceConfirmation(
+    answer = WorkplaceConfirmation(
         submission=submission,
         attempt_id=attempt.id,
         confirmed_by=actor,
         remark=remark.strip(),
         confirmed_at=at,
+        carried_out=carried_out,
     )
-    db.session.add(confirmation)
+    db.session.add(answer)
     db.session.flush()
     audit.record(
-        "submission.workplace_confirm",
+        "submission.workplace_confirm" if carried_out else "submission.workplace_deny",
         actor,
         submission,
-        confirmation=confirmation.id,
+        confirmation=answer.id,
         attempt=attempt.number,
     )
-    return confirmation
+    return answer
+
+
+def _tell_about_denial(submission: Submission, denial: WorkplaceConfirmation) -> None:
+    enrolment = submission.enrolment
+    assignment = submission.assignment
+    params = {
+        "contact": denial.confirmed_by.full_name,
+        "participant": enrolment.participant.full_name,
+        "code": assignment.code,
+        "title": assignment.title,
+    }
+    base_url = current_app.config["BASE_URL"].rstrip("/")
+    subject = _l("%(code)s was not carried out at the workplace", code=assignment.code)
+    participant_path = assignment_path(assignment.code)
+    notifications.notify(
+        enrolment.participant,
+        notifications.WORKPLACE_NOT_CARRIED_OUT,
+        params,
+        participant_path,
+    )
+    queue_mail(
+        enrolment.participant,
+        "workplace_not_carried_out",
+        subject,
+        submission=submission,
+        denial=denial,
+        for_trainer=False,
+        link=base_url + participant_path,
+    )
+    trainer_path = f"/assessment/submissions/{submission.id}"
+    for trainer in enrolment.cohort.trainers:
+        notifications.notify(
+            trainer, notifications.WORKPLACE_NOT_CARRIED_OUT_TRAINER, params, trainer_path
+        )
+        queue_mail(
+            trainer,
+            "workplace_not_carried_out",
+            subject,
+            submission=submission,
+            denial=denial,
+            for_trainer=True,
+            link=base_url + trainer_path,
+        )

@@ -3,13 +3,13 @@ work they carried out at our workplace."""
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy.orm import joinedload, selectinload
 
 from lms import clock
-from lms.blueprints.employer.forms import ConfirmationForm
+from lms.blueprints.employer.forms import ConfirmationForm, NotCarriedOutForm
 from lms.extensions import db
 from lms.models import (
     Attempt,
@@ -94,16 +94,37 @@ def confirm(submission_id: int):  # type: ignore[no-untyped-def]
     attempt = workplace.latest_handed_in_attempt(submission)
     if attempt is None:
         abort(404)
-    confirmation = (
-        submission.workplace_confirmations[0] if submission.workplace_confirmations else None
-    )
-    form = ConfirmationForm()
-    if form.validate_on_submit():
+    # The "not carried out" form has its own button; each form keeps what was typed in it.
+    denying = "deny" in request.form
+    form = ConfirmationForm(formdata=None) if denying else ConfirmationForm()
+    deny_form = NotCarriedOutForm() if denying else NotCarriedOutForm(formdata=None)
+    posted = deny_form if denying else form
+    if posted.validate_on_submit():
+        name = submission.enrolment.participant.full_name
+        code = submission.assignment.code
         try:
-            workplace.confirm_workplace(
-                submission, actor=current_user, remark=form.remark.data or "", at=clock.now()
-            )
-        except workplace.AlreadyConfirmed as error:
+            if denying:
+                workplace.deny_workplace(
+                    submission,
+                    actor=current_user,
+                    remark=deny_form.reason.data or "",
+                    at=clock.now(),
+                )
+                message = _(
+                    "Thank you. The trainer and %(name)s now know that %(code)s was not carried out at your workplace.",
+                    name=name,
+                    code=code,
+                )
+            else:
+                workplace.confirm_workplace(
+                    submission, actor=current_user, remark=form.remark.data or "", at=clock.now()
+                )
+                message = _(
+                    "Thank you. You confirmed that %(name)s carried out %(code)s at your workplace.",
+                    name=name,
+                    code=code,
+                )
+        except (workplace.AlreadyConfirmed, workplace.AlreadyDenied) as error:
             db.session.rollback()
             flash(str(error), "info")
             return redirect(url_for("employer.confirm", submission_id=submission_id))
@@ -111,14 +132,7 @@ def confirm(submission_id: int):  # type: ignore[no-untyped-def]
             db.session.rollback()
             abort(404)
         db.session.commit()
-        flash(
-            _(
-                "Thank you. You confirmed that %(name)s carried out %(code)s at your workplace.",
-                name=submission.enrolment.participant.full_name,
-                code=submission.assignment.code,
-            ),
-            "success",
-        )
+        flash(message, "success")
         return redirect(url_for("employer.confirmations"))
     return render_template(
         "employer/confirm.html",
@@ -126,6 +140,8 @@ def confirm(submission_id: int):  # type: ignore[no-untyped-def]
         assignment=submission.assignment,
         participant=submission.enrolment.participant,
         attempt=attempt,
-        confirmation=confirmation,
+        confirmation=submission.workplace_confirmation,
+        denial=None if submission.workplace_answer_pending else submission.workplace_denial,
         form=form,
+        deny_form=deny_form,
     )

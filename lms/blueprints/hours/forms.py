@@ -1,7 +1,14 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from wtforms import DateField, StringField, SubmitField, TextAreaField
+from wtforms import (
+    BooleanField,
+    DateField,
+    SelectMultipleField,
+    StringField,
+    SubmitField,
+    TextAreaField,
+)
 from wtforms.validators import InputRequired, Length, ValidationError
 
 from lms.forms import Form
@@ -83,3 +90,26 @@ class DecisionForm(Form):
     )
     approve = SubmitField(_l("Approve"))
     send_back = SubmitField(_l("Send back"))
+
+
+class WeeksField(SelectMultipleField):
+    """Week ids as ticked checkboxes; which weeks the contact may approve is the service's check."""
+
+    def __init__(self, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
+        super().__init__(*args, coerce=int, validate_choice=False, **kwargs)
+
+
+class ApproveWeeksForm(Form):
+    """Several weeks approved with one button. "Select all" works without JavaScript too: it stands
+    for every week the page showed (``shown``), not for weeks logged since."""
+
+    weeks = WeeksField(_l("Weeks to approve"))
+    shown = WeeksField()
+    select_all = BooleanField(_l("Select all"))
+    submit = SubmitField(_l("Approve the chosen weeks"))
+
+    def chosen(self) -> list[int]:
+        ids = set(self.weeks.data or [])
+        if self.select_all.data:
+            ids.update(self.shown.data or [])
+        return sorted(ids)

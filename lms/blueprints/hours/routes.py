@@ -4,13 +4,13 @@ three (and the coordinator) see progress against the programme's target."""
 from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
-from flask_babel import format_decimal
+from flask_babel import format_decimal, ngettext
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy.orm import joinedload
 
 from lms import clock
-from lms.blueprints.hours.forms import DecisionForm, HoursForm
+from lms.blueprints.hours.forms import ApproveWeeksForm, DecisionForm, HoursForm
 from lms.dates import short_date
 from lms.extensions import db
 from lms.models import Cohort, Enrolment, EnrolmentStatus, Role, WorkplaceHours
@@ -26,6 +26,12 @@ bp = Blueprint("hours", __name__, url_prefix="/hours")
 def format_hours(value: float | None) -> str:
     """7.5 → "7,5" in Dutch; 32.0 → "32"."""
     return format_decimal(value or 0, format="#,##0.#")
+
+
+@bp.app_template_filter("hours_week")
+def format_week(entry: WorkplaceHours) -> str:
+    """ "Week 12 (16–20 maart)"."""
+    return hours_service.week_label(entry)
 
 
 def _weeks(enrolment: Enrolment):  # type: ignore[no-untyped-def]
@@ -104,6 +110,7 @@ def enrolment(enrolment_id: int):  # type: ignore[no-untyped-def]
         hours=hours_progress([enrolment], clock.today())[enrolment.id],
         may_decide=current_user.role is Role.EMPLOYER,
         form=DecisionForm(formdata=None),
+        weeks_form=ApproveWeeksForm(formdata=None),
     )
 
 
@@ -112,10 +119,58 @@ def enrolment(enrolment_id: int):  # type: ignore[no-untyped-def]
 def to_approve():  # type: ignore[no-untyped-def]
     page = paginate(
         hours_service.awaiting_approval_query(current_user).options(
-            joinedload(WorkplaceHours.enrolment).joinedload(Enrolment.participant)
+            joinedload(WorkplaceHours.enrolment).joinedload(Enrolment.participant),
+            joinedload(WorkplaceHours.enrolment).joinedload(Enrolment.cohort),
         )
     )
-    return render_template("hours/to_approve.html", page=page, form=DecisionForm(formdata=None))
+    return render_template(
+        "hours/to_approve.html",
+        page=page,
+        form=DecisionForm(formdata=None),
+        weeks_form=ApproveWeeksForm(formdata=None),
+    )
+
+
+@bp.post("/approve-weeks")
+@role_required(Role.EMPLOYER)
+def approve_weeks():  # type: ignore[no-untyped-def]
+    """Several weeks at once, from the list of hours to approve or one employee's hours page."""
+    form = ApproveWeeksForm()
+    back = url_for("hours.to_approve")
+    if not form.validate_on_submit():
+        flash(_("Something went wrong. Try again."), "error")
+        return redirect(back)
+    ids = form.chosen()
+    if not ids:
+        flash(_("Tick at least one week to approve."), "error")
+        return redirect(back)
+    entries = db.session.scalars(
+        hours_service.visible_hours(current_user)
+        .where(WorkplaceHours.id.in_(ids))
+        .options(
+            joinedload(WorkplaceHours.enrolment).joinedload(Enrolment.participant),
+            joinedload(WorkplaceHours.enrolment).joinedload(Enrolment.cohort),
+        )
+    ).all()
+    if len(entries) != len(ids):  # a week that is not this company's (or not there): not here
+        abort(404)
+    enrolment_ids = {entry.enrolment_id for entry in entries}
+    if request.form.get("next", "") == "enrolment" and len(enrolment_ids) == 1:
+        back = url_for("hours.enrolment", enrolment_id=enrolment_ids.pop())
+    try:
+        approved = hours_service.approve_weeks(entries, actor=current_user, at=clock.now())
+    except hours_service.HoursError as error:
+        db.session.rollback()
+        flash(str(error), "error")
+        return redirect(back)
+    db.session.commit()
+    flash(
+        ngettext(
+            "Approved: %(num)d week of hours.", "Approved: %(num)d weeks of hours.", len(approved)
+        ),
+        "success",
+    )
+    return redirect(back)
 
 
 @bp.post("/<int:hours_id>/decide")

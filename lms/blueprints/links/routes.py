@@ -9,7 +9,7 @@ from flask_babel import gettext as _
 from sqlalchemy.orm import joinedload, selectinload
 
 from lms import clock
-from lms.blueprints.employer.forms import ConfirmationForm
+from lms.blueprints.employer.forms import ConfirmationForm, NotCarriedOutForm
 from lms.blueprints.hours.forms import DecisionForm
 from lms.blueprints.reviews.forms import AcknowledgeForm
 from lms.extensions import db, limiter
@@ -74,8 +74,16 @@ def _refused(message: str, status: int):  # type: ignore[no-untyped-def]
 
 def _already_done(link: ActionLink, subject: object) -> str | None:
     """If what the link asks is already done (in the app, or by a colleague), say so."""
-    if link.action is LinkAction.CONFIRM_WORKPLACE and subject.workplace_confirmations:  # type: ignore[attr-defined]
+    if link.action is LinkAction.CONFIRM_WORKPLACE and subject.workplace_confirmation:  # type: ignore[attr-defined]
         return _("This work has already been confirmed. Nothing more to do.")
+    if (
+        link.action is LinkAction.CONFIRM_WORKPLACE
+        and subject.workplace_denial  # type: ignore[attr-defined]
+        and not subject.workplace_answer_pending  # type: ignore[attr-defined]
+    ):
+        return _(
+            "Your company already said that this work was not carried out at your workplace. Nothing more to do."
+        )
     if link.action is LinkAction.ACKNOWLEDGE_REVIEW and subject.employer_acknowledged_at:  # type: ignore[attr-defined]
         return _(
             "Someone of your company already confirmed reading this review. Nothing more to do."
@@ -103,18 +111,24 @@ def use(token: str):  # type: ignore[no-untyped-def]
             action_links.mark_used(link, now)
             db.session.commit()
         return render_template("links/done.html", message=done)
-    form = FORMS[link.action]()
-    if request.method == "POST" and form.validate_on_submit():
+    # Confirming work also offers the other answer, "not carried out here", with its own button.
+    denying = link.action is LinkAction.CONFIRM_WORKPLACE and "deny" in request.form
+    if denying:
+        form, deny_form = ConfirmationForm(formdata=None), NotCarriedOutForm()
+    else:
+        form, deny_form = FORMS[link.action](), NotCarriedOutForm(formdata=None)
+    posted = deny_form if denying else form
+    if request.method == "POST" and posted.validate_on_submit():
         contact = link.user
         try:
-            message = _perform(link, subject, form, now)
+            message = _perform(link, subject, posted, now)
         except (
             workplace.WorkplaceError,
             review_service.ReviewError,
             hours_service.HoursError,
         ) as error:
             db.session.rollback()
-            form.form_errors.append(str(error))
+            posted.form_errors.append(str(error))
         else:
             action_links.mark_used(link, now)
             audit.record(
@@ -128,13 +142,25 @@ def use(token: str):  # type: ignore[no-untyped-def]
             db.session.commit()
             return render_template("links/done.html", message=message)
     return render_template(
-        "links/action.html", link=link, subject=subject, form=form, contact=link.user
+        "links/action.html",
+        link=link,
+        subject=subject,
+        form=form,
+        deny_form=deny_form,
+        contact=link.user,
     )
 
 
 def _perform(link: ActionLink, subject, form, now) -> str:  # type: ignore[no-untyped-def]
     contact = link.user
     name = subject.enrolment.participant.full_name
+    if isinstance(form, NotCarriedOutForm):
+        workplace.deny_workplace(subject, actor=contact, remark=form.reason.data or "", at=now)
+        return _(
+            "Thank you. The trainer and %(name)s now know that %(code)s was not carried out at your workplace.",
+            name=name,
+            code=subject.assignment.code,
+        )
     if link.action is LinkAction.CONFIRM_WORKPLACE:
         workplace.confirm_workplace(subject, actor=contact, remark=form.remark.data or "", at=now)
         return _(
