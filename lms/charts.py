@@ -101,6 +101,12 @@ class Cell:
     symbol: str  # shown in the cell, so the state can be read without colour
     css: str  # a state name for the colour
     title: str  # the full text, shown on hover and read by screen readers
+    href: str = ""  # where the cell leads (the participant's page), if anywhere
+
+
+def _linked(svg: str, href: str) -> str:
+    """``svg`` (already escaped) inside an SVG link to ``href``, or as it is without one."""
+    return f'<a href="{_e(href)}">{svg}</a>' if href else svg
 
 
 def heat_map(
@@ -110,8 +116,10 @@ def heat_map(
     column_labels: Sequence[str],
     cells: Sequence[Sequence[Cell]],
     chart_id: str = "heat-map",
+    row_links: Sequence[str] = (),
 ) -> Markup:
-    """A grid of rows (participants) by columns (assignments), each cell a symbol on a colour."""
+    """A grid of rows (participants) by columns (assignments), each cell a symbol on a colour. With
+    ``row_links`` a row's name leads to its link; a cell leads to its own ``href``."""
     cell, label_w, head_h = 28, 170, 28
     width = label_w + cell * len(column_labels) + 4
     height = head_h + cell * len(row_labels) + 4
@@ -127,18 +135,20 @@ def heat_map(
         )
     for r, text in enumerate(row_labels):
         ry = head_h + r * cell
-        parts.append(
+        name = (
             f'<text x="{label_w - 6}" y="{ry + cell / 2 + 4:.1f}" text-anchor="end" '
             f'class="chart__axis">{_e(text[:24])}</text>'
         )
+        parts.append(_linked(name, row_links[r] if r < len(row_links) else ""))
         for c, item in enumerate(cells[r]):
             cx = label_w + c * cell
-            parts.append(
+            square = (
                 f'<g class="heat heat--{_e(item.css)}"><title>{_e(item.title)}</title>'
                 f'<rect x="{cx + 1}" y="{ry + 1}" width="{cell - 2}" height="{cell - 2}" rx="3"/>'
                 f'<text x="{cx + cell / 2:.1f}" y="{ry + cell / 2 + 5:.1f}" '
                 f'text-anchor="middle">{_e(item.symbol)}</text></g>'
             )
+            parts.append(_linked(square, item.href))
     parts.append("</svg>")
     return Markup("".join(parts))  # nosec B704 - every text in the SVG went through _e()
 

@@ -83,6 +83,7 @@ MATRIX: dict[str, tuple[object, ...] | str] = {
     "assessment.index":                       (LOGIN,   403,   403,   200,   200,   403,   403,   403),  # /assessment/
     "assessment.queue":                       (LOGIN,   403,   403,   200,   200,   403,   403,   403),  # /assessment/queue
     "assessment.assess":                      (LOGIN,   404,   404,   200,   404,   404,   404,   404),  # /assessment/submissions/<int:submission_id>
+    "assessment.participant":                 (LOGIN,   404,   404,   200,   404,   404,   404,   200),  # /assessment/participants/<int:enrolment_id>
     "assessment.correct":                     (LOGIN,   404,   404,   200,   404,   404,   404,   404),  # /assessment/submissions/<int:submission_id>/correct
     "certificates.index":                     (LOGIN,   200,   200,   200,   200,   200,   200,   200),  # /certificates/
     "certificates.download":                  (LOGIN,   200,   404,   200,   404,   200,   404,   200),  # /certificates/<int:certificate_id>/download

@@ -25,8 +25,9 @@ from lms.models import (
     WorkplaceConfirmation,
 )
 from lms.pagination import paginate
-from lms.permissions import role_required, visible_cohorts
+from lms.permissions import enrolment_or_404, is_trainer_of, role_required, visible_cohorts
 from lms.services import assessment as assessment_service
+from lms.services.participant_overview import participant_overview
 from lms.services.progress import assignment_progress
 from lms.services.workplace import latest_handed_in_attempt
 
@@ -232,3 +233,24 @@ def correct(submission_id: int):  # type: ignore[no-untyped-def]
             )
             return redirect(url_for("assessment.assess", submission_id=submission.id))
     return _render_assessment(submission, AssessmentForm(formdata=None), form)
+
+
+@bp.get("/participants/<int:enrolment_id>")
+@role_required(Role.TRAINER, Role.COORDINATOR)
+def participant(enrolment_id: int):  # type: ignore[no-untyped-def]
+    """One participant on one page: assignments, checklists, hours and reviews, each with a link.
+    A trainer sees only their own cohorts' participants (another's: 404, as if it did not exist)."""
+    enrolment = enrolment_or_404(
+        enrolment_id,
+        options=(
+            joinedload(Enrolment.participant),
+            joinedload(Enrolment.employer),
+            joinedload(Enrolment.cohort).selectinload(Cohort.trainers),
+        ),
+    )
+    return render_template(
+        "assessment/participant.html",
+        overview=participant_overview(enrolment, clock.today()),
+        enrolment=enrolment,
+        is_trainer=is_trainer_of(current_user, enrolment.cohort),
+    )

@@ -6,7 +6,7 @@ from __future__ import annotations
 import csv
 import io
 
-from flask import Blueprint, Response, abort, render_template, request
+from flask import Blueprint, Response, abort, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy.orm import joinedload, selectinload
@@ -180,6 +180,7 @@ def cohort(cohort_id: int):  # type: ignore[no-untyped-def]
     cells = []
     for enrolment in enrolments:
         row = []
+        page = url_for("assessment.participant", enrolment_id=enrolment.id)
         for assignment in assignments:
             state = states[enrolment.id][assignment.id]
             key = state.value if hasattr(state, "value") else state
@@ -189,6 +190,7 @@ def cohort(cohort_id: int):  # type: ignore[no-untyped-def]
                     symbol,
                     css,
                     f"{enrolment.participant.full_name} · {assignment.code}: {texts[key]}",
+                    f"{page}#assignment-{assignment.code}",
                 )
             )
         cells.append(row)
@@ -198,6 +200,7 @@ def cohort(cohort_id: int):  # type: ignore[no-untyped-def]
             row_labels=[e.participant.full_name for e in enrolments],
             column_labels=[a.code for a in assignments],
             cells=cells,
+            row_links=[url_for("assessment.participant", enrolment_id=e.id) for e in enrolments],
         )
         if enrolments
         else None

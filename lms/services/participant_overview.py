@@ -1,0 +1,106 @@
+"""One participant (enrolment) on one page for the trainer: every assignment with its status, last
+hand-in and verdict, the checklists with the level reached per item, the workplace hours and the
+progress reviews. One call answers for the whole page in a fixed number of queries."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+import sqlalchemy as sa
+from sqlalchemy.orm import joinedload, selectinload
+
+from lms.extensions import db
+from lms.models import (
+    Attempt,
+    Enrolment,
+    Period,
+    Programme,
+    ProgressReview,
+    Submission,
+    WorkplaceHours,
+)
+from lms.services.checklists import Checklist, build_checklist
+from lms.services.portfolio import AssignmentPage
+from lms.services.progress import HoursProgress, hours_progress
+
+RECENT_WEEKS = 6  # the hours page has the rest
+
+
+@dataclass(frozen=True)
+class PeriodLines:
+    period: Period
+    lines: list[AssignmentPage]  # the participant's assignment page, read by the trainer
+
+
+@dataclass(frozen=True)
+class ParticipantOverview:
+    enrolment: Enrolment
+    periods: list[PeriodLines]
+    checklist: Checklist
+    hours: HoursProgress
+    recent_weeks: list[WorkplaceHours]
+    reviews: list[ProgressReview]
+
+    @property
+    def has_work(self) -> bool:
+        """Anything at all yet: work, a sign-off, hours or a review."""
+        return bool(
+            any(line.submission for period in self.periods for line in period.lines)
+            or any(row.standing for group in self.checklist.groups for row in group.items)
+            or self.recent_weeks
+            or self.reviews
+        )
+
+
+def participant_overview(enrolment: Enrolment, today: date) -> ParticipantOverview:
+    cohort = enrolment.cohort
+    programme = db.session.scalar(
+        sa.select(Programme)
+        .where(Programme.id == cohort.programme_id)
+        .options(selectinload(Programme.periods).selectinload(Period.assignments))
+    )
+    assert programme is not None
+    submissions = {
+        submission.assignment_id: submission
+        for submission in db.session.scalars(
+            sa.select(Submission)
+            .where(Submission.enrolment_id == enrolment.id)
+            .options(selectinload(Submission.attempts).selectinload(Attempt.assessments))
+        )
+    }
+    periods = [
+        PeriodLines(
+            period=period,
+            lines=[
+                AssignmentPage(
+                    assignment=assignment,
+                    due_date=cohort.due_date(assignment.due_week),
+                    submission=submissions.get(assignment.id),
+                    today=today,
+                )
+                for assignment in period.assignments
+            ],
+        )
+        for period in programme.periods
+    ]
+    recent_weeks = db.session.scalars(
+        sa.select(WorkplaceHours)
+        .where(WorkplaceHours.enrolment_id == enrolment.id)
+        .order_by(WorkplaceHours.week_start.desc())
+        .limit(RECENT_WEEKS)
+    ).all()
+    reviews = db.session.scalars(
+        sa.select(ProgressReview)
+        .where(ProgressReview.enrolment_id == enrolment.id)
+        .options(joinedload(ProgressReview.trainer))
+        .order_by(ProgressReview.held_on.desc(), ProgressReview.id.desc())
+    ).all()
+    return ParticipantOverview(
+        enrolment=enrolment,
+        periods=periods,
+        checklist=build_checklist(enrolment),
+        hours=hours_progress([enrolment], today)[enrolment.id],
+        recent_weeks=list(recent_weeks),
+        reviews=list(reviews),
+    )
