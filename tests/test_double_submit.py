@@ -224,6 +224,9 @@ ROWS: dict[str, Row | str] = {
         "coordinator", lambda w: f"/cohorts/{w.cohort.id}/enrolments/{w.enrolment.id}/withdraw"
     ),
     "employer.confirm": Row("employer", lambda w: f"/employer/confirmations/{w.handed_in.id}"),
+    "hours.approve_weeks": Row(
+        "employer", lambda w: "/hours/to-approve", fields={"weeks": lambda w: str(w.hours.id)}
+    ),
     "hours.decide": Row("employer", lambda w: "/hours/to-approve"),
     "hours.mine": Row("participant", lambda w: "/hours/"),
     "links.use": Row("anonymous", lambda w: f"/l/{w.link_secret}", page_answer=True),
