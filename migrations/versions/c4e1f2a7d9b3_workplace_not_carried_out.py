@@ -4,7 +4,7 @@ The employer's contact may answer that an assignment was NOT carried out at thei
 remark (lms/services/workplace.py, deny_workplace). Existing rows are confirmations.
 
 Revision ID: c4e1f2a7d9b3
-Revises: 8c7b9ed8a7ef
+Revises: 3c5e1f0a9b2d
 Create Date: 2026-12-07 05:10:00.000000
 
 """
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'c4e1f2a7d9b3'
-down_revision = '8c7b9ed8a7ef'
+down_revision = '3c5e1f0a9b2d'
 branch_labels = None
 depends_on = None
 
