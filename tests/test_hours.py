@@ -190,8 +190,8 @@ def test_a_refused_week_is_named_in_the_message(app, db, world) -> None:
     hours.send_back_hours(weeks[1], actor=world.contact, remark="Dinsdag was je vrij.")
     with app.test_request_context(), pytest.raises(hours.HoursError) as refused:
         hours.approve_weeks(weeks, actor=world.contact, at=clock.now())
-    assert str(refused.value).startswith("Week 7 (19–23 oktober): ")
-    with app.test_request_context(), pytest.raises(hours.HoursError, match=r"^Week 6 \(12–16"):
+    assert str(refused.value).startswith("Week 7 (19–23 okt 2026): ")
+    with app.test_request_context(), pytest.raises(hours.HoursError, match=r"^Week 6 \(12–16 okt 2026\)"):
         hours.approve_weeks(weeks[:1], actor=world.other_contact, at=clock.now())
 
 
@@ -204,7 +204,7 @@ def test_the_contact_ticks_weeks_on_the_page_and_approves_them_with_one_button(
     auth.login(world.contact.email)
     page = client.get("/hours/to-approve").get_data(as_text=True)
     assert 'action="/hours/approve-weeks"' in page and "Alles selecteren" in page
-    assert "Noël Çelik · Week 8 (26–30 oktober) · 32 uur" in page
+    assert "Noël Çelik · Week 8 (26–30 okt 2026) · 32 uur" in page
     assert "js/select-all.js" in page
 
     response = auth.post("/hours/approve-weeks", {"weeks": [ids[0], ids[2]]}, follow_redirects=True)
@@ -241,7 +241,7 @@ def test_one_refused_week_approves_none_and_names_the_week(auth, client, db, wor
     page = auth.post("/hours/approve-weeks", {"weeks": ids}, follow_redirects=True).get_data(
         as_text=True
     )
-    assert "Week 8 (26–30 oktober): " in page
+    assert "Week 8 (26–30 okt 2026): " in page
     db.session.expire_all()
     assert not any(db.session.get(WorkplaceHours, i).is_approved for i in ids)
     auth.logout()

@@ -7,10 +7,9 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 
 import sqlalchemy as sa
-from babel.dates import format_interval
-from flask_babel import get_locale
 from flask_babel import gettext as _
 
+from lms.dates import short_date
 from lms.extensions import db
 from lms.models import (
     ActionLink,
@@ -41,7 +40,11 @@ def week_label(entry: WorkplaceHours) -> str:
     contact approving several weeks knows which one a message is about."""
     number = (entry.week_start - monday_of(entry.enrolment.cohort.start_date)).days // 7 + 1
     friday = entry.week_start + timedelta(days=4)
-    days = format_interval(entry.week_start, friday, "MMMMd", locale=get_locale() or "nl")
+    # The interface's one date format ("16–20 mrt 2027"); the Monday alone when both are in one month.
+    if entry.week_start.month == friday.month:
+        days = f"{entry.week_start.day}–{short_date(friday)}"
+    else:
+        days = f"{short_date(entry.week_start)} – {short_date(friday)}"
     return _("Week %(number)d (%(days)s)", number=number, days=days)
 
 
