@@ -36,7 +36,7 @@ def monday_of(day: date) -> date:
 
 
 def week_label(entry: WorkplaceHours) -> str:
-    """ "Week 12 (16–20 maart)": the week of the participant's programme and its working days, so a
+    """ "Week 12 (15–19 mrt 2027)": the week of the participant's programme and its working days, so a
     contact approving several weeks knows which one a message is about."""
     number = (entry.week_start - monday_of(entry.enrolment.cohort.start_date)).days // 7 + 1
     friday = entry.week_start + timedelta(days=4)

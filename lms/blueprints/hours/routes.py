@@ -30,7 +30,7 @@ def format_hours(value: float | None) -> str:
 
 @bp.app_template_filter("hours_week")
 def format_week(entry: WorkplaceHours) -> str:
-    """ "Week 12 (16–20 maart)"."""
+    """ "Week 12 (15–19 mrt 2027)"."""
     return hours_service.week_label(entry)
 
 
