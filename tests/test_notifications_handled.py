@@ -13,6 +13,7 @@ import pytest
 import sqlalchemy as sa
 
 from lms import clock
+from lms.extensions import db as _db
 from lms.models import Notification, Role, Verdict
 from lms.services import inbox, notifications
 from lms.services.assessment import assess_submission
@@ -170,3 +171,72 @@ def test_the_unread_count_is_one_statement(db, world, count_queries):  # type: i
     with count_queries() as counter:
         assert inbox.unread_count(participant) == 1
     assert counter.count == 1
+
+
+def _unread(user, kind: str) -> int:  # type: ignore[no-untyped-def]
+    query = inbox.notifications_of(user).where(
+        Notification.kind == kind, Notification.read_at.is_(None)
+    )
+    return len(_db.session.scalars(query).all())
+
+
+def test_hours_sent_back_are_read_once_the_participant_corrects_them(db, world):  # type: ignore[no-untyped-def]
+    from lms.services import hours
+
+    participant = world["participant"]
+    enrolment = world["enrolment"]
+    contact = make_user(Role.EMPLOYER, employer=enrolment.employer)
+    week = date(2026, 10, 5)
+    with clock.frozen_at(LATER):
+        logged = dict(actor=participant, week_start=week, note="", today=LATER.date())
+        entry = hours.log_hours(enrolment, hours_worked=38, hours_learning=8, **logged)
+        hours.send_back_hours(entry, actor=contact, remark="Dinsdag was je vrij.")
+        db.session.commit()
+        assert _unread(participant, notifications.HOURS_RETURNED) == 1
+
+        hours.log_hours(enrolment, hours_worked=30, hours_learning=8, **logged)
+        db.session.commit()
+    assert _unread(participant, notifications.HOURS_RETURNED) == 0
+
+
+def test_not_carried_out_is_read_by_the_trainer_once_assessed_and_by_the_participant_once_revised(  # type: ignore[no-untyped-def]
+    auth, client, db, world
+):
+    from lms.services import workplace
+
+    participant, trainer = world["participant"], world["trainer"]
+    submission = world["submissions"][0]
+    submission.assignment.requires_workplace_confirmation = True
+    contact = make_user(Role.EMPLOYER, employer=world["enrolment"].employer)
+    db.session.commit()
+    with clock.frozen_at(LATER):
+        workplace.deny_workplace(
+            submission, actor=contact, remark="Niet bij ons gedaan.", at=clock.now()
+        )
+        db.session.commit()
+        assert _unread(trainer, notifications.WORKPLACE_NOT_CARRIED_OUT_TRAINER) == 1
+        assert _unread(participant, notifications.WORKPLACE_NOT_CARRIED_OUT) == 1
+
+        assess_submission(
+            submission,
+            actor=trainer,
+            verdict=Verdict.NEEDS_REVISION,
+            feedback="Doe het op de werkplek.",
+            at=clock.now(),
+        )
+        db.session.commit()
+        assert _unread(trainer, notifications.WORKPLACE_NOT_CARRIED_OUT_TRAINER) == 0
+        assert _unread(participant, notifications.WORKPLACE_NOT_CARRIED_OUT) == 1
+
+        auth.login(participant.email)
+        response = auth.post(
+            f"/portfolio/assignments/{submission.assignment.code}",
+            {
+                "what_i_did": "Nu op de werkplek gedaan.",
+                "photo": (io.BytesIO(make_photo_bytes()), "werkplek.jpg"),
+                "hand_in": "Inleveren",
+            },
+        )
+        assert response.status_code == 302
+    db.session.expire_all()
+    assert _unread(participant, notifications.WORKPLACE_NOT_CARRIED_OUT) == 0

@@ -102,9 +102,11 @@ def assess_submission(
         attempt=attempt.number,
         assessment=assessment.id,
     )
-    # The trainers' "work waiting for you" reminders about it are done with.
+    # The trainers' "work waiting" and "not carried out at the workplace" about it are done with.
     notifications.handled(
-        notifications.submission_subject(submission.id), {ASSESSMENT_WAITING}, at=at
+        notifications.submission_subject(submission.id),
+        {ASSESSMENT_WAITING, notifications.WORKPLACE_NOT_CARRIED_OUT_TRAINER},
+        at=at,
     )
     _tell_participant(submission, assessment, corrected=False)
     return assessment

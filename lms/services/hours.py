@@ -9,6 +9,7 @@ from datetime import date, datetime, timedelta
 import sqlalchemy as sa
 from flask_babel import gettext as _
 
+from lms import clock
 from lms.dates import short_date
 from lms.extensions import db
 from lms.models import (
@@ -104,6 +105,13 @@ def log_hours(
                 _("These hours are already approved and cannot be changed any more.")
             ) from error
         action = "hours.correct"
+        # Corrected hours answer the contact's "sent back": that notification is done with.
+        notifications.handled(
+            notifications.hours_subject(entry.id),
+            {notifications.HOURS_RETURNED},
+            at=clock.now(),
+            user=actor,
+        )
     entry.hours_worked = round(hours_worked, 1)
     entry.hours_learning = round(hours_learning, 1)
     entry.note = note.strip()
@@ -213,6 +221,7 @@ def send_back_hours(
         notifications.HOURS_RETURNED,
         {"week": entry.week_start.isoformat()},
         "/hours/",
+        subjects=[notifications.hours_subject(entry.id)],
     )
     return entry
 

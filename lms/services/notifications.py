@@ -69,6 +69,10 @@ def assignment_subject(enrolment_id: int, assignment_id: int) -> str:
     return f"enrolment:{enrolment_id}:assignment:{assignment_id}"
 
 
+def hours_subject(hours_id: int) -> str:
+    return f"hours:{hours_id}"
+
+
 def notify(
     user: User, kind: str, params: dict[str, Any], link: str = "", subjects: Iterable[str] = ()
 ) -> Notification:

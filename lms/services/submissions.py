@@ -175,7 +175,11 @@ def save_work(
         # What asked for this work is done with: "improve A06", "A06 is due soon".
         notifications.handled(
             notifications.submission_subject(submission.id),
-            {notifications.ASSESSMENT_NEEDS_REVISION, notifications.ASSESSMENT_CORRECTED},
+            {
+                notifications.ASSESSMENT_NEEDS_REVISION,
+                notifications.ASSESSMENT_CORRECTED,
+                notifications.WORKPLACE_NOT_CARRIED_OUT,
+            },
             at=at,
             user=actor,
         )

@@ -215,6 +215,7 @@ def _tell_about_denial(submission: Submission, denial: WorkplaceConfirmation) ->
         notifications.WORKPLACE_NOT_CARRIED_OUT,
         params,
         participant_path,
+        subjects=[notifications.submission_subject(submission.id)],
     )
     queue_mail(
         enrolment.participant,
@@ -228,7 +229,11 @@ def _tell_about_denial(submission: Submission, denial: WorkplaceConfirmation) ->
     trainer_path = f"/assessment/submissions/{submission.id}"
     for trainer in enrolment.cohort.trainers:
         notifications.notify(
-            trainer, notifications.WORKPLACE_NOT_CARRIED_OUT_TRAINER, params, trainer_path
+            trainer,
+            notifications.WORKPLACE_NOT_CARRIED_OUT_TRAINER,
+            params,
+            trainer_path,
+            subjects=[notifications.submission_subject(submission.id)],
         )
         queue_mail(
             trainer,
