@@ -59,8 +59,15 @@ def demo() -> None:
     """Create demo accounts, employers and two cohorts with some progress (once)."""
     if current_app.config["LMS_CONFIG_NAME"] == "production":
         raise click.ClickException("The demo data is not for production; refusing to load it.")
+    from lms import clock
     from lms.demo import DEMO_PASSWORD, load_demo_data
+    from lms.services.badge_keys import ensure_key, key_dir
 
+    # The signing key first (the digital badges and the ledger's checkpoints need it, and it is kept
+    # outside the database): the demo's sign-offs are then anchored as they are made.
+    key_id, key_created = ensure_key(key_dir(), clock.now())
+    if key_created:
+        click.echo(f"Badge signing key {key_id} created in {key_dir()}.")
     created = load_demo_data()
     if created:
         db.session.commit()
@@ -72,18 +79,6 @@ def demo() -> None:
             click.echo(f"  {state:<9} {name}: {url}")
     else:
         click.echo("Demo data is already there; nothing changed.")
-    # The digital badges need a signing key (created once, kept outside the database).
-    from lms import clock
-    from lms.services.badge_keys import ensure_key, key_dir
-
-    key_id, key_created = ensure_key(key_dir(), clock.now())
-    if key_created:
-        click.echo(f"Badge signing key {key_id} created in {key_dir()}.")
-        # The demo's sign-offs came before the key: anchor the ledger's head now.
-        from lms.services.signoff import checkpoint_head
-
-        if checkpoint_head() is not None:
-            db.session.commit()
 
 
 # --- users ------------------------------------------------------------------------------------
