@@ -45,8 +45,10 @@ browser-tools:
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium; }
 	@[ -f node_modules/axe-core/axe.min.js ] || npm ci --no-audit --no-fund
 
+# Two test processes (pytest-xdist), one per core: every test has its own databases and ports.
+PYTEST_WORKERS ?= 2
 test: install browser-tools
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
 
 # The performance benchmark (benchmarks/RESULTS.md), not part of `make test`: generates the data at scale
 # once per database (SQLite file, PostgreSQL database lms_bench), then prints the tables for each.
