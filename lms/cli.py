@@ -217,6 +217,52 @@ def ledger_verify(saved: tuple[Path, ...]) -> None:
         sys.exit(1)
 
 
+# --- progress summaries -------------------------------------------------------------------------
+
+
+@lms_group.group("progress")
+def progress_group() -> None:
+    """The progress summaries pages read (one row per enrolment, kept on every write)."""
+
+
+@progress_group.command("verify")
+@with_appcontext
+def progress_verify() -> None:
+    """Recompute every summary from the raw rows: "OK: N enrolments", or each enrolment whose stored
+    summary differs and exit status 1."""
+    from lms.services.progress import verify_summaries
+
+    check = verify_summaries()
+    if check.ok:
+        click.echo(f"OK: {check.checked} enrolments")
+        return
+    for difference in check.differences[:50]:
+        figures = ", ".join(
+            f"{name} stored {stored!r}, recomputed {recomputed!r}"
+            for name, (stored, recomputed) in difference.fields.items()
+        )
+        click.echo(f"DIFFERS: enrolment {difference.enrolment_id}: {figures}", err=True)
+    if len(check.differences) > 50:
+        click.echo(f"... and {len(check.differences) - 50} more enrolments.", err=True)
+    click.echo(
+        f"{len(check.differences)} of {check.checked} summaries differ; `flask --app wsgi lms"
+        " progress rebuild` rewrites them.",
+        err=True,
+    )
+    sys.exit(1)
+
+
+@progress_group.command("rebuild")
+@with_appcontext
+def progress_rebuild() -> None:
+    """Recompute and rewrite every summary."""
+    from lms.services.progress import rebuild_summaries
+
+    count = rebuild_summaries()
+    db.session.commit()
+    click.echo(f"Rebuilt {count} progress summaries.")
+
+
 # --- reminders, mail and the scheduler ----------------------------------------------------------
 
 

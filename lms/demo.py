@@ -37,7 +37,7 @@ from lms.models import (
     Verdict,
     WorkplaceConfirmation,
 )
-from lms.services import accounts
+from lms.services import accounts, progress
 from lms.services.cohorts import end_date_for
 from lms.services.signoff import sign_off
 
@@ -324,6 +324,8 @@ def load_demo_data(today: date | None = None) -> bool:
     with clock.frozen_at(moment):
         _create_progress(programme, cohorts, today)
         _create_reviews_and_hours(cohorts, today)
+        # The demo writes its rows directly, not through the services: summarise them all at once.
+        progress.rebuild_summaries()
     return True
 
 

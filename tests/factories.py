@@ -25,6 +25,7 @@ from lms.models import (
     Submission,
     User,
 )
+from lms.services import progress
 from lms.services.cohorts import end_date_for
 
 PASSWORD = "correct-horse-battery"
@@ -196,6 +197,7 @@ def make_enrolment(
     )
     db.session.add(enrolment)
     db.session.flush()
+    progress.refresh_summaries([enrolment])
     return enrolment
 
 
@@ -220,6 +222,7 @@ def make_handed_in_submission(
     db.session.add(submission)
     submission.submit(at)
     db.session.flush()
+    progress.refresh_summaries([enrolment])
     return submission
 
 
@@ -233,6 +236,7 @@ def make_approved_submission(
     submission = make_handed_in_submission(enrolment, assignment, at=at)
     submission.record_verdict(Verdict.APPROVED, at)
     db.session.flush()
+    progress.refresh_summaries([enrolment])
     return submission
 
 

@@ -81,6 +81,7 @@ def test_risk_reasons_on_a_hand_built_example(db, world) -> None:
     assert RiskReason.INACTIVE in risk_reasons(enrolments, progress, later)[world.noel_in.id]
     with clock.frozen_at(datetime(2026, 11, 2, 9, tzinfo=clock.LOCAL_TZ)):
         log_hours(world.noel_in, world.noel, date(2026, 10, 26), 32, today=date(2026, 11, 2))
+    progress = enrolment_progress(enrolments, later)
     assert RiskReason.INACTIVE not in risk_reasons(enrolments, progress, later)[world.noel_in.id]
     # Before the start nobody is at risk.
     early = enrolment_progress(enrolments, date(2026, 9, 1))

@@ -111,7 +111,9 @@ def test_demo_command_creates_the_named_accounts_employers_and_cohorts(db, runne
         assert cohort.start_date == date(year, 9, cohort.start_date.day)
         assert cohort.start_date.weekday() == 0 and cohort.start_date.day <= 7
         # The Friday of the programme's last week, as for a cohort the coordinator creates.
-        assert cohort.end_date == cohort.start_date + timedelta(weeks=programme.duration_weeks - 1, days=4)
+        assert cohort.end_date == cohort.start_date + timedelta(
+            weeks=programme.duration_weeks - 1, days=4
+        )
         assert cohort.programme_id == programme.id
         assert cohort.capacity == 12
         assert {trainer.email for trainer in cohort.trainers} == trainer_emails[region]

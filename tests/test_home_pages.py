@@ -9,6 +9,7 @@ import sqlalchemy as sa
 
 from lms import clock
 from lms.models import Attempt, EnrolmentStatus, Role, Submission, SubmissionStatus
+from lms.services import progress
 from lms.services.certificates import issue_certificate, revoke_certificate
 from tests.certificate_helpers import AT, make_eligible_enrolment
 from tests.factories import make_cohort, make_employer, make_enrolment, make_programme, make_user
@@ -59,6 +60,7 @@ def world(db):
             from lms.models import Verdict
 
             submission.record_verdict(Verdict.APPROVED, at)
+    progress.refresh_summaries([enrolment])
     db.session.commit()
     return {
         Role.COORDINATOR: coordinator,

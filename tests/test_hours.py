@@ -191,7 +191,10 @@ def test_a_refused_week_is_named_in_the_message(app, db, world) -> None:
     with app.test_request_context(), pytest.raises(hours.HoursError) as refused:
         hours.approve_weeks(weeks, actor=world.contact, at=clock.now())
     assert str(refused.value).startswith("Week 7 (19–23 okt 2026): ")
-    with app.test_request_context(), pytest.raises(hours.HoursError, match=r"^Week 6 \(12–16 okt 2026\)"):
+    with (
+        app.test_request_context(),
+        pytest.raises(hours.HoursError, match=r"^Week 6 \(12–16 okt 2026\)"),
+    ):
         hours.approve_weeks(weeks[:1], actor=world.other_contact, at=clock.now())
 
 

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from lms import clock
 from lms.models import Attempt, Enrolment, Role, Submission, SubmissionStatus, Verdict
 from lms.services.portfolio import assignment_overview
-from lms.services.progress import assignment_progress
+from lms.services.progress import assignment_progress, refresh_summaries
 from tests.conftest import AuthActions
 from tests.factories import make_cohort, make_enrolment, make_programme, make_user
 
@@ -35,7 +35,7 @@ def test_progress_counts_each_state_and_overdue_work(db) -> None:
         [hand_in(enrolment, a1, Verdict.APPROVED), hand_in(enrolment, a2, Verdict.NEEDS_REVISION)]
     )
     db.session.add(Submission(enrolment=enrolment, assignment=a3))  # a draft
-    db.session.flush()
+    refresh_summaries([enrolment])  # the services do this after every write
 
     # Week 9's Friday is 6 November, week 12's is 27 November.
     progress = assignment_progress([enrolment], date(2026, 11, 9))[enrolment.id]
@@ -58,6 +58,7 @@ def test_progress_for_many_enrolments_uses_a_constant_number_of_queries(db, coun
     many = few + [make_enrolment(cohorts[1]) for _ in range(8)]
     for enrolment in many:
         db.session.add(hand_in(enrolment, programme.assignments[0]))
+    refresh_summaries(many)
     db.session.commit()
     # Loaded as a page would load them (committing expired the objects).
     ids = [enrolment.id for enrolment in many]

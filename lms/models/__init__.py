@@ -37,6 +37,7 @@ from lms.models.portfolio import (
     Verdict,
     WorkplaceConfirmation,
 )
+from lms.models.progress import ProgressSummary
 from lms.models.reviews import ProgressReview
 from lms.models.signoffs import (
     LedgerCheckpoint,
@@ -84,6 +85,7 @@ __all__ = [
     "Period",
     "Programme",
     "ProgressReview",
+    "ProgressSummary",
     "Region",
     "Role",
     "SentReminder",

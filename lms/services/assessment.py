@@ -27,7 +27,7 @@ from lms.models import (
     Verdict,
 )
 from lms.permissions import is_trainer_of, visible_enrolments
-from lms.services import audit, notifications
+from lms.services import audit, notifications, progress
 from lms.services.mail import queue_mail
 from lms.services.reminders import ASSESSMENT_WAITING
 
@@ -109,6 +109,7 @@ def assess_submission(
         at=at,
     )
     _tell_participant(submission, assessment, corrected=False)
+    progress.refresh_summaries([submission.enrolment_id])
     return assessment
 
 
@@ -158,6 +159,7 @@ def correct_assessment(
         user=submission.enrolment.participant,
     )
     _tell_participant(submission, assessment, corrected=True)
+    progress.refresh_summaries([submission.enrolment_id])
     return assessment
 
 

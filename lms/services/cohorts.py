@@ -17,9 +17,9 @@ import sqlalchemy as sa
 from flask_babel import gettext as _
 
 from lms.extensions import db
-from lms.models import Cohort, Period, Programme, Region, Role, User
+from lms.models import Cohort, Enrolment, Period, Programme, Region, Role, User
 from lms.models.cohorts import DEFAULT_CAPACITY
-from lms.services import audit, characters
+from lms.services import audit, characters, progress
 from lms.services.enrolment import lock_cohort, seats_taken
 
 # Groups of at most twelve (the programme's design); the coordinator may set fewer seats.
@@ -174,6 +174,10 @@ def update_cohort(
     cohort.trainers = list(trainers)
     db.session.flush()
     audit.record("cohort.update", actor, cohort, changes=changes)
+    if "start_date" in changes:  # every due date moves with it
+        progress.refresh_summaries(
+            db.session.scalars(sa.select(Enrolment.id).where(Enrolment.cohort_id == cohort.id))
+        )
     return changes
 
 

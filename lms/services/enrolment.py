@@ -35,7 +35,7 @@ from lms.models import (
     Submission,
     User,
 )
-from lms.services import accounts, audit
+from lms.services import accounts, audit, progress
 
 
 class EnrolmentError(ValueError):
@@ -339,6 +339,7 @@ def _add_enrolment(
         participant=participant.email,
         employer=employer.name,
     )
+    progress.refresh_summaries([enrolment])
     return enrolment
 
 
@@ -376,6 +377,7 @@ def _reactivate(
         employer=employer.name,
         **before,
     )
+    progress.refresh_summaries([enrolment])
 
 
 def withdraw(enrolment: Enrolment, *, on: date, reason: str, actor: User) -> None:
@@ -390,6 +392,7 @@ def withdraw(enrolment: Enrolment, *, on: date, reason: str, actor: User) -> Non
     enrolment.end_reason = reason.strip()
     db.session.flush()
     audit.record("enrolment.withdraw", actor, enrolment, on=on.isoformat(), reason=reason.strip())
+    progress.refresh_summaries([enrolment])
 
 
 def transfer(
@@ -460,6 +463,7 @@ def transfer(
         new_enrolment=new.id,
         submissions_moved=len(submissions),
     )
+    progress.refresh_summaries([enrolment, new])
     return new
 
 

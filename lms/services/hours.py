@@ -25,7 +25,7 @@ from lms.models import (
 )
 from lms.models.hours import MAX_HOURS_PER_WEEK
 from lms.permissions import visible_enrolments
-from lms.services import action_links, audit, notifications
+from lms.services import action_links, audit, notifications, progress
 
 
 class HoursError(ValueError):
@@ -131,6 +131,7 @@ def log_hours(
         entry=entry,
         participant=enrolment.participant,
     )
+    progress.refresh_summaries([enrolment])
     return entry
 
 
@@ -171,6 +172,7 @@ def approve_hours(
     if link is not None:
         details.update(via="mail_link", link=link.id)
     audit.record("hours.approve", actor, entry, **details)
+    progress.refresh_summaries([entry.enrolment_id])
     return entry
 
 
@@ -223,6 +225,7 @@ def send_back_hours(
         "/hours/",
         subjects=[notifications.hours_subject(entry.id)],
     )
+    progress.refresh_summaries([entry.enrolment_id])
     return entry
 
 

@@ -1,20 +1,30 @@
 """Progress, one truth: every page, report, reminder and the certificate check count through here.
 
-Works on a list of enrolments at once in a constant number of queries, however many there are:
+The rules compute an enrolment's figures from the raw rows (``compute_figures``: submissions, the
+sign-off ledger along transfer chains, hours, attempts, certificates). Pages do not run them: every
+writing service calls ``refresh_summaries`` last, in its own transaction, which stores the figures in
+one ``ProgressSummary`` row per enrolment. The read functions turn those rows into what pages show on
+a given day, in one statement for any list of enrolments:
 
-- ``assignment_progress``: assignment counts only (approved of total, waiting, overdue, ...);
 - ``enrolment_progress``: everything (``Progress``): assignments, technical competencies and
   21st-century skills signed off of required, overdue items, the expected progress for this week,
-  whether the participant is behind, and whether the certificate is due.
+  whether the participant is behind, hours, last activity, and whether the certificate is due;
+- ``assignment_progress``, ``assignment_standing``, ``hours_progress``, ``last_activity``: parts of it.
+
+What depends on today's date (overdue, behind, inactive, the week) is derived when reading, from the
+dates stored in the summary; ``overdue_on``, ``behind_on``, ``inactive_on`` and ``at_risk_on`` say the
+same in SQL for lists that filter or count across many enrolments. ``verify_summaries`` recomputes
+every row from the raw rows and compares.
 """
 
 from __future__ import annotations
 
 import enum
+from bisect import bisect_left
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field, fields
+from datetime import UTC, date, datetime, timedelta
 
 import sqlalchemy as sa
 from sqlalchemy.orm import joinedload
@@ -24,6 +34,7 @@ from lms.extensions import db
 from lms.models import (
     Assignment,
     Attempt,
+    Certificate,
     ChecklistGroup,
     ChecklistItem,
     ChecklistKind,
@@ -32,15 +43,18 @@ from lms.models import (
     EnrolmentStatus,
     HoursStatus,
     Programme,
+    ProgressSummary,
     Submission,
     SubmissionStatus,
     WorkplaceHours,
     assignment_competencies,
 )
-from lms.services.signoff import current_levels
+from lms.services import signoff
 
 # A submission in one of these states no longer counts as overdue: the participant has done their part.
 HANDED_IN = {SubmissionStatus.SUBMITTED, SubmissionStatus.APPROVED}
+
+INACTIVE_AFTER_DAYS = 14  # no work saved, handed in or hours logged for this long: "inactive"
 
 
 @dataclass(frozen=True)
@@ -55,16 +69,6 @@ class AssignmentProgress:
     @property
     def percent_approved(self) -> int:
         return round(100 * self.approved / self.total) if self.total else 0
-
-
-def assignment_progress(
-    enrolments: Sequence[Enrolment], today: date
-) -> dict[int, AssignmentProgress]:
-    """Assignment counts per enrolment id, with overdue work measured against ``today``. Three queries."""
-    if not enrolments:
-        return {}
-    facts = AssignmentFacts.load(enrolments)
-    return {enrolment.id: facts.count(enrolment, today) for enrolment in enrolments}
 
 
 @dataclass(frozen=True)
@@ -82,217 +86,6 @@ class ItemProgress:
     @property
     def complete(self) -> bool:
         return self.signed == self.required
-
-
-@dataclass(frozen=True)
-class Progress:
-    """Everything there is to know about how far one enrolment is, on one day.
-
-    - ``assignments``: approved of total, and the other states (see ``AssignmentProgress``).
-    - ``technical`` / ``skills``: the technical competencies and 21st-century skills signed off at their
-      required level, of all of them. A sign-off counts along the transfer chain; a revoked one does not.
-    - ``items_overdue``: checklist items not yet signed off at their required level although their due
-      date has passed. An item is due on the due date of the *last* assignment linked to it (the last
-      chance the programme gives to show it); an item no assignment is linked to is due in the
-      programme's last week.
-    - ``week``: the week of the programme today is in (0 before the start).
-    - ``expected_assignments``: how many assignments should be handed in by now, i.e. those whose due
-      date (the Friday of their due week) has passed. ``expected_percent`` is that share of the total.
-    - ``behind``: fewer assignments handed in (submitted or approved) than expected by now.
-    - ``certificate_due``: the enrolment is active, every assignment is approved and every checklist item
-      is signed off at its required level.
-    """
-
-    assignments: AssignmentProgress
-    technical: ItemProgress
-    skills: ItemProgress
-    items_overdue: int
-    week: int
-    expected_assignments: int
-    behind: bool
-    certificate_due: bool
-
-    @property
-    def handed_in(self) -> int:
-        return self.assignments.approved + self.assignments.submitted
-
-    @property
-    def expected_percent(self) -> int:
-        total = self.assignments.total
-        return round(100 * self.expected_assignments / total) if total else 0
-
-
-def enrolment_progress(enrolments: Sequence[Enrolment], today: date) -> dict[int, Progress]:
-    """The full progress per enrolment id on ``today``, in seven queries however many enrolments."""
-    if not enrolments:
-        return {}
-    facts = AssignmentFacts.load(enrolments)
-    programme_ids = {cohort.programme_id for cohort in facts.cohorts.values()}
-    items_by_programme: dict[int, list[tuple[int, ChecklistKind, int]]] = defaultdict(list)
-    for item_id, programme_id, kind, required_level in db.session.execute(
-        sa.select(
-            ChecklistItem.id,
-            ChecklistItem.programme_id,
-            ChecklistGroup.kind,
-            ChecklistItem.required_level,
-        )
-        .join(ChecklistItem.group)
-        .where(ChecklistItem.programme_id.in_(programme_ids))
-    ):
-        items_by_programme[programme_id].append((item_id, kind, required_level))
-    item_due_weeks: dict[int, int] = dict(
-        db.session.execute(
-            sa.select(assignment_competencies.c.checklist_item_id, sa.func.max(Assignment.due_week))
-            .join(Assignment, Assignment.id == assignment_competencies.c.assignment_id)
-            .where(Assignment.programme_id.in_(programme_ids))
-            .group_by(assignment_competencies.c.checklist_item_id)
-        ).all()
-    )
-    levels = current_levels(enrolments)
-
-    result = {}
-    for enrolment in enrolments:
-        cohort = facts.cohorts[enrolment.cohort_id]
-        standing = facts.standing(enrolment, today)
-        assignments = standing.assignments
-        reached = levels[enrolment.id]
-        signed = {ChecklistKind.TECHNICAL: 0, ChecklistKind.SKILL21: 0}
-        required = {ChecklistKind.TECHNICAL: 0, ChecklistKind.SKILL21: 0}
-        overdue_items = 0
-        for item_id, kind, required_level in items_by_programme[cohort.programme_id]:
-            required[kind] += 1
-            if reached.get(item_id, 0) >= required_level:
-                signed[kind] += 1
-                continue
-            due_week = item_due_weeks.get(item_id, cohort.programme.duration_weeks)
-            if facts.due_passed(cohort, due_week, today):
-                overdue_items += 1
-        technical = ItemProgress(signed[ChecklistKind.TECHNICAL], required[ChecklistKind.TECHNICAL])
-        skills = ItemProgress(signed[ChecklistKind.SKILL21], required[ChecklistKind.SKILL21])
-        result[enrolment.id] = Progress(
-            assignments=assignments,
-            technical=technical,
-            skills=skills,
-            items_overdue=overdue_items,
-            week=standing.week,
-            expected_assignments=standing.expected_assignments,
-            behind=standing.behind,
-            certificate_due=(
-                enrolment.status is EnrolmentStatus.ACTIVE
-                and assignments.total > 0
-                and assignments.approved == assignments.total
-                and technical.complete
-                and skills.complete
-            ),
-        )
-    return result
-
-
-@dataclass(frozen=True)
-class AssignmentStanding:
-    """Where one enrolment stands with its assignments on one day: the part of ``Progress`` that needs
-    no checklist ledger, for overviews of a whole programme (see ``assignment_standing``)."""
-
-    assignments: AssignmentProgress
-    week: int
-    expected_assignments: int
-
-    @property
-    def behind(self) -> bool:
-        return self.assignments.approved + self.assignments.submitted < self.expected_assignments
-
-
-def assignment_standing(
-    enrolments: Sequence[Enrolment], today: date
-) -> dict[int, AssignmentStanding]:
-    """Assignment counts, week and what is expected by now per enrolment id: three queries, without
-    reading the sign-off ledger (most of ``enrolment_progress``'s cost over a whole programme)."""
-    if not enrolments:
-        return {}
-    facts = AssignmentFacts.load(enrolments)
-    return {enrolment.id: facts.standing(enrolment, today) for enrolment in enrolments}
-
-
-@dataclass
-class AssignmentFacts:
-    """The cohorts (with their programmes), assignment due weeks and submission states of a list of
-    enrolments: three queries."""
-
-    cohorts: dict[int, Cohort]
-    due_weeks_by_programme: dict[int, dict[int, int]]
-    statuses: dict[int, dict[int, SubmissionStatus]]
-    _passed: dict[tuple[int, int, date], bool] = field(default_factory=dict)
-
-    def due_passed(self, cohort: Cohort, due_week: int, today: date) -> bool:
-        """Has the due date of ``due_week`` passed for ``cohort``? Remembered: every enrolment of a
-        cohort asks the same few dozen questions (a tenth of the coordinator dashboard's time)."""
-        key = (cohort.id, due_week, today)
-        passed = self._passed.get(key)
-        if passed is None:
-            passed = self._passed[key] = cohort.due_date(due_week) < today
-        return passed
-
-    @classmethod
-    def load(cls, enrolments: Sequence[Enrolment]) -> AssignmentFacts:
-        cohorts = {
-            cohort.id: cohort
-            for cohort in db.session.scalars(
-                sa.select(Cohort)
-                .where(Cohort.id.in_({e.cohort_id for e in enrolments}))
-                .options(joinedload(Cohort.programme))
-            )
-        }
-        due_weeks_by_programme: dict[int, dict[int, int]] = defaultdict(dict)
-        for programme_id, assignment_id, due_week in db.session.execute(
-            sa.select(Assignment.programme_id, Assignment.id, Assignment.due_week).where(
-                Assignment.programme_id.in_({cohort.programme_id for cohort in cohorts.values()})
-            )
-        ):
-            due_weeks_by_programme[programme_id][assignment_id] = due_week
-        statuses: dict[int, dict[int, SubmissionStatus]] = defaultdict(dict)
-        for enrolment_id, assignment_id, status in db.session.execute(
-            sa.select(Submission.enrolment_id, Submission.assignment_id, Submission.status).where(
-                Submission.enrolment_id.in_([enrolment.id for enrolment in enrolments])
-            )
-        ):
-            statuses[enrolment_id][assignment_id] = status
-        return cls(cohorts, due_weeks_by_programme, statuses)
-
-    def standing(self, enrolment: Enrolment, today: date) -> AssignmentStanding:
-        cohort = self.cohorts[enrolment.cohort_id]
-        expected = sum(
-            1
-            for due_week in self.due_weeks_by_programme[cohort.programme_id].values()
-            if self.due_passed(cohort, due_week, today)
-        )
-        return AssignmentStanding(
-            self.count(enrolment, today), cohort.week_of_programme(today), expected
-        )
-
-    def count(self, enrolment: Enrolment, today: date) -> AssignmentProgress:
-        cohort = self.cohorts[enrolment.cohort_id]
-        due_weeks = self.due_weeks_by_programme[cohort.programme_id]
-        own = self.statuses[enrolment.id]
-        counts: dict[object, int] = defaultdict(int)
-        for assignment_id, due_week in due_weeks.items():
-            status = own.get(assignment_id)
-            if status is not None:
-                counts[status] += 1
-            if status not in HANDED_IN and self.due_passed(cohort, due_week, today):
-                counts["overdue"] += 1
-        return AssignmentProgress(
-            total=len(due_weeks),
-            approved=counts[SubmissionStatus.APPROVED],
-            submitted=counts[SubmissionStatus.SUBMITTED],
-            needs_revision=counts[SubmissionStatus.NEEDS_REVISION],
-            draft=counts[SubmissionStatus.DRAFT],
-            overdue=counts["overdue"],
-        )
-
-
-# --- Workplace hours, the expected curve and activity: what the dashboards add to the picture ----------
-
-INACTIVE_AFTER_DAYS = 14  # no work saved, handed in or hours logged for this long: "inactive"
 
 
 @dataclass(frozen=True)
@@ -323,18 +116,307 @@ class HoursProgress:
         return self.approved + self.waiting < self.expected
 
 
-def hours_progress(enrolments: Sequence[Enrolment], today: date) -> dict[int, HoursProgress]:
-    """Hours per enrolment id: two queries however many enrolments."""
+@dataclass(frozen=True)
+class AssignmentStanding:
+    """Where one enrolment stands with its assignments on one day."""
+
+    assignments: AssignmentProgress
+    week: int
+    expected_assignments: int
+    last_active_on: date
+
+    @property
+    def behind(self) -> bool:
+        return self.assignments.approved + self.assignments.submitted < self.expected_assignments
+
+
+@dataclass(frozen=True)
+class Progress(AssignmentStanding):
+    """Everything there is to know about how far one enrolment is, on one day.
+
+    - ``assignments``: approved of total, and the other states (see ``AssignmentProgress``).
+    - ``technical`` / ``skills``: the technical competencies and 21st-century skills signed off at their
+      required level, of all of them. A sign-off counts along the transfer chain; a revoked one does not.
+    - ``items_overdue``: checklist items not yet signed off at their required level although their due
+      date has passed. An item is due on the due date of the *last* assignment linked to it (the last
+      chance the programme gives to show it); an item no assignment is linked to is due in the
+      programme's last week.
+    - ``week``: the week of the programme today is in (0 before the start).
+    - ``expected_assignments``: how many assignments should be handed in by now, i.e. those whose due
+      date (the Friday of their due week) has passed. ``expected_percent`` is that share of the total.
+    - ``behind``: fewer assignments handed in (submitted or approved) than expected by now.
+    - ``hours``: workplace hours against the target; ``last_active_on``: the day of the latest work.
+    - ``certificate_due``: the enrolment is active, every assignment is approved and every checklist item
+      is signed off at its required level.
+    """
+
+    technical: ItemProgress = ItemProgress()
+    skills: ItemProgress = ItemProgress()
+    items_overdue: int = 0
+    hours: HoursProgress = HoursProgress(0, 0.0, 0.0, 0.0, 0.0)
+    certificate_due: bool = False
+
+    @property
+    def handed_in(self) -> int:
+        return self.assignments.approved + self.assignments.submitted
+
+    @property
+    def expected_percent(self) -> int:
+        total = self.assignments.total
+        return round(100 * self.expected_assignments / total) if total else 0
+
+
+# --- The rules: an enrolment's figures from the raw rows ---------------------------------------------
+
+
+@dataclass(frozen=True)
+class Figures:
+    """What the summary row of one enrolment holds: nothing here depends on today's date."""
+
+    assignments_total: int
+    assignments_approved: int
+    assignments_submitted: int
+    assignments_needs_revision: int
+    assignments_draft: int
+    due_dates: tuple[date, ...]  # every assignment's, ascending
+    open_due_dates: tuple[date, ...]  # of the assignments not handed in, ascending
+    technical_signed: int
+    technical_required: int
+    skills_signed: int
+    skills_required: int
+    open_item_due_dates: tuple[date, ...]  # of the items not at their required level, ascending
+    hours_approved: float
+    hours_waiting: float
+    hours_learning: float
+    last_activity_on: date
+    work_complete: bool
+    valid_certificate_id: int | None
+    revoked_certificate_id: int | None
+
+    @property
+    def first_open_due_on(self) -> date | None:
+        return self.open_due_dates[0] if self.open_due_dates else None
+
+    @property
+    def behind_from(self) -> date | None:
+        """The first day on which fewer assignments are handed in than expected: the due date of the
+        assignment after as many as are handed in (expected on a day = those due before it)."""
+        handed_in = self.assignments_approved + self.assignments_submitted
+        return self.due_dates[handed_in] if handed_in < len(self.due_dates) else None
+
+    def columns(self) -> dict[str, object]:
+        """The summary row's columns."""
+        values: dict[str, object] = {f.name: getattr(self, f.name) for f in fields(self)}
+        for name in ("due_dates", "open_due_dates", "open_item_due_dates"):
+            values[name] = [day.isoformat() for day in values[name]]  # type: ignore[attr-defined]
+        values["first_open_due_on"] = self.first_open_due_on
+        values["behind_from"] = self.behind_from
+        return values
+
+    @classmethod
+    def of(cls, summary: ProgressSummary) -> Figures:
+        values = {f.name: getattr(summary, f.name) for f in fields(cls)}
+        for name in ("due_dates", "open_due_dates", "open_item_due_dates"):
+            values[name] = tuple(date.fromisoformat(day) for day in values[name])
+        for name in ("hours_approved", "hours_waiting", "hours_learning"):
+            values[name] = float(values[name])
+        return cls(**values)
+
+    def progress(self, cohort: Cohort, enrolment_status: EnrolmentStatus, today: date) -> Progress:
+        """How far the enrolment is on ``today``."""
+        programme = cohort.programme
+        assignments = AssignmentProgress(
+            total=self.assignments_total,
+            approved=self.assignments_approved,
+            submitted=self.assignments_submitted,
+            needs_revision=self.assignments_needs_revision,
+            draft=self.assignments_draft,
+            overdue=bisect_left(self.open_due_dates, today),
+        )
+        week = cohort.week_of_programme(today)
+        weeks_done = min(max(week - 1, 0), programme.duration_weeks)
+        return Progress(
+            assignments=assignments,
+            week=week,
+            expected_assignments=bisect_left(self.due_dates, today),
+            last_active_on=self.last_activity_on,
+            technical=ItemProgress(self.technical_signed, self.technical_required),
+            skills=ItemProgress(self.skills_signed, self.skills_required),
+            items_overdue=bisect_left(self.open_item_due_dates, today),
+            hours=HoursProgress(
+                target=programme.bpv_hours_target,
+                approved=self.hours_approved,
+                waiting=self.hours_waiting,
+                learning=self.hours_learning,
+                expected=round(
+                    programme.bpv_hours_target * weeks_done / programme.duration_weeks, 1
+                ),
+            ),
+            certificate_due=enrolment_status is EnrolmentStatus.ACTIVE and self.work_complete,
+        )
+
+
+def compute_figures(enrolments: Sequence[Enrolment]) -> dict[int, Figures]:
+    """The figures per enrolment id, from the raw rows: eleven queries however many enrolments."""
     if not enrolments:
         return {}
-    cohorts = {
-        cohort.id: cohort
-        for cohort in db.session.scalars(
-            sa.select(Cohort)
-            .where(Cohort.id.in_({e.cohort_id for e in enrolments}))
-            .options(joinedload(Cohort.programme))
+    facts = AssignmentFacts.load(enrolments)
+    programme_ids = {cohort.programme_id for cohort in facts.cohorts.values()}
+    items_by_programme: dict[int, list[tuple[int, ChecklistKind, int]]] = defaultdict(list)
+    for item_id, programme_id, kind, required_level in db.session.execute(
+        sa.select(
+            ChecklistItem.id,
+            ChecklistItem.programme_id,
+            ChecklistGroup.kind,
+            ChecklistItem.required_level,
         )
-    }
+        .join(ChecklistItem.group)
+        .where(ChecklistItem.programme_id.in_(programme_ids))
+    ):
+        items_by_programme[programme_id].append((item_id, kind, required_level))
+    item_due_weeks: dict[int, int] = dict(
+        db.session.execute(
+            sa.select(assignment_competencies.c.checklist_item_id, sa.func.max(Assignment.due_week))
+            .join(Assignment, Assignment.id == assignment_competencies.c.assignment_id)
+            .where(Assignment.programme_id.in_(programme_ids))
+            .group_by(assignment_competencies.c.checklist_item_id)
+        ).all()
+    )
+    levels = signoff.current_levels(enrolments)
+    hours = _hours_sums(enrolments)
+    activity = _last_activity(enrolments)
+    valid, revoked = _certificates(enrolments)
+
+    result = {}
+    for enrolment in enrolments:
+        cohort = facts.cohorts[enrolment.cohort_id]
+        counts = facts.count(enrolment)
+        reached = levels[enrolment.id]
+        signed = {ChecklistKind.TECHNICAL: 0, ChecklistKind.SKILL21: 0}
+        required = {ChecklistKind.TECHNICAL: 0, ChecklistKind.SKILL21: 0}
+        open_items = []
+        for item_id, kind, required_level in items_by_programme[cohort.programme_id]:
+            required[kind] += 1
+            if reached.get(item_id, 0) >= required_level:
+                signed[kind] += 1
+            else:
+                due_week = item_due_weeks.get(item_id, cohort.programme.duration_weeks)
+                open_items.append(facts.due_date(cohort, due_week))
+        approved, waiting = hours[enrolment.id]
+        complete = (
+            counts.total > 0
+            and counts.approved == counts.total
+            and signed[ChecklistKind.TECHNICAL] == required[ChecklistKind.TECHNICAL]
+            and signed[ChecklistKind.SKILL21] == required[ChecklistKind.SKILL21]
+        )
+        result[enrolment.id] = Figures(
+            assignments_total=counts.total,
+            assignments_approved=counts.approved,
+            assignments_submitted=counts.submitted,
+            assignments_needs_revision=counts.needs_revision,
+            assignments_draft=counts.draft,
+            due_dates=tuple(sorted(facts.due_dates(cohort))),
+            open_due_dates=tuple(sorted(facts.open_due_dates(enrolment))),
+            technical_signed=signed[ChecklistKind.TECHNICAL],
+            technical_required=required[ChecklistKind.TECHNICAL],
+            skills_signed=signed[ChecklistKind.SKILL21],
+            skills_required=required[ChecklistKind.SKILL21],
+            open_item_due_dates=tuple(sorted(open_items)),
+            hours_approved=approved[0],
+            hours_waiting=waiting[0],
+            hours_learning=approved[1],
+            last_activity_on=activity[enrolment.id],
+            work_complete=complete,
+            valid_certificate_id=valid.get(enrolment.id),
+            revoked_certificate_id=None if enrolment.id in valid else revoked.get(enrolment.id),
+        )
+    return result
+
+
+@dataclass
+class AssignmentFacts:
+    """The cohorts (with their programmes), assignment due weeks and submission states of a list of
+    enrolments: three queries."""
+
+    cohorts: dict[int, Cohort]
+    due_weeks_by_programme: dict[int, dict[int, int]]
+    statuses: dict[int, dict[int, SubmissionStatus]]
+    _due_dates: dict[tuple[int, int], date] = field(default_factory=dict)
+
+    def due_date(self, cohort: Cohort, due_week: int) -> date:
+        """The due date of ``due_week`` for ``cohort``, remembered: every enrolment of a cohort asks
+        the same few dozen questions."""
+        key = (cohort.id, due_week)
+        day = self._due_dates.get(key)
+        if day is None:
+            day = self._due_dates[key] = cohort.due_date(due_week)
+        return day
+
+    def due_passed(self, cohort: Cohort, due_week: int, today: date) -> bool:
+        """Has the due date of ``due_week`` passed for ``cohort``?"""
+        return self.due_date(cohort, due_week) < today
+
+    @classmethod
+    def load(cls, enrolments: Sequence[Enrolment]) -> AssignmentFacts:
+        cohorts = {
+            cohort.id: cohort
+            for cohort in db.session.scalars(
+                sa.select(Cohort)
+                .where(Cohort.id.in_({e.cohort_id for e in enrolments}))
+                .options(joinedload(Cohort.programme))
+            )
+        }
+        due_weeks_by_programme: dict[int, dict[int, int]] = defaultdict(dict)
+        for programme_id, assignment_id, due_week in db.session.execute(
+            sa.select(Assignment.programme_id, Assignment.id, Assignment.due_week).where(
+                Assignment.programme_id.in_({cohort.programme_id for cohort in cohorts.values()})
+            )
+        ):
+            due_weeks_by_programme[programme_id][assignment_id] = due_week
+        statuses: dict[int, dict[int, SubmissionStatus]] = defaultdict(dict)
+        for enrolment_id, assignment_id, status in db.session.execute(
+            sa.select(Submission.enrolment_id, Submission.assignment_id, Submission.status).where(
+                Submission.enrolment_id.in_([enrolment.id for enrolment in enrolments])
+            )
+        ):
+            statuses[enrolment_id][assignment_id] = status
+        return cls(cohorts, due_weeks_by_programme, statuses)
+
+    def due_dates(self, cohort: Cohort) -> Iterator[date]:
+        for due_week in self.due_weeks_by_programme[cohort.programme_id].values():
+            yield self.due_date(cohort, due_week)
+
+    def open_due_dates(self, enrolment: Enrolment) -> Iterator[date]:
+        """The due dates of the assignments this enrolment has not handed in."""
+        cohort = self.cohorts[enrolment.cohort_id]
+        own = self.statuses[enrolment.id]
+        for assignment_id, due_week in self.due_weeks_by_programme[cohort.programme_id].items():
+            if own.get(assignment_id) not in HANDED_IN:
+                yield self.due_date(cohort, due_week)
+
+    def count(self, enrolment: Enrolment) -> AssignmentProgress:
+        """Assignments per submission state (``overdue`` is left to the reader: it needs a day)."""
+        cohort = self.cohorts[enrolment.cohort_id]
+        due_weeks = self.due_weeks_by_programme[cohort.programme_id]
+        own = self.statuses[enrolment.id]
+        counts: dict[SubmissionStatus, int] = defaultdict(int)
+        for assignment_id in due_weeks:
+            status = own.get(assignment_id)
+            if status is not None:
+                counts[status] += 1
+        return AssignmentProgress(
+            total=len(due_weeks),
+            approved=counts[SubmissionStatus.APPROVED],
+            submitted=counts[SubmissionStatus.SUBMITTED],
+            needs_revision=counts[SubmissionStatus.NEEDS_REVISION],
+            draft=counts[SubmissionStatus.DRAFT],
+        )
+
+
+def _hours_sums(
+    enrolments: Sequence[Enrolment],
+) -> dict[int, tuple[tuple[float, float], tuple[float, float]]]:
+    """Per enrolment id: (worked, learning) of the approved hours, and of those waiting. One query."""
     sums: dict[int, dict[HoursStatus, tuple[float, float]]] = defaultdict(dict)
     for enrolment_id, status, worked, learning in db.session.execute(
         sa.select(
@@ -346,42 +428,21 @@ def hours_progress(enrolments: Sequence[Enrolment], today: date) -> dict[int, Ho
         .where(WorkplaceHours.enrolment_id.in_([e.id for e in enrolments]))
         .group_by(WorkplaceHours.enrolment_id, WorkplaceHours.status)
     ):
-        sums[enrolment_id][status] = (float(worked), float(learning))
-    result = {}
-    for enrolment in enrolments:
-        cohort = cohorts[enrolment.cohort_id]
-        programme = cohort.programme
-        weeks_done = min(max(cohort.week_of_programme(today) - 1, 0), programme.duration_weeks)
-        approved = sums[enrolment.id].get(HoursStatus.APPROVED, (0.0, 0.0))
-        waiting = sums[enrolment.id].get(HoursStatus.SUBMITTED, (0.0, 0.0))
-        result[enrolment.id] = HoursProgress(
-            target=programme.bpv_hours_target,
-            approved=approved[0],
-            waiting=waiting[0],
-            learning=approved[1],
-            expected=round(programme.bpv_hours_target * weeks_done / programme.duration_weeks, 1),
+        # Rounded as the summary column stores them (one decimal, like every week's entry).
+        sums[enrolment_id][status] = (round(float(worked), 1), round(float(learning), 1))
+    nothing = (0.0, 0.0)
+    return {
+        e.id: (
+            sums[e.id].get(HoursStatus.APPROVED, nothing),
+            sums[e.id].get(HoursStatus.SUBMITTED, nothing),
         )
-    return result
+        for e in enrolments
+    }
 
 
-def expected_curve(programme: Programme) -> list[int]:
-    """For each week 1..duration of ``programme``: the percentage of its assignments that should be
-    handed in by the end of that week (the same rule as ``Progress.expected_assignments``: an
-    assignment is expected once the Friday of its due week has passed). One query, or none when the
-    programme's assignments are loaded."""
-    due_weeks = [assignment.due_week for assignment in programme.assignments]
-    total = len(due_weeks)
-    return [
-        round(100 * sum(1 for due in due_weeks if due <= week) / total) if total else 0
-        for week in range(1, programme.duration_weeks + 1)
-    ]
-
-
-def last_activity(enrolments: Sequence[Enrolment]) -> dict[int, date]:
+def _last_activity(enrolments: Sequence[Enrolment]) -> dict[int, date]:
     """The day each enrolment last showed activity: work saved or handed in, hours logged, or else
     the day of enrolment. Two queries."""
-    if not enrolments:
-        return {}
     ids = [e.id for e in enrolments]
     latest: dict[int, datetime] = {}
     rows = list(
@@ -425,6 +486,230 @@ def _aware(moment: datetime) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
+def _certificates(enrolments: Sequence[Enrolment]) -> tuple[dict[int, int], dict[int, int]]:
+    """Per enrolment id: its valid certificate's id, and its latest revoked certificate's id. One query."""
+    valid: dict[int, int] = {}
+    revoked: dict[int, int] = {}
+    for certificate_id, enrolment_id, revoked_at in db.session.execute(
+        sa.select(Certificate.id, Certificate.enrolment_id, Certificate.revoked_at)
+        .where(Certificate.enrolment_id.in_([e.id for e in enrolments]))
+        .order_by(Certificate.issued_at, Certificate.id)
+    ):
+        (revoked if revoked_at is not None else valid)[enrolment_id] = certificate_id
+    return valid, revoked
+
+
+# --- Keeping the summaries -------------------------------------------------------------------------
+
+REBUILD_BATCH = 500
+
+
+def refresh_summaries(enrolments: Iterable[Enrolment | int]) -> None:
+    """Recompute and store the summaries of these enrolments, and of the other enrolments of the same
+    participants (a sign-off counts along the transfer chain). Every writing service calls this last,
+    in its own transaction, for the enrolments its write touched.
+
+    On PostgreSQL the summary rows are locked first, so two writes for the same participant at the
+    same moment take turns: the second computes after the first committed, and sees its rows.
+    """
+    ids = {e if isinstance(e, int) else e.id for e in enrolments}
+    if not ids:
+        return
+    db.session.flush()
+    family = db.session.scalars(
+        sa.select(Enrolment)
+        .where(
+            Enrolment.participant_id.in_(
+                sa.select(Enrolment.participant_id).where(Enrolment.id.in_(ids))
+            )
+        )
+        .order_by(Enrolment.id)
+    ).all()
+    db.session.execute(
+        sa.select(ProgressSummary.enrolment_id)
+        .where(ProgressSummary.enrolment_id.in_([e.id for e in family]))
+        .order_by(ProgressSummary.enrolment_id)
+        .with_for_update()
+    ).all()
+    _store(compute_figures(family))
+
+
+def _store(figures: Mapping[int, Figures]) -> None:
+    """Insert or update the summary rows (one statement per batch)."""
+    if not figures:
+        return
+    if db.session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    now = clock.now()
+    rows = [
+        {"enrolment_id": enrolment_id, **values.columns(), "updated_at": now}
+        for enrolment_id, values in figures.items()
+    ]
+    statement = insert(ProgressSummary)
+    statement = statement.on_conflict_do_update(
+        index_elements=[ProgressSummary.enrolment_id],
+        set_={name: statement.excluded[name] for name in rows[0] if name != "enrolment_id"},
+    )
+    db.session.execute(statement, rows)
+    # Rows this session loaded before are stale now.
+    for summary in [o for o in db.session.identity_map.values() if isinstance(o, ProgressSummary)]:
+        if summary.enrolment_id in figures:
+            db.session.expire(summary)
+
+
+def _in_batches(batch_size: int) -> Iterator[list[Enrolment]]:
+    """Every enrolment, in batches by id (keyset: no offset over a growing table)."""
+    after = 0
+    while True:
+        batch = db.session.scalars(
+            sa.select(Enrolment)
+            .where(Enrolment.id > after)
+            .order_by(Enrolment.id)
+            .limit(batch_size)
+        ).all()
+        if not batch:
+            return
+        yield list(batch)
+        after = batch[-1].id
+
+
+def rebuild_summaries(batch_size: int = REBUILD_BATCH) -> int:
+    """Recompute and rewrite every summary; returns how many. Flushes, never commits."""
+    count = 0
+    for batch in _in_batches(batch_size):
+        _store(compute_figures(batch))
+        count += len(batch)
+    return count
+
+
+@dataclass(frozen=True)
+class SummaryDifference:
+    enrolment_id: int
+    # The figures that differ, each with (stored, recomputed); a missing row lists every figure.
+    fields: dict[str, tuple[object, object]]
+
+
+@dataclass(frozen=True)
+class SummaryCheck:
+    checked: int
+    differences: list[SummaryDifference]
+
+    @property
+    def ok(self) -> bool:
+        return not self.differences
+
+
+def verify_summaries(batch_size: int = REBUILD_BATCH) -> SummaryCheck:
+    """Recompute every summary from the raw rows and compare it with the stored one."""
+    checked = 0
+    differences = []
+    for batch in _in_batches(batch_size):
+        stored = {
+            summary.enrolment_id: Figures.of(summary)
+            for summary in db.session.scalars(
+                sa.select(ProgressSummary)
+                .where(ProgressSummary.enrolment_id.in_([e.id for e in batch]))
+                .execution_options(populate_existing=True)
+            )
+        }
+        for enrolment_id, recomputed in compute_figures(batch).items():
+            checked += 1
+            kept = stored.get(enrolment_id)
+            differing = {
+                f.name: (getattr(kept, f.name, None), getattr(recomputed, f.name))
+                for f in fields(Figures)
+                if kept is None or getattr(kept, f.name) != getattr(recomputed, f.name)
+            }
+            if differing:
+                differences.append(SummaryDifference(enrolment_id, differing))
+    return SummaryCheck(checked, differences)
+
+
+# --- Reading the summaries -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Stored:
+    figures: Figures
+    cohort: Cohort
+
+    def progress(self, enrolment_status: EnrolmentStatus, today: date) -> Progress:
+        return self.figures.progress(self.cohort, enrolment_status, today)
+
+
+def _summaries(enrolments: Sequence[Enrolment]) -> dict[Enrolment, _Stored]:
+    """The stored figures of these enrolments with their cohorts and programmes: one statement. An
+    enrolment without a row yet (made outside the services) is computed from the raw rows."""
+    if not enrolments:
+        return {}
+    rows = db.session.execute(
+        sa.select(ProgressSummary, Cohort)
+        .join(Enrolment, Enrolment.id == ProgressSummary.enrolment_id)
+        .join(Cohort, Cohort.id == Enrolment.cohort_id)
+        .where(ProgressSummary.enrolment_id.in_([e.id for e in enrolments]))
+        .options(joinedload(Cohort.programme))
+        .execution_options(populate_existing=True)
+    ).all()
+    found = {summary.enrolment_id: _Stored(Figures.of(summary), cohort) for summary, cohort in rows}
+    missing = [e for e in enrolments if e.id not in found]
+    for enrolment_id, figures in compute_figures(missing).items():
+        # compute_figures loaded the cohorts: ``get`` finds them in the session.
+        cohort = db.session.get(Cohort, next(e.cohort_id for e in missing if e.id == enrolment_id))
+        assert cohort is not None
+        found[enrolment_id] = _Stored(figures, cohort)
+    return {enrolment: found[enrolment.id] for enrolment in enrolments}
+
+
+def enrolment_progress(enrolments: Sequence[Enrolment], today: date) -> dict[int, Progress]:
+    """The full progress per enrolment id on ``today``: one statement however many enrolments."""
+    return {e.id: p for e, p in _read(enrolments, today)}
+
+
+def assignment_progress(
+    enrolments: Sequence[Enrolment], today: date
+) -> dict[int, AssignmentProgress]:
+    """Assignment counts per enrolment id, with overdue work measured against ``today``."""
+    return {e.id: p.assignments for e, p in _read(enrolments, today)}
+
+
+def assignment_standing(
+    enrolments: Sequence[Enrolment], today: date
+) -> dict[int, AssignmentStanding]:
+    """Assignment counts, week and what is expected by now per enrolment id."""
+    return dict(enrolment_progress(enrolments, today))
+
+
+def hours_progress(enrolments: Sequence[Enrolment], today: date) -> dict[int, HoursProgress]:
+    """Hours per enrolment id."""
+    return {e.id: p.hours for e, p in _read(enrolments, today)}
+
+
+def last_activity(enrolments: Sequence[Enrolment]) -> dict[int, date]:
+    """The day each enrolment last showed activity: work saved or handed in, hours logged, or else
+    the day of enrolment."""
+    return {e.id: stored.figures.last_activity_on for e, stored in _summaries(enrolments).items()}
+
+
+def _read(enrolments: Sequence[Enrolment], today: date) -> Iterator[tuple[Enrolment, Progress]]:
+    for enrolment, stored in _summaries(enrolments).items():
+        yield enrolment, stored.progress(enrolment.status, today)
+
+
+def expected_curve(programme: Programme) -> list[int]:
+    """For each week 1..duration of ``programme``: the percentage of its assignments that should be
+    handed in by the end of that week (the same rule as ``Progress.expected_assignments``: an
+    assignment is expected once the Friday of its due week has passed). One query, or none when the
+    programme's assignments are loaded."""
+    due_weeks = [assignment.due_week for assignment in programme.assignments]
+    total = len(due_weeks)
+    return [
+        round(100 * sum(1 for due in due_weeks if due <= week) / total) if total else 0
+        for week in range(1, programme.duration_weeks + 1)
+    ]
+
+
 class RiskReason(enum.StrEnum):
     BEHIND = "behind"  # fewer assignments handed in than expected for this week
     OVERDUE = "overdue"  # an assignment past its due date and not handed in
@@ -433,15 +718,14 @@ class RiskReason(enum.StrEnum):
 
 def risk_reasons(
     enrolments: Sequence[Enrolment],
-    progress: Mapping[int, Progress] | Mapping[int, AssignmentStanding],
+    progress: Mapping[int, AssignmentStanding],
     today: date,
 ) -> dict[int, list[RiskReason]]:
-    """Why each active enrolment is at risk (an empty list: not at risk), from its progress and its
-    last activity. Two queries on top of ``progress``."""
-    active = [e for e in enrolments if e.status is EnrolmentStatus.ACTIVE]
-    activity = last_activity(active)
+    """Why each active enrolment is at risk (an empty list: not at risk), from its progress. No query."""
     result: dict[int, list[RiskReason]] = {e.id: [] for e in enrolments}
-    for enrolment in active:
+    for enrolment in enrolments:
+        if enrolment.status is not EnrolmentStatus.ACTIVE:
+            continue
         p = progress[enrolment.id]
         if p.week == 0:  # nothing is expected before the start
             continue
@@ -449,9 +733,44 @@ def risk_reasons(
             result[enrolment.id].append(RiskReason.BEHIND)
         if p.assignments.overdue:
             result[enrolment.id].append(RiskReason.OVERDUE)
-        if (today - activity[enrolment.id]).days >= INACTIVE_AFTER_DAYS:
+        if (today - p.last_active_on).days >= INACTIVE_AFTER_DAYS:
             result[enrolment.id].append(RiskReason.INACTIVE)
     return result
+
+
+# --- The same questions in SQL, for lists across many enrolments ------------------------------------
+# Each is a condition on ProgressSummary joined with Enrolment and Cohort, true only for active
+# enrolments of cohorts that have started (nothing is expected before the start).
+
+
+def _started_and_active(today: date) -> sa.ColumnElement[bool]:
+    return sa.and_(Enrolment.status == EnrolmentStatus.ACTIVE, Cohort.start_date <= today)
+
+
+def overdue_on(today: date) -> sa.ColumnElement[bool]:
+    """An assignment past its due date and not handed in."""
+    return sa.and_(_started_and_active(today), ProgressSummary.first_open_due_on < today)
+
+
+def behind_on(today: date) -> sa.ColumnElement[bool]:
+    """Fewer assignments handed in than expected by ``today``."""
+    return sa.and_(_started_and_active(today), ProgressSummary.behind_from < today)
+
+
+def inactive_on(today: date) -> sa.ColumnElement[bool]:
+    """Nothing done for ``INACTIVE_AFTER_DAYS`` days."""
+    return sa.and_(
+        _started_and_active(today),
+        ProgressSummary.last_activity_on <= today - timedelta(days=INACTIVE_AFTER_DAYS),
+    )
+
+
+def at_risk_on(today: date) -> sa.ColumnElement[bool]:
+    """Any of the three reasons of ``risk_reasons``."""
+    return sa.or_(overdue_on(today), behind_on(today), inactive_on(today))
+
+
+# --- Per assignment, for the one cohort a report shows ------------------------------------------------
 
 
 def assignment_states(
@@ -470,7 +789,7 @@ def assignment_states(
         states: dict[int, SubmissionStatus | str | None] = {}
         for assignment_id, due_week in facts.due_weeks_by_programme[cohort.programme_id].items():
             status = own.get(assignment_id)
-            if status not in HANDED_IN and cohort.due_date(due_week) < today:
+            if status not in HANDED_IN and facts.due_passed(cohort, due_week, today):
                 states[assignment_id] = "overdue"
             else:
                 states[assignment_id] = status

@@ -45,7 +45,7 @@ from lms.models import (
     assignment_competencies,
 )
 from lms.models.signoffs import GENESIS_HASH
-from lms.services import audit, ledger_checkpoints
+from lms.services import audit, ledger_checkpoints, progress
 
 MIN_LEVEL = 1
 MAX_LEVEL = 4
@@ -385,6 +385,7 @@ def sign_off(
         evidence=evidence,
     )
     if created:
+        progress.refresh_summaries([enrolment])
         checkpoint_head()
     return record
 
@@ -417,6 +418,7 @@ def sign_off_items(
         for item in items
     ]
     if any(created for _record, created in results):
+        progress.refresh_summaries([enrolment])
         checkpoint_head()
     return [record for record, _created in results]
 
@@ -454,6 +456,7 @@ def bulk_sign_off(
             level=level,
             records=[record.id for record in created],
         )
+        progress.refresh_summaries(record.enrolment_id for record in created)
         checkpoint_head()
     return [record for record, _new in results]
 
@@ -505,6 +508,7 @@ def sign_off_cells(
             cohort,
             records=[record.id for record in created],
         )
+        progress.refresh_summaries(record.enrolment_id for record in created)
         checkpoint_head()
     return [record for record, _new in results]
 
@@ -558,6 +562,7 @@ def revoke(
         item=record.checklist_item.code,
         reason=reason,
     )
+    progress.refresh_summaries([record.enrolment_id])
     checkpoint_head()
     return revocation
 

@@ -34,7 +34,7 @@ from lms.models import (
     SubmissionStatus,
     User,
 )
-from lms.services import action_links, audit, notifications
+from lms.services import action_links, audit, notifications, progress
 from lms.services.evidence import (
     EvidenceLimits,
     EvidenceRefused,
@@ -171,6 +171,7 @@ def save_work(
         files_added=len(result.added),
         files_refused=len(result.refused),
     )
+    progress.refresh_summaries([enrolment])
     if result.handed_in:
         # What asked for this work is done with: "improve A06", "A06 is due soon".
         notifications.handled(

@@ -26,8 +26,13 @@ def log_in(page: Page, server: LiveServer, email: str, password: str = DEMO_PASS
 
 
 def switch_language(page: Page, locale: str) -> None:
-    page.locator(f'button[name="locale"][value="{locale}"]').click()
-    page.wait_for_function("locale => document.documentElement.lang === locale", arg=locale)
+    # The form posts and redirects: wait for the new page, then for its language (during the swap
+    # of documents ``documentElement`` can be null for a moment).
+    with page.expect_navigation(wait_until="load"):
+        page.locator(f'button[name="locale"][value="{locale}"]').click()
+    page.wait_for_function(
+        "locale => document.documentElement && document.documentElement.lang === locale", arg=locale
+    )
 
 
 def main_pages(page: Page) -> list[str]:

@@ -1,0 +1,69 @@
+"""The progress read model: one summary row per enrolment, kept by ``lms.services.progress``.
+
+Every figure here is computed from the raw rows (submissions, sign-offs, hours, attempts, certificates)
+by the same code that ``lms progress verify`` runs, and rewritten in the same transaction as every write
+that changes it. Nothing here depends on today's date: what does (overdue, behind, inactive, the week of
+the programme) is derived when a page reads the row, from the dates stored here.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column
+
+from lms import clock
+from lms.extensions import db
+from lms.models.base import UTCDateTime
+
+# Hours are stored per week with one decimal (``WorkplaceHours``); a year's sum fits in seven digits.
+HOURS = sa.Numeric(7, 1, asdecimal=False)
+
+
+class ProgressSummary(db.Model):
+    __tablename__ = "progress_summaries"
+    __table_args__ = (
+        # Lists filter on these at read time ("overdue", "behind", "inactive" against today).
+        sa.Index("ix_progress_summaries_first_open_due_on", "first_open_due_on"),
+        sa.Index("ix_progress_summaries_behind_from", "behind_from"),
+        sa.Index("ix_progress_summaries_last_activity_on", "last_activity_on"),
+    )
+
+    enrolment_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("enrolments.id", ondelete="CASCADE"), primary_key=True
+    )
+    # Assignments of the cohort's programme, by the state of this enrolment's submission.
+    assignments_total: Mapped[int]
+    assignments_approved: Mapped[int]
+    assignments_submitted: Mapped[int]
+    assignments_needs_revision: Mapped[int]
+    assignments_draft: Mapped[int]
+    # Every assignment's due date, ascending (what is expected by a day), and those of the assignments
+    # not handed in yet (what is overdue on a day).
+    due_dates: Mapped[list[str]] = mapped_column(sa.JSON)
+    open_due_dates: Mapped[list[str]] = mapped_column(sa.JSON)
+    first_open_due_on: Mapped[date | None]
+    # From this day on fewer assignments are handed in than expected (None: never, all handed in).
+    behind_from: Mapped[date | None]
+    technical_signed: Mapped[int]
+    technical_required: Mapped[int]
+    skills_signed: Mapped[int]
+    skills_required: Mapped[int]
+    # Due dates of the checklist items not yet at their required level, ascending.
+    open_item_due_dates: Mapped[list[str]] = mapped_column(sa.JSON)
+    hours_approved: Mapped[float] = mapped_column(HOURS)
+    hours_waiting: Mapped[float] = mapped_column(HOURS)
+    hours_learning: Mapped[float] = mapped_column(HOURS)
+    # The local day of the latest work saved or handed in or hours logged, never before enrolment.
+    last_activity_on: Mapped[date]
+    # Every assignment approved and every checklist item at its required level.
+    work_complete: Mapped[bool]
+    # The enrolment's valid certificate; without one, its latest revoked certificate.
+    valid_certificate_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("certificates.id", ondelete="SET NULL")
+    )
+    revoked_certificate_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("certificates.id", ondelete="SET NULL")
+    )
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=clock.now)
