@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from datetime import date
 from pathlib import Path
 
 import click
@@ -238,7 +239,7 @@ def progress_verify() -> None:
         return
     for difference in check.differences[:50]:
         figures = ", ".join(
-            f"{name} stored {stored!r}, recomputed {recomputed!r}"
+            f"{name} stored {_shown(stored)}, recomputed {_shown(recomputed)}"
             for name, (stored, recomputed) in difference.fields.items()
         )
         click.echo(f"DIFFERS: enrolment {difference.enrolment_id}: {figures}", err=True)
@@ -250,6 +251,15 @@ def progress_verify() -> None:
         err=True,
     )
     sys.exit(1)
+
+
+def _shown(value: object) -> str:
+    """A stored figure as a person reads it: dates as YYYY-MM-DD, lists of dates in brackets."""
+    if isinstance(value, tuple):
+        return "[" + ", ".join(_shown(item) for item in value) + "]"
+    if isinstance(value, date):
+        return value.isoformat()
+    return str(value)
 
 
 @progress_group.command("rebuild")
