@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import re
 import zipfile
 from datetime import datetime
 
@@ -78,12 +79,45 @@ def test_issue_makes_a_numbered_certificate_with_a_stored_pdf(db, coordinator): 
     assert any("DejaVuSans" in font for font in fonts)  # embedded, so ë, ç and ğ print
 
 
-def test_the_qr_code_encodes_the_verification_address() -> None:
-    from lms.pdf.certificate import qr_drawing
+def test_the_qr_code_encodes_the_verification_address_in_one_drawn_path() -> None:
+    from itertools import groupby
 
-    drawing = qr_drawing("https://lms.example/verify/abc")
-    (widget,) = drawing.contents
-    assert widget.value == "https://lms.example/verify/abc"
+    from reportlab.graphics.barcode.qr import QrCodeWidget
+    from reportlab.pdfgen.canvas import Canvas
+
+    from lms.pdf.certificate import QR_BORDER, draw_qr, qr_modules
+
+    url = "https://lms.example/verify/abc"
+    widget = QrCodeWidget(url, barLevel="M")  # ReportLab's own QR code of the address
+    widget.qr.make()
+    modules = qr_modules(url)
+    assert modules == [[bool(m) for m in row] for row in widget.qr.modules]
+
+    # Drawn as one filled path, one rectangle per run of dark modules, inside the square given.
+    buffer = io.BytesIO()
+    canvas = Canvas(buffer, pageCompression=0)
+    draw_qr(canvas, url, 100, 200, size=90)
+    canvas.showPage()
+    canvas.save()
+    content = read_pdf(buffer.getvalue()).pages[0].get_contents().get_data().decode()
+    (scale,) = re.findall(r"^(\S+) 0 0 (\S+) 100 200 cm$", content, re.MULTILINE)
+    side = len(modules) + 2 * QR_BORDER
+    assert float(scale[0]) == float(scale[1]) == pytest.approx(90 / side, abs=1e-4)
+    rectangles = [
+        tuple(map(int, found))
+        for found in re.findall(r"^(\d+) (\d+) (\d+) 1 re$", content, re.MULTILINE)
+    ]
+    runs = sum(1 for row in modules for dark, _ in groupby(row) if dark)
+    assert len(rectangles) == runs
+    assert len(re.findall(r"^f$", content, re.MULTILINE)) == 1  # filled once
+    # Painted back module by module (y counts from the bottom), the picture is the code, quiet zone blank.
+    painted = [[False] * side for _ in range(side)]
+    for x, y, width in rectangles:
+        for column in range(x, x + width):
+            painted[side - 1 - y][column] = True
+    inner = [row[QR_BORDER : side - QR_BORDER] for row in painted[QR_BORDER : side - QR_BORDER]]
+    assert inner == modules
+    assert sum(map(sum, painted)) == sum(map(sum, modules))
 
 
 def test_numbers_count_up_per_region_and_year(db, coordinator):  # type: ignore[no-untyped-def]

@@ -13,9 +13,8 @@ import io
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from reportlab.graphics import renderPDF
-from reportlab.graphics.barcode.qr import QrCodeWidget
-from reportlab.graphics.shapes import Drawing
+from reportlab.graphics.barcode import qrencoder
+from reportlab.lib import colors
 from reportlab.lib.enums import TA_CENTER
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
@@ -143,13 +142,46 @@ def _signatures(pairs: Sequence[Pair], styles: Styles, width: float) -> Table:
     return table
 
 
-def qr_drawing(url: str, size: float = QR_SIZE) -> Drawing:
-    """ReportLab's own QR code for ``url``, scaled to a square of ``size`` points."""
-    widget = QrCodeWidget(url, barLevel="M")
-    x0, y0, x1, y1 = widget.getBounds()
-    drawing = Drawing(size, size, transform=[size / (x1 - x0), 0, 0, size / (y1 - y0), 0, 0])
-    drawing.add(widget)
-    return drawing
+QR_BORDER = 4  # modules of quiet zone around the code, as the QR standard asks
+
+
+def qr_modules(url: str) -> list[list[bool]]:
+    """The QR code of ``url`` as rows of modules (True: dark), error correction level M: ReportLab's own
+    encoder, as its ``QrCodeWidget`` uses it, with the mask pattern chosen by the standard's penalty
+    rules."""
+    code = qrencoder.QRCode(None, qrencoder.QRErrorCorrectLevel.M)
+    code.addData(url)
+    code.make()
+    return [[bool(module) for module in row] for row in code.modules]
+
+
+def draw_qr(canvas: Canvas, url: str, x: float, y: float, size: float = QR_SIZE) -> None:
+    """The QR code of ``url`` in a square of ``size`` points (quiet zone included) at (x, y).
+
+    Encoded once and drawn as one filled path: one rectangle per run of dark modules in a row, in whole
+    module units under one scaling (so no coordinate needs formatting as a decimal). ReportLab's
+    ``QrCodeWidget`` in a ``Drawing`` encoded the code twice (bounds, then drawing: 2 x 8 mask trials)
+    and built a validated shape object per run: most of the certificate's rendering time.
+    """
+    modules = qr_modules(url)
+    side = len(modules) + 2 * QR_BORDER
+    runs = []
+    for r, row in enumerate(modules):
+        bottom = side - QR_BORDER - 1 - r  # module rows counted from the bottom of the square
+        c = 0
+        while c < len(row):
+            if not row[c]:
+                c += 1
+                continue
+            start = c
+            while c < len(row) and row[c]:
+                c += 1
+            runs.append(f"{start + QR_BORDER} {bottom} {c - start} 1 re")
+    canvas.saveState()
+    canvas.setFillColor(colors.black)
+    canvas.transform(size / side, 0, 0, size / side, x, y)
+    canvas.addLiteral("n\n" + "\n".join(runs) + "\nf")
+    canvas.restoreState()
 
 
 def render_certificate(document: CertificateText) -> bytes:
@@ -204,7 +236,7 @@ def render_certificate(document: CertificateText) -> bytes:
         # Number and verification, bottom left; the QR code bottom right, also a link.
         bottom = MARGIN
         qr_x = page_width - MARGIN - QR_SIZE
-        renderPDF.draw(qr_drawing(document.verify_url), canvas, qr_x, bottom)
+        draw_qr(canvas, document.verify_url, qr_x, bottom)
         canvas.linkURL(
             document.verify_url, (qr_x, bottom, qr_x + QR_SIZE, bottom + QR_SIZE), relative=0
         )
