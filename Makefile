@@ -52,6 +52,7 @@ test: install browser-tools
 
 # The performance benchmark (benchmarks/RESULTS.md), not part of `make test`: generates the data at scale
 # once per database (SQLite file, PostgreSQL database lms_bench), then prints the tables for each.
+# BENCH_SCALE=5 (30,000 participants) regenerates a database that holds another scale.
 BENCH_SQLITE ?= sqlite:///$(CURDIR)/instance/bench.sqlite3
 BENCH_POSTGRES ?= postgresql+psycopg://postgres@127.0.0.1:5432/lms_bench
 BENCH_SCALE ?= 1

@@ -4,9 +4,13 @@ accounts the runner logs in with."""
 from __future__ import annotations
 
 import os
+import shlex
+import sys
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+import sqlalchemy as sa
 from flask import Flask
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -35,7 +39,7 @@ def bench_app(database_url: str, **settings: Any) -> Flask:
         "RATELIMIT_ENABLED": False,
         "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
         "SECRET_KEY": "benchmark-secret-key-not-for-production",
-        "EVIDENCE_STORAGE_PATH": str(ROOT / "instance" / "bench-evidence"),
+        "EVIDENCE_STORAGE_PATH": str(evidence_folder(database_url)),
     }
     config.update(settings)
     return create_app(config)
@@ -43,3 +47,35 @@ def bench_app(database_url: str, **settings: Any) -> Flask:
 
 def is_postgres(database_url: str) -> bool:
     return database_url.startswith("postgresql")
+
+
+def evidence_folder(database_url: str) -> Path:
+    """The stored files (the certificates' PDFs) of one benchmark database, in a folder of its own: beside
+    the SQLite file (``bench.sqlite3.files``), or ``instance/bench-files/<database>`` for PostgreSQL. So the
+    two databases, and a test's throw-away one, never share or delete each other's files."""
+    url = sa.make_url(database_url)
+    if is_postgres(database_url):
+        return ROOT / "instance" / "bench-files" / (url.database or "postgres")
+    target = ROOT / (url.database or "bench.sqlite3")  # an absolute path stays itself
+    return target.with_name(target.name + ".files")
+
+
+def summaries_line(check: Any) -> str:
+    """One line for ``progress.verify_summaries()``'s answer, as ``lms progress verify`` words it."""
+    if check.ok:
+        return f"progress summaries: OK: {check.checked:,} enrolments"
+    ids = ", ".join(str(d.enrolment_id) for d in check.differences[:10])
+    more = " ..." if len(check.differences) > 10 else ""
+    return (
+        f"progress summaries: DIFFER: {len(check.differences):,} of {check.checked:,} enrolments"
+        f" (enrolments {ids}{more})"
+    )
+
+
+def command_line(module: str, argv: Sequence[str]) -> str:
+    """The command that ran ``module`` with ``argv``, to print beside its figures: the interpreter as
+    invoked (relative to the working folder when inside it, e.g. ``.venv/bin/python``)."""
+    python = sys.executable or "python"
+    if os.path.isabs(python) and Path(python).is_relative_to(Path.cwd()):
+        python = os.path.relpath(python)
+    return shlex.join([python, "-m", module, *argv])

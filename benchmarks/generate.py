@@ -6,13 +6,21 @@ loader (`lms curriculum load`), and then cohorts, people, submissions and sign-o
 At scale 1: 500 cohorts of 12 across the three regions (6,000 participants, one enrolment each), about
 1,500 employers with a contact each, 50 trainers, 96,000 submissions (16 assignments x 6,000 enrolments,
 the most the unique (enrolment, assignment) pair allows) with their attempts and assessments, and about
-250,000 sign-offs. Cohorts started between a week and a year ago, so every stage of the year is there;
-the oldest tenth has finished, with certificates.
+250,000 sign-offs, one in 200 of them revoked later. Cohorts started between a week and a year ago, so
+every stage of the year is there; the oldest tenth has finished, with certificates (at least one cohort,
+whatever the scale).
 
 The sign-off ledger is chain-valid: records are numbered in the order they were signed and each record's
 hash is computed exactly as ``SignOff.compute_hash`` does (``lms ledger verify`` passes).
 
-Without --force an existing benchmark database of the same scale is left as it is.
+Each certificate's PDF is made as issuing makes it (``certificate_text`` and ``render_certificate``) and
+stored through the application's storage under a real key, in a folder per database
+(``benchmarks.common.evidence_folder``), so it downloads. The progress summaries are built by
+``progress.rebuild_summaries``, the code path of ``lms progress rebuild``, and checked with
+``progress.verify_summaries`` (printed).
+
+Without --force an existing benchmark database of the same scale is left as it is; one of another scale
+(``make bench BENCH_SCALE=5`` after a run at scale 1) is dropped and generated again.
 """
 
 from __future__ import annotations
@@ -21,6 +29,7 @@ import argparse
 import hashlib
 import json
 import random
+import shutil
 import sys
 import time
 from collections.abc import Iterable, Sequence
@@ -40,12 +49,16 @@ from benchmarks.common import (
     ROOT,
     TRAINER_EMAIL,
     bench_app,
+    command_line,
+    evidence_folder,
     is_postgres,
+    summaries_line,
 )
 from lms.names import person_sort_key
 
 BATCH = 5_000
 SIGNOFFS_PER_ENROLMENT = 250_000 / 6_000
+REVOKED_SHARE = 1 / 200  # of the sign-offs, revoked later by the same trainer
 GENESIS_HASH = "0" * 64
 
 FIRST_NAMES = [
@@ -179,7 +192,7 @@ def signoff_hash(record: dict[str, Any]) -> str:
         "checklist_item_id": record["checklist_item_id"],
         "level": record["level"],
         "note": record["note"],
-        "revokes_id": None,
+        "revokes_id": record["revokes_id"],
         "signed_by_id": record["signed_by_id"],
         "signed_at": record["signed_at"].isoformat(timespec="microseconds"),
         "evidence": [],
@@ -190,13 +203,16 @@ def signoff_hash(record: dict[str, Any]) -> str:
 
 
 def chain(records: list[dict[str, Any]], first_id: int = 1) -> None:
-    """Number the records in the order they were signed and link each to the one before."""
+    """Number the records in the order they were signed and link each to the one before. A revocation
+    names the record it revokes under ``"revokes"`` (signed before it, so numbered first)."""
     records.sort(
         key=lambda r: (r["signed_at"], r["enrolment_id"], r["checklist_item_id"], r["level"])
     )
     previous = GENESIS_HASH
     for offset, record in enumerate(records):
         record["id"] = record["sequence"] = first_id + offset
+        revokes = record.pop("revokes", None)
+        record["revokes_id"] = revokes["id"] if revokes is not None else None
         record["previous_hash"] = previous
         record["record_hash"] = previous = signoff_hash(record)
 
@@ -219,12 +235,16 @@ def prepare_database(database_url: str, force: bool) -> None:
                 exists = None
             if not exists:
                 conn.execute(sa.text(f"CREATE DATABASE {quoted}"))
+                force = True  # a new database: files of an earlier one of that name are stale
         admin.dispose()
     elif url.database:
         target = ROOT / url.database  # an absolute path stays itself
         target.parent.mkdir(parents=True, exist_ok=True)
         if force and target.exists():
             target.unlink()
+        force = force or not target.exists()
+    if force:
+        shutil.rmtree(evidence_folder(database_url), ignore_errors=True)
 
 
 def existing_scale(conn: sa.Connection) -> int | None:
@@ -275,15 +295,75 @@ def generate(
         if present is not None:
             if present == scale.cohorts:
                 return counts(db.engine)
-            raise SystemExit(
-                f"{database_url} holds benchmark data of another scale ({present} cohorts); use --force"
+            print(
+                f"{database_url} holds benchmark data of another scale ({present} cohorts, not"
+                f" {scale.cohorts}): generating it again",
+                file=sys.stderr,
             )
+            db.session.remove()
+            db.engine.dispose()
+            return generate(database_url, factor, force=True, seed=seed)
         result = app.test_cli_runner().invoke(args=["lms", "curriculum", "load"])
         if result.exit_code != 0:
             raise SystemExit(f"curriculum load failed: {result.output}")
         with db.engine.begin() as conn:
             fill(conn, db.metadata, scale, random.Random(seed), today=clock.today())
+        with app.test_request_context():
+            store_certificate_pdfs()
+            from lms.services import progress
+
+            progress.rebuild_summaries()
+            db.session.commit()
         return counts(db.engine)
+
+
+def store_certificate_pdfs(batch_size: int = 100) -> int:
+    """Make and store every certificate's PDF as issuing does, and record its key and SHA-256 (the rows
+    arrive from ``fill`` with neither). Returns how many."""
+    from sqlalchemy.orm import joinedload
+
+    from lms import clock
+    from lms.extensions import db
+    from lms.models import Certificate, Cohort, Enrolment
+    from lms.pdf.certificate import render_certificate
+    from lms.services.certificates import certificate_text
+    from lms.storage import get_storage
+
+    storage = get_storage()
+    stored, after = 0, 0
+    while True:
+        batch = db.session.scalars(
+            sa.select(Certificate)
+            .where(Certificate.id > after)
+            .order_by(Certificate.id)
+            .limit(batch_size)
+            .options(
+                joinedload(Certificate.issued_by),
+                joinedload(Certificate.enrolment).options(
+                    joinedload(Enrolment.participant),
+                    joinedload(Enrolment.employer),
+                    joinedload(Enrolment.cohort).joinedload(Cohort.programme),
+                    joinedload(Enrolment.cohort).selectinload(Cohort.trainers),
+                ),
+            )
+        ).all()
+        if not batch:
+            return stored
+        for certificate in batch:
+            pdf = render_certificate(
+                certificate_text(
+                    certificate.enrolment,
+                    number=certificate.number,
+                    code=certificate.verification_code,
+                    issued_on=certificate.issued_at.astimezone(clock.LOCAL_TZ).date(),
+                    issuer=certificate.issued_by,
+                )
+            )
+            certificate.pdf_storage_key = storage.save(pdf, ".pdf")
+            certificate.pdf_sha256 = hashlib.sha256(pdf).hexdigest()
+        db.session.commit()
+        stored += len(batch)
+        after = batch[-1].id
 
 
 # The tables the generator fills with rows of its own ids (counted, and their id sequences moved on).
@@ -382,11 +462,17 @@ def fill(
         for n in range(scale.trainers)
     ]
 
-    # Cohorts: started between a week and 46 weeks ago; the benchmark trainer's cohorts first.
+    # Cohorts: started between a week and 46 weeks ago; the benchmark trainer's cohorts first. At
+    # least one has finished (the last one, if none before it did: a tiny scale), so there are certificates.
     cohorts, cohort_trainers = [], []
+    any_finished = False
     for number in range(1, scale.cohorts + 1):
         region = REGIONS[number % 3]
-        start = today - timedelta(weeks=1 + (number * 7919) % 46)
+        weeks_ago = 1 + (number * 7919) % 46
+        if number == scale.cohorts and not any_finished:
+            weeks_ago = 44
+        any_finished = any_finished or weeks_ago > duration_weeks
+        start = today - timedelta(weeks=weeks_ago)
         start -= timedelta(days=start.weekday())  # a Monday
         cohorts.append(
             {
@@ -527,17 +613,26 @@ def fill(
         wanted = min(wanted, len(items) * 4)
         for k in range(wanted):
             signed_on = start + timedelta(days=int((today - start).days * (k + 1) / (wanted + 1)))
-            signoffs.append(
-                {
-                    "kind": "sign_off",
-                    "enrolment_id": enrolment["id"],
-                    "checklist_item_id": items[k % len(items)],
-                    "level": 1 + k // len(items),
-                    "note": "",
-                    "signed_by_id": assessor,
-                    "signed_at": utc(min(signed_on, today - timedelta(days=1)), 9 + k % 8, k % 60),
-                }
-            )
+            record = {
+                "kind": "sign_off",
+                "enrolment_id": enrolment["id"],
+                "checklist_item_id": items[k % len(items)],
+                "level": 1 + k // len(items),
+                "note": "",
+                "signed_by_id": assessor,
+                "signed_at": utc(min(signed_on, today - timedelta(days=1)), 9 + k % 8, k % 60),
+            }
+            signoffs.append(record)
+            if rng.random() < REVOKED_SHARE:  # revoked that night (before "now": 09:00 today)
+                signoffs.append(
+                    {
+                        **record,
+                        "kind": "revocation",
+                        "note": "Per abuis afgetekend.",
+                        "signed_at": record["signed_at"] + timedelta(hours=12),
+                        "revokes": record,
+                    }
+                )
     chain(signoffs)
 
     # Certificates for the finished cohorts' participants.
@@ -595,12 +690,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--scale", type=float, default=1.0, help="1.0 = 500 cohorts, 6,000 people")
     parser.add_argument("--force", action="store_true", help="drop and generate again")
     args = parser.parse_args(argv)
+    command = command_line("benchmarks.generate", sys.argv[1:] if argv is None else argv)
+    print(f"command: {command}")
     started = time.perf_counter()
     result = generate(args.database_url, args.scale, args.force)
     seconds = time.perf_counter() - started
     print(f"{args.database_url}: " + ", ".join(f"{v:,} {k}" for k, v in result.items()))
     print(f"ready in {seconds:.1f} s")
-    return 0
+    app = bench_app(args.database_url)
+    with app.app_context():
+        from lms.services import progress
+
+        started = time.perf_counter()
+        line = summaries_line(progress.verify_summaries())
+    print(f"{line} (verified in {time.perf_counter() - started:.1f} s)")
+    return 0 if line.startswith("progress summaries: OK") else 1
 
 
 if __name__ == "__main__":

@@ -1,12 +1,17 @@
 """Measure the application on a benchmark database (made by ``benchmarks.generate``).
 
-    python -m benchmarks.run [--database-url URL] [--repeat 30] [--no-gunicorn]
+    python -m benchmarks.run [--database-url URL] [--repeat 30] [--gunicorn-seconds 10]
 
 Per main page, logged in as the role that uses it: the server time (inside the WSGI application, median
 and 95th percentile over --repeat requests after one warm-up) and the SQL statements it sends, beside
-/healthz (one ``SELECT 1``) as the floor. Then the certificate PDF (text and rendering, as issuing does),
-the reminder sweep over all enrolments (rolled back, so it can be repeated), and gunicorn's throughput
-driven by ``benchmarks.load`` over real HTTP.
+/healthz (one ``SELECT 1``) as the floor; one stored certificate PDF downloaded over the application.
+Then the certificate PDF's making (text and rendering, as issuing does), the reminder sweep over all
+enrolments (rolled back, so it can be repeated), and gunicorn's throughput driven by ``benchmarks.load``
+over real HTTP. The progress summaries are verified (``progress.verify_summaries``) before measuring and
+after the reminder sweeps.
+
+Every table has a "target" column: met or missed, judged on that run's 95th percentile (and statement
+count). The report starts with the exact command line of the run, to be written beside its figures.
 """
 
 from __future__ import annotations
@@ -34,11 +39,13 @@ from benchmarks.common import (
     PASSWORD,
     TRAINER_EMAIL,
     bench_app,
+    command_line,
+    summaries_line,
 )
 
 CSRF_PATTERN = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 
-# Targets from issue 11.
+# Targets from issue 11 (the certificate's also from issue 19: downloaded over the application).
 PAGE_P95_MS = 50.0
 PAGE_QUERIES = 10
 CERTIFICATE_MS = 100.0
@@ -53,17 +60,30 @@ class Result:
     queries: int
     status: int = 200
     note: str = ""
+    target_ms: float = PAGE_P95_MS  # the 95th percentile may be at most this
+    target_queries: int | None = PAGE_QUERIES  # and the statements at most this (None: no target)
 
-    def row(self) -> str:
+    def missed(self) -> list[str]:
         flags = []
         if self.status >= 400:
             flags.append(f"HTTP {self.status}")
-        if self.p95_ms > PAGE_P95_MS:
-            flags.append("p95 > 50 ms")
-        if self.queries > PAGE_QUERIES:
-            flags.append("> 10 queries")
-        note = "; ".join(flags + ([self.note] if self.note else []))
-        return f"| {self.name} | {self.p50_ms:.1f} | {self.p95_ms:.1f} | {self.queries} | {note} |"
+        if self.p95_ms > self.target_ms:
+            flags.append(f"p95 > {self.target_ms:g} ms")
+        if self.target_queries is not None and self.queries > self.target_queries:
+            flags.append(f"> {self.target_queries} queries")
+        return flags
+
+    @property
+    def target(self) -> str:
+        """Met, or "missed: " and what was missed, judged on this run's p95 and statement count."""
+        missed = self.missed()
+        return "missed: " + "; ".join(missed) if missed else "met"
+
+    def row(self) -> str:
+        return (
+            f"| {self.name} | {self.p50_ms:.1f} | {self.p95_ms:.1f} | {self.queries} | {self.target}"
+            f" | {self.note} |"
+        )
 
 
 def percentile(values: Sequence[float], fraction: float) -> float:
@@ -155,8 +175,14 @@ class Bench:
                 response = client.get(path, headers=headers)
             times.append(self.timer.last * 1000)
             queries = max(queries, counter.count)
-            status = response.status_code
-        return Result(name, statistics.median(times), percentile(times, 0.95), queries, status)
+            status = max(status, response.status_code)
+        result = Result(name, statistics.median(times), percentile(times, 0.95), queries, status)
+        if response.mimetype == "application/pdf":
+            result.target_ms = CERTIFICATE_MS
+            result.note = f"{len(response.get_data()) // 1024} KiB PDF"
+            if not response.get_data().startswith(b"%PDF-"):
+                result.note += ", not a PDF"
+        return result
 
 
 # --- what to ask for ------------------------------------------------------------------------------
@@ -202,15 +228,19 @@ def targets(app: Flask) -> dict[str, Any]:
             ),
             {"e": PARTICIPANT_EMAIL},
         ).scalar_one()
-        code = one(
-            sa.text("SELECT verification_code FROM certificates ORDER BY id LIMIT 1")
-        ).scalar()
+        certificate = one(
+            sa.text(
+                "SELECT id, verification_code FROM certificates WHERE revoked_at IS NULL"
+                " ORDER BY id LIMIT 1"
+            )
+        ).first()
         return {
             "cohort": cohort_id,
             "enrolment": enrolment_id,
             "submission": submission_id,
             "assignment": assignment_code,
-            "code": code,
+            "code": certificate.verification_code if certificate else None,
+            "certificate": certificate.id if certificate else None,
         }
 
 
@@ -265,6 +295,11 @@ def page_plan(ids: dict[str, Any]) -> list[tuple[str, str, str]]:
     ]
     if ids["code"]:
         plan.append(("", "certificate verify page", f"/verify/{ids['code']}"))
+    if ids["certificate"]:
+        # The stored PDF over the application (target: 100 ms at p95, like making one).
+        plan.append(
+            ("coordinator", "certificate download", f"/certificates/{ids['certificate']}/download")
+        )
     return plan
 
 
@@ -328,20 +363,46 @@ def measure_certificate(bench: Bench, repeat: int) -> Result:
                 size = len(pdf)
         db.session.rollback()
     return Result(
-        "certificate PDF",
+        "certificate PDF made (text and rendering, as issuing)",
         statistics.median(times),
         percentile(times, 0.95),
         queries,
-        note=f"{size // 1024} KiB"
-        + ("; > 100 ms" if percentile(times, 0.95) > CERTIFICATE_MS else ""),
+        note=f"{size // 1024} KiB",
+        target_ms=CERTIFICATE_MS,
+        target_queries=None,
     )
 
 
-def measure_sweep(bench: Bench) -> list[tuple[str, float, int, str]]:
+@dataclass
+class SweepResult:
+    rows: list[tuple[str, float, int, str]]  # (label, seconds, queries, report)
+    summaries: str  # progress.verify_summaries after the sweeps, before the rollback
+
+    def table_rows(self) -> list[str]:
+        lines = []
+        for name, seconds, queries, described in self.rows:
+            target = "met" if seconds <= SWEEP_S else f"missed: > {SWEEP_S:g} s"
+            lines.append(
+                f"| {name} | {seconds * 1000:.0f} | | {queries} | {target} (one run) | {described} |"
+            )
+        return lines
+
+
+def summaries(bench: Bench) -> str:
+    """``progress.verify_summaries()`` on the benchmark data, as one line."""
+    from lms.services import progress
+
+    with bench.app.app_context():
+        return summaries_line(progress.verify_summaries())
+
+
+def measure_sweep(bench: Bench) -> SweepResult:
     """The reminder sweep over every enrolment, twice in one transaction that is rolled back: the first
     sweep finds the whole backlog (nothing was ever sent on this data), the second finds every reminder
-    already claimed, as the hourly sweep does on a normal day. (label, seconds, queries, report)."""
+    already claimed, as the hourly sweep does on a normal day. Then the progress summaries are verified
+    against the raw rows, in the same transaction."""
     from lms.extensions import db
+    from lms.services import progress
     from lms.services.reminders import sweep
 
     rows = []
@@ -364,8 +425,9 @@ def measure_sweep(bench: Bench) -> list[tuple[str, float, int, str]]:
                     report.describe(),
                 )
             )
+        checked = summaries_line(progress.verify_summaries())
         db.session.rollback()
-    return rows
+    return SweepResult(rows, checked)
 
 
 # --- gunicorn -------------------------------------------------------------------------------------
@@ -419,9 +481,15 @@ def measure_gunicorn(
             ("trainer dashboard (logged in)", "/dashboard/trainer", cookie),
         ):
             stats = run_load(base + path, seconds=seconds, concurrency=concurrency, cookie=cookies)
+            # The pages' target (p95 at most 50 ms) applied over HTTP under load: a harder test than
+            # the server time above. Throughput itself has no target.
+            missed = [f"p95 > {PAGE_P95_MS:g} ms"] if stats.p95_ms > PAGE_P95_MS else []
+            if stats.errors:
+                missed.append(f"{stats.errors} errors")
+            target = "missed: " + "; ".join(missed) if missed else "met"
             rows.append(
                 f"| {name} | {stats.requests_per_second:.0f} | {stats.p50_ms:.1f} | {stats.p95_ms:.1f}"
-                f" | {stats.p99_ms:.1f} | {stats.requests} | {stats.errors} |"
+                f" | {stats.p99_ms:.1f} | {stats.requests} | {stats.errors} | {target} |"
             )
     return rows
 
@@ -429,17 +497,40 @@ def measure_gunicorn(
 # --- the report -----------------------------------------------------------------------------------
 
 
+def data_size(bench: Bench) -> str:
+    with bench.app.app_context():
+        from lms.extensions import db
+
+        cohorts = int(db.session.scalar(sa.text("SELECT count(*) FROM cohorts")) or 0)
+        enrolments = int(db.session.scalar(sa.text("SELECT count(*) FROM enrolments")) or 0)
+        signoffs = int(db.session.scalar(sa.text("SELECT count(*) FROM signoffs")) or 0)
+    return (
+        f"{cohorts:,} cohorts (scale {cohorts / 500:g}), {enrolments:,} enrolments,"
+        f" {signoffs:,} sign-off ledger records"
+    )
+
+
 def report(
-    database_url: str, repeat: int, gunicorn_seconds: float, only: Sequence[str] = ()
+    database_url: str,
+    repeat: int,
+    gunicorn_seconds: float,
+    only: Sequence[str] = (),
+    command: str = "",
 ) -> str:
     bench = Bench.create(database_url)
     label = sa.make_url(database_url).get_backend_name()
     lines = [f"### {label}: {sa.make_url(database_url).render_as_string(hide_password=True)}", ""]
+    if command:
+        lines += [f"Command: `{command}`", ""]
+    lines += [f"Data: {data_size(bench)}; before measuring, {summaries(bench)}.", ""]
+    print("\n".join(lines), file=sys.stderr, flush=True)
     lines += [
-        f"Pages ({repeat} requests each after a warm-up; server time inside the WSGI app):",
+        f"Pages ({repeat} requests each after a warm-up; server time inside the WSGI app; target:"
+        f" p95 at most {PAGE_P95_MS:g} ms and at most {PAGE_QUERIES} queries, the certificate"
+        f" download p95 at most {CERTIFICATE_MS:g} ms):",
         "",
-        "| page | p50 ms | p95 ms | queries | missed |",
-        "|---|---:|---:|---:|---|",
+        "| page | p50 ms | p95 ms | queries | target | note |",
+        "|---|---:|---:|---:|---|---|",
     ]
     for result in measure_pages(bench, repeat, only):
         lines.append(result.row())
@@ -447,24 +538,26 @@ def report(
     if only:
         return "\n".join(lines)
     certificate = measure_certificate(bench, max(5, repeat // 2))
-    lines += ["", "| other | p50 ms | p95 ms | queries | note |", "|---|---:|---:|---:|---|"]
-    lines.append(
-        f"| certificate PDF | {certificate.p50_ms:.1f} | {certificate.p95_ms:.1f} | {certificate.queries}"
-        f" | {certificate.note} |"
-    )
-    for name, seconds, queries, described in measure_sweep(bench):
-        missed = "; > 5 s" if seconds > SWEEP_S else ""
-        lines.append(f"| {name} | {seconds * 1000:.0f} | | {queries} | {described}{missed} |")
-    print("\n".join(lines[-5:]), file=sys.stderr, flush=True)
+    swept = measure_sweep(bench)
+    lines += [
+        "",
+        "| other | p50 ms | p95 ms | queries | target | note |",
+        "|---|---:|---:|---:|---|---|",
+        certificate.row(),
+        *swept.table_rows(),
+        "",
+        f"After the reminder sweeps (before their rollback): {swept.summaries}.",
+    ]
+    print("\n".join(lines[-7:]), file=sys.stderr, flush=True)
     if gunicorn_seconds > 0:
         workers = os.cpu_count() or 2
         lines += [
             "",
             f"gunicorn, {workers} sync workers, load generator benchmarks/load.py (8 threads,"
-            f" {gunicorn_seconds:.0f} s each, same machine):",
+            f" {gunicorn_seconds:.0f} s each, same machine; target: p95 at most {PAGE_P95_MS:g} ms):",
             "",
-            "| page | requests/s | p50 ms | p95 ms | p99 ms | requests | errors |",
-            "|---|---:|---:|---:|---:|---:|---:|",
+            "| page | requests/s | p50 ms | p95 ms | p99 ms | requests | errors | target |",
+            "|---|---:|---:|---:|---:|---:|---:|---|",
         ]
         lines += measure_gunicorn(database_url, gunicorn_seconds, 8, workers)
         print("\n".join(lines[-3:]), file=sys.stderr, flush=True)
@@ -483,7 +576,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     parser.add_argument("--output", help="also write the tables (Markdown) to this file")
     args = parser.parse_args(argv)
-    text = report(args.database_url, args.repeat, args.gunicorn_seconds, args.only)
+    command = command_line("benchmarks.run", sys.argv[1:] if argv is None else argv)
+    print(f"command: {command}", file=sys.stderr, flush=True)
+    text = report(args.database_url, args.repeat, args.gunicorn_seconds, args.only, command)
     print()
     print(text)
     if args.output:
