@@ -161,6 +161,40 @@ def test_the_generated_summaries_verify_and_the_ledger_holds_revocations(generat
     bench.engine.dispose()
 
 
+def test_the_revocation_check_reads_only_the_revocations_from_their_unique_index(
+    generated: str,
+) -> None:
+    if not generated.startswith("postgresql"):
+        pytest.skip("the query plan is PostgreSQL's")
+    bench = run.Bench.create(generated)
+    with bench.app.app_context():
+        from lms.extensions import db
+        from lms.models import Enrolment
+        from lms.services.signoff import current_levels
+
+        enrolments = db.session.scalars(sa.select(Enrolment).order_by(Enrolment.id)).all()
+        sent: list[tuple[str, object]] = []
+
+        def remember(conn, cursor, statement, parameters, context, executemany):  # type: ignore[no-untyped-def]
+            sent.append((statement, parameters))
+
+        sa.event.listen(db.engine, "before_cursor_execute", remember)
+        try:
+            current_levels(enrolments)  # the read every progress computation makes of the ledger
+        finally:
+            sa.event.remove(db.engine, "before_cursor_execute", remember)
+        ((statement, parameters),) = [(s, p) for s, p in sent if "revokes_id" in s]
+        plan = "\n".join(
+            row[0]
+            for row in db.session.connection().exec_driver_sql("EXPLAIN " + statement, parameters)
+        )
+        # NOT EXISTS on signoffs.revokes_id, answered from uq_signoffs_revokes_id's non-null entries
+        # (the revocations), not from the whole ledger.
+        assert "uq_signoffs_revokes_id" in plan
+        assert "Index Cond: (revokes_id IS NOT NULL)" in plan
+    bench.engine.dispose()
+
+
 def test_each_row_says_whether_its_target_was_met_on_that_runs_p95() -> None:
     assert run.Result("page", 10.0, 40.0, 3).target == "met"
     assert run.Result("page", 10.0, 60.0, 3).target == "missed: p95 > 50 ms"
