@@ -101,6 +101,7 @@ MATRIX: dict[str, tuple[object, ...] | str] = {
     "checklists.matrix":                      (LOGIN,   404,   404,   200,   404,   404,   404,   200),  # /checklists/cohorts/<int:cohort_id>
     "checklists.bulk":                        (LOGIN,   404,   404,   200,   404,   404,   404,   404),  # /checklists/cohorts/<int:cohort_id>/bulk
     "checklists.enrolment":                   (LOGIN,   200,   404,   200,   404,   200,   404,   200),  # /checklists/enrolments/<int:enrolment_id>
+    "checklists.item":                        (LOGIN,   200,   404,   200,   404,   200,   404,   200),  # /checklists/enrolments/<int:enrolment_id>/items/<int:item_id> — one cell of the matrix
     "checklists.observe":                     (LOGIN,   404,   404,   404,   404,   200,   404,   404),  # /checklists/enrolments/<int:enrolment_id>/observations
     "checklists.sign":                        (LOGIN,   404,   404,   200,   404,   404,   404,   404),  # /checklists/enrolments/<int:enrolment_id>/sign-off
     "checklists.mine":                        (LOGIN,   200,   200,   403,   403,   403,   403,   403),  # /checklists/mine
@@ -196,6 +197,7 @@ def url_values(world: World) -> dict[str, object]:
         "user_id": world.participant.id,
         "employer_id": world.employer.id,
         "signoff_id": world.signoff.id,
+        "item_id": world.signoff.checklist_item_id,
         "code": world.assignment.code,
         "certificate_id": world.certificate.id,
         "review_id": world.review.id,

@@ -428,7 +428,10 @@ def test_the_matrix_signs_several_cells_at_once(auth, client, db, world) -> None
     assert "Noël Çelik" in page and "Bram Jansen" in page and "Ruud Hendriks" not in page
     assert f'name="cell_{e.id}_{items["T01"].id}"' in page
     assert "min. 2" in page
-    assert f"/assessment/submissions/{world['work'].id}" in page  # evidence one click away
+    # Evidence one click away: on the cell's own page, not in the matrix.
+    cell = f"/checklists/enrolments/{e.id}/items/{items['T01'].id}"
+    assert f'href="{cell}"' in page and "/assessment/submissions/" not in page
+    assert f"/assessment/submissions/{world['work'].id}" in client.get(cell).get_data(as_text=True)
 
     response = auth.post(
         f"{cohort_path}?show=technical",

@@ -2,7 +2,9 @@
 
 - ``build_checklist``: one enrolment's checklists, the technical competencies by group and the
   21st-century skills, each item with where it stands, its history and the employer's observations;
-- ``build_matrix``: a cohort's participants by a selection of items, for the trainer's matrix;
+- ``build_matrix``: a cohort's participants by a selection of items, for the trainer's matrix: the levels
+  only, in a fixed number of queries; ``item_detail``: one cell (one item of one enrolment) with its
+  history and evidence, loaded when the trainer opens that cell;
 - ``add_observation``: an employer contact's workplace observation on an item (not a sign-off).
 
 Ledger records and observations are read along the transfer chain (``signoff.enrolment_chains``): a
@@ -19,7 +21,7 @@ from datetime import datetime
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import aliased, contains_eager, joinedload, selectinload
 
 from lms.extensions import db
 from lms.models import (
@@ -44,9 +46,9 @@ from lms.services.signoff import (
     MAX_LEVEL,
     MIN_LEVEL,
     approved_work,
-    current_signoffs,
     enrolment_chains,
 )
+from lms.services.signoff import _not_revoked as not_revoked
 
 OBSERVATION_MAX = 2000
 
@@ -238,30 +240,79 @@ def approved_submissions(enrolment: Enrolment) -> list[Submission]:
 # --- the cohort matrix ------------------------------------------------------------------------
 
 
-@dataclass
-class MatrixCell:
-    standing: SignOff | None
-    work: list[Submission]  # approved work on assignments linked to the item
+@dataclass(frozen=True)
+class ProgrammeItems:
+    """A programme's checklist groups with their items, in order (one query for both)."""
 
-    @property
-    def level(self) -> int:
-        return self.standing.level if self.standing else 0
+    groups: list[tuple[ChecklistGroup, list[ChecklistItem]]]
+
+    def of_kind(self, kind: ChecklistKind) -> list[tuple[ChecklistGroup, list[ChecklistItem]]]:
+        return [(group, items) for group, items in self.groups if group.kind is kind]
+
+    def select(
+        self, show: str | None
+    ) -> tuple[str, list[tuple[ChecklistGroup, list[ChecklistItem]]]]:
+        """Which groups the matrix shows: ``group-<code>``, ``technical`` or ``skill21``; default: the
+        first group."""
+        for kind in ChecklistKind:
+            if show == kind.value:
+                return show, self.of_kind(kind)
+        for group, items in self.groups:
+            if show == f"group-{group.code}":
+                return show, [(group, items)]
+        if not self.groups:
+            return "", []
+        return f"group-{self.groups[0][0].code}", self.groups[:1]
+
+
+def programme_items(programme_id: int) -> ProgrammeItems:
+    """The programme's groups and items in one query (items joined with their group)."""
+    items = db.session.scalars(
+        sa.select(ChecklistItem)
+        .join(ChecklistItem.group)
+        .where(ChecklistItem.programme_id == programme_id)
+        .order_by(
+            ChecklistGroup.position, ChecklistGroup.id, ChecklistItem.position, ChecklistItem.id
+        )
+        .options(contains_eager(ChecklistItem.group))
+    ).all()
+    groups: dict[int, tuple[ChecklistGroup, list[ChecklistItem]]] = {}
+    for item in items:
+        groups.setdefault(item.group_id, (item.group, []))[1].append(item)
+    return ProgrammeItems(groups=list(groups.values()))
 
 
 @dataclass
 class Matrix:
+    """The levels of a cohort's active participants on a selection of items. Only the levels: who
+    signed off, the notes, the evidence and the history are on each cell's own page (``item_detail``)."""
+
     cohort: Cohort
     levels: dict[int, Level]
     enrolments: list[Enrolment]
     groups: list[tuple[ChecklistGroup, list[ChecklistItem]]]
-    cells: dict[tuple[int, int], MatrixCell]
+    reached: dict[int, dict[int, int]]  # enrolment id -> item id -> level (absent: not signed off)
 
     @property
     def items(self) -> list[ChecklistItem]:
         return [item for _, items in self.groups for item in items]
 
-    def cell(self, enrolment: Enrolment, item: ChecklistItem) -> MatrixCell:
-        return self.cells[(enrolment.id, item.id)]
+    def level(self, enrolment: Enrolment, item: ChecklistItem) -> int:
+        return self.reached[enrolment.id].get(item.id, 0)
+
+    def rows(self) -> list[tuple[Enrolment, list[tuple[int, int, bool]]]]:
+        """Per participant, per item: (item id, level reached, at or above the required level), ready
+        for the template (hundreds of cells: no lookups in the template)."""
+        items = self.items
+        rows = []
+        for enrolment in self.enrolments:
+            reached = self.reached[enrolment.id]
+            cells = []
+            for item in items:
+                level = reached.get(item.id, 0)
+                cells.append((item.id, level, level >= item.required_level))
+            rows.append((enrolment, cells))
+        return rows
 
 
 def active_enrolments(cohort: Cohort) -> list[Enrolment]:
@@ -274,26 +325,94 @@ def active_enrolments(cohort: Cohort) -> list[Enrolment]:
     return sorted(enrolments, key=lambda e: (e.participant.sort_key, e.id))
 
 
-def build_matrix(cohort: Cohort, programme: Programme, groups: Sequence[ChecklistGroup]) -> Matrix:
-    """The cohort's active participants by the items of ``groups`` (of ``programme``, already loaded)."""
-    enrolments = active_enrolments(cohort)
-    items = [item for group in groups for item in group.items]
-    standings = current_signoffs(enrolments, options=_evidence_options())
-    work = approved_work(enrolments, items)
-    cells = {
-        (enrolment.id, item.id): MatrixCell(
-            standing=standings[enrolment.id].get(item.id),
-            work=work.get((enrolment.id, item.id), []),
+def matrix_levels(
+    cohort: Cohort, enrolments: Sequence[Enrolment], items: Sequence[ChecklistItem]
+) -> dict[int, dict[int, int]]:
+    """The level reached per active enrolment of ``cohort`` and item of ``items``, along each transfer
+    chain (as ``signoff.current_levels``), in one query: every enrolment of the cohort's active
+    participants (for the chains), with the standing sign-offs on these items (outer join)."""
+    result: dict[int, dict[int, int]] = {enrolment.id: {} for enrolment in enrolments}
+    if not enrolments or not items:
+        return result
+    participants = sa.select(Enrolment.participant_id).where(
+        Enrolment.cohort_id == cohort.id, Enrolment.status == EnrolmentStatus.ACTIVE
+    )
+    member = aliased(Enrolment)
+    rows = db.session.execute(
+        sa.select(
+            member.id,
+            member.transferred_from_id,
+            SignOff.checklist_item_id,
+            SignOff.level,
+            SignOff.sequence,
         )
-        for enrolment in enrolments
-        for item in items
-    }
+        .select_from(member)
+        .outerjoin(
+            SignOff,
+            sa.and_(
+                SignOff.enrolment_id == member.id,
+                SignOff.checklist_item_id.in_([item.id for item in items]),
+                not_revoked(),
+            ),
+        )
+        .where(member.participant_id.in_(participants))
+    ).all()
+    previous = {row[0]: row[1] for row in rows}
+    readers: dict[int, list[int]] = defaultdict(list)
+    for enrolment in enrolments:
+        current: int | None = enrolment.id
+        seen: set[int] = set()
+        while current is not None and current not in seen:
+            seen.add(current)
+            readers[current].append(enrolment.id)
+            current = previous.get(current)
+    signed = sorted((row for row in rows if row[2] is not None), key=lambda row: row[4])
+    for enrolment_id, _previous, item_id, level, _sequence in signed:  # later replaces earlier
+        for reader in readers.get(enrolment_id, ()):
+            result[reader][item_id] = level
+    return result
+
+
+def build_matrix(
+    cohort: Cohort, groups: Sequence[tuple[ChecklistGroup, list[ChecklistItem]]]
+) -> Matrix:
+    """The cohort's active participants by the items of ``groups`` (of its programme, already loaded).
+    Two queries, whatever the size of the cohort or the ledger."""
+    enrolments = active_enrolments(cohort)
+    items = [item for _, group_items in groups for item in group_items]
     return Matrix(
         cohort=cohort,
-        levels=scale(programme),
+        levels=scale(cohort.programme),
         enrolments=enrolments,
-        groups=[(group, list(group.items)) for group in groups],
-        cells=cells,
+        groups=list(groups),
+        reached=matrix_levels(cohort, enrolments, items),
+    )
+
+
+@dataclass
+class ItemDetail:
+    """One cell of the matrix: one item for one enrolment, with its history and the approved work."""
+
+    standing: ItemStanding
+    levels: dict[int, Level]
+    chain: list[int]
+    work: list[Submission]
+
+
+def item_detail(enrolment: Enrolment, item_id: int) -> ItemDetail | None:
+    """Where ``item_id`` stands for ``enrolment``: the standing sign-off, the history of records and
+    revocations, the workplace observations and the approved work on linked assignments. ``None`` when
+    the item is not in the enrolment's programme."""
+    checklist = build_checklist(enrolment)
+    row = checklist.item(item_id)
+    if row is None:
+        return None
+    work = approved_work([enrolment], [row.item])
+    return ItemDetail(
+        standing=row,
+        levels=checklist.levels,
+        chain=checklist.chain,
+        work=work.get((enrolment.id, item_id), []),
     )
 
 

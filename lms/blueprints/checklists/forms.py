@@ -3,13 +3,14 @@ rules (who may sign off, which evidence counts) live in lms/services/signoff.py 
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from wtforms import (
     BooleanField,
-    Field,
     HiddenField,
     RadioField,
     SelectField,
@@ -18,12 +19,12 @@ from wtforms import (
     TextAreaField,
 )
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, InputRequired, Length, Optional
+from wtforms.validators import DataRequired, InputRequired, Length
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from lms.forms import Form
 from lms.services.checklists import OBSERVATION_MAX, Level
-from lms.services.signoff import NOTE_MAX
+from lms.services.signoff import MAX_LEVEL, MIN_LEVEL, NOTE_MAX
 
 
 def strip(value: Any) -> Any:
@@ -124,7 +125,9 @@ class ObservationForm(Form):
 
 
 class MatrixForm(Form):
-    """The cohort matrix: a select per cell (added by ``matrix_form``) and what the cells share."""
+    """The cohort matrix: what the changed cells share. The cells themselves (``cell_<enrolment id>_<item
+    id>``: a level, or empty for unchanged) are read by ``read_cells``: a WTForms field for each of 384
+    cells would cost more than the rest of the page."""
 
     note = _note_field(_l("Note for every sign-off you save here (optional)"))
     attach_evidence = BooleanField(
@@ -132,24 +135,46 @@ class MatrixForm(Form):
     )
     submit = SubmitField(_l("Save the changed cells"))
 
-    def cell_fields(self) -> Iterable[Field]:
-        return (field for field in self if field.name.startswith("cell_"))
-
 
 def cell_name(enrolment_id: int, item_id: int) -> str:
     return f"cell_{enrolment_id}_{item_id}"
 
 
-def matrix_form(cells: Iterable[tuple[int, int]], levels: dict[int, Level]) -> MatrixForm:
-    """A MatrixForm with a select for each (enrolment id, item id): unchanged ("") or a level."""
-    choices = [SelectChoice("", "–")] + [
-        SelectChoice(str(number), str(number)) for number in sorted(levels)
-    ]
-    fields = {
-        cell_name(enrolment_id, item_id): SelectField(
-            choices=choices, default="", validators=[Optional()]
-        )
-        for enrolment_id, item_id in cells
-    }
-    form_class = type("CohortMatrixForm", (MatrixForm,), fields)
-    return form_class()
+@dataclass
+class CellInput:
+    """What was typed or chosen in the matrix's cells."""
+
+    chosen: dict[tuple[int, int], int] = field(default_factory=dict)  # (enrolment, item) -> level
+    values: dict[str, str] = field(
+        default_factory=dict
+    )  # cell name -> the value sent, to show back
+    invalid: set[str] = field(default_factory=set)  # cell names whose value is not a level
+
+    @property
+    def error(self) -> str | None:
+        if self.invalid:
+            return _(
+                "Type a level from %(low)d to %(high)d in a cell, or leave it empty.",
+                low=MIN_LEVEL,
+                high=MAX_LEVEL,
+            )
+        return None
+
+
+def read_cells(
+    formdata: Mapping[str, str], cells: Iterable[tuple[int, int]], levels: Iterable[int]
+) -> CellInput:
+    """The cells of the matrix that carry a level; names of cells not shown are ignored."""
+    allowed = {str(number): number for number in levels}
+    result = CellInput()
+    for enrolment_id, item_id in cells:
+        name = cell_name(enrolment_id, item_id)
+        value = (formdata.get(name) or "").strip()
+        if not value:
+            continue
+        result.values[name] = value[:10]
+        if value in allowed:
+            result.chosen[(enrolment_id, item_id)] = allowed[value]
+        else:
+            result.invalid.add(name)
+    return result

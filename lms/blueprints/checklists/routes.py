@@ -27,12 +27,12 @@ from wtforms.fields.choices import SelectChoice
 from lms import clock
 from lms.blueprints.checklists.forms import (
     BulkSignOffForm,
+    MatrixForm,
     ObservationForm,
     RevokeForm,
     SignOffForm,
-    cell_name,
     level_choices,
-    matrix_form,
+    read_cells,
 )
 from lms.extensions import db
 from lms.models import (
@@ -371,46 +371,39 @@ def observe(enrolment_id: int):  # type: ignore[no-untyped-def]
 # --- the cohort matrix and bulk sign-off ------------------------------------------------------
 
 
-def _selection(programme: Programme, show: str | None) -> tuple[str, list[ChecklistGroup]]:
-    """Which groups the matrix shows: ``group-<code>``, ``technical`` or ``skill21``; default: the first
-    group."""
-    groups = list(programme.checklist_groups)
-    for kind in ChecklistKind:
-        if show == kind.value:
-            return show, [group for group in groups if group.kind is kind]
-    for group in groups:
-        if show == f"group-{group.code}":
-            return show, [group]
-    return (f"group-{groups[0].code}", groups[:1]) if groups else ("", [])
-
-
 @bp.route("/cohorts/<int:cohort_id>", methods=["GET", "POST"])
 @role_required(Role.TRAINER, Role.COORDINATOR)
 def matrix(cohort_id: int):  # type: ignore[no-untyped-def]
+    """The cohort's levels, a selection of groups at a time; a trainer of the cohort types or picks a new
+    level in any cells and saves them at once. What stands behind a cell is on the cell's own page."""
     cohort = _load_cohort(cohort_id)
     can_sign = is_trainer_of(current_user, cohort)
     if request.method == "POST" and not can_sign:
         abort(404)  # not yours: the same answer as a missing record
-    programme = checklist_service.load_programme(cohort.programme_id)
-    show, groups = _selection(programme, request.args.get("show"))
-    grid = checklist_service.build_matrix(cohort, programme, groups)
-    form = matrix_form(
-        ((e.id, item.id) for e in grid.enrolments for item in grid.items), grid.levels
+    catalogue = checklist_service.programme_items(cohort.programme_id)
+    show, groups = catalogue.select(request.args.get("show"))
+    grid = checklist_service.build_matrix(cohort, groups)
+    form = MatrixForm()
+    cells = read_cells(
+        request.form if request.method == "POST" else {},
+        ((e.id, item.id) for e in grid.enrolments for item in grid.items),
+        grid.levels,
     )
     if form.validate_on_submit():
-        cells = [
-            signoff_service.Cell(enrolment, item, int(value))
-            for enrolment in grid.enrolments
-            for item in grid.items
-            if (value := form[cell_name(enrolment.id, item.id)].data)
-        ]
-        if not cells:
+        if cells.error:
+            form.form_errors.append(cells.error)
+        elif not cells.chosen:
             form.form_errors.append(_("Choose a level in at least one cell."))
         else:
             try:
                 records = signoff_service.sign_off_cells(
                     cohort=cohort,
-                    cells=cells,
+                    cells=[
+                        signoff_service.Cell(enrolment, item, level)
+                        for enrolment in grid.enrolments
+                        for item in grid.items
+                        if (level := cells.chosen.get((enrolment.id, item.id)))
+                    ],
                     actor=current_user,
                     at=clock.now(),
                     note=form.note.data or "",
@@ -437,14 +430,38 @@ def matrix(cohort_id: int):  # type: ignore[no-untyped-def]
     return render_template(
         "checklists/matrix.html",
         cohort=cohort,
-        programme=programme,
+        programme=cohort.programme,
+        catalogue=catalogue,
         grid=grid,
         form=form,
+        cells=cells,
         show=show,
         can_sign=can_sign,
-        cell_name=cell_name,
-        evidence_mode=_evidence_mode(can_sign),
         ChecklistKind=ChecklistKind,
+    )
+
+
+@bp.get("/enrolments/<int:enrolment_id>/items/<int:item_id>")
+@login_required
+def item(enrolment_id: int, item_id: int):  # type: ignore[no-untyped-def]
+    """One cell of the matrix (one item of one participant's checklist): where it stands, who signed it
+    off with which note and evidence, the history, the employer's observations and the approved work."""
+    enrolment = _load_enrolment(enrolment_id)
+    detail = checklist_service.item_detail(enrolment, item_id)
+    if detail is None:
+        abort(404)
+    trainer = is_trainer_of(current_user, enrolment.cohort)
+    return render_template(
+        "checklists/item.html",
+        enrolment=enrolment,
+        detail=detail,
+        row=detail.standing,
+        can_sign=trainer and enrolment.is_active,
+        can_revoke=trainer,
+        can_observe=checklist_service.may_observe(current_user, enrolment),
+        back_to_matrix=trainer or current_user.role is Role.COORDINATOR,
+        evidence_mode=_evidence_mode(trainer),
+        SignOffKind=SignOffKind,
     )
 
 
