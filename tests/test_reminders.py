@@ -18,12 +18,15 @@ from lms.models import (
     Notification,
     OutboxMessage,
     ProgressReview,
+    ProgressSummary,
+    ReminderSweep,
     Role,
     SentReminder,
     User,
     Verdict,
 )
-from lms.services import reminders
+from lms.services import progress, reminders
+from lms.services.assessment import assess_submission
 from lms.services.outbox import deliver_outbox
 from lms.services.reminders import sweep
 from tests.certificate_helpers import complete
@@ -98,6 +101,13 @@ def run(moment: datetime) -> reminders.SweepReport:
         report = sweep(clock.now())
     _db.session.commit()
     return report
+
+
+def settle(moment: datetime) -> None:
+    """Make every summary look written at ``moment`` (before the first sweep): a sweep then finds only
+    what falls due after it or what is written after it, as on a real server."""
+    _db.session.execute(sa.update(ProgressSummary).values(updated_at=moment))
+    _db.session.commit()
 
 
 def notes(user: User, kind: str | None = None) -> list[Notification]:
@@ -378,11 +388,17 @@ def test_two_schedulers_at_the_same_moment_send_each_reminder_once(app, world: W
     assert len(overdue) == 1
 
 
-def test_a_simulated_cohort_year(app, world: World) -> None:
+@pytest.mark.parametrize("settled", [False, True], ids=["summaries-changed", "summaries-settled"])
+def test_a_simulated_cohort_year(app, world: World, settled: bool) -> None:
     """Every day of the year at 10:00 the scheduler sweeps; a restarted one sweeps right after it on
     every day that brought reminders (and every Monday).
     Ivo does nothing; Bea hands in everything in the first week and it is approved at once; Wim hands
-    in A1 on 21 September and no trainer looks at it until March."""
+    in A1 on 21 September and no trainer looks at it until March.
+
+    The world is built at the real time of the test run, so its summaries look rewritten after most
+    of these sweeps (every sweep then looks at every enrolment). ``settled``: they were written before
+    the first sweep, so each sweep finds only what fell due or changed since the previous one: the
+    same reminders."""
     waiting = make_enrolment(
         world.idle.cohort,
         make_user(Role.PARTICIPANT, first_name="Wim", last_name="Wacht"),
@@ -394,7 +410,10 @@ def test_a_simulated_cohort_year(app, world: World) -> None:
     for assignment in world.assignments:
         submission = make_handed_in_submission(world.busy, assignment, at=at(date(2026, 9, 9)))
         submission.record_verdict(Verdict.APPROVED, at(date(2026, 9, 10)))
+    progress.refresh_summaries([world.busy])
     _db.session.commit()
+    if settled:
+        settle(at(date(2026, 8, 31)))
     restarted = new_process(app)
 
     def deliver_all(moment: datetime) -> None:
@@ -406,7 +425,14 @@ def test_a_simulated_cohort_year(app, world: World) -> None:
         use_smtp(app, port)
         while day <= LAST_DAY:
             if day == date(2027, 3, 1):  # at last the trainer assesses Wim's work
-                waiting_work.record_verdict(Verdict.NEEDS_REVISION, at(day, 9))
+                with clock.frozen_at(at(day, 9)):
+                    assess_submission(
+                        waiting_work,
+                        actor=world.trainer,
+                        verdict=Verdict.NEEDS_REVISION,
+                        feedback="Foto's ontbreken.",
+                        at=clock.now(),
+                    )
                 _db.session.commit()
             first = run(at(day))
             if first.claimed or day.weekday() == 0:  # a restarted process right after it
@@ -488,3 +514,135 @@ def test_a_sweep_claims_in_a_few_statements_however_many_reminders(world: World,
     first = run(moment)
     assert first.claimed["assignment_overdue"] >= 10
     assert repeated_sweep() == few
+
+
+# --- only what changed or fell due since the previous sweep ------------------------------------
+
+
+def rows(model) -> int:  # type: ignore[no-untyped-def]
+    _db.session.expire_all()
+    return _db.session.scalar(sa.select(sa.func.count()).select_from(model)) or 0
+
+
+def add_participants(world: World, number: int) -> None:
+    for n in range(number):
+        make_enrolment(
+            world.idle.cohort,
+            make_user(Role.PARTICIPANT, first_name=f"Extra{n}"),
+            world.idle.employer,
+        )
+    _db.session.commit()
+
+
+def test_an_hour_later_the_sweep_sends_and_inserts_nothing_in_a_few_statements(
+    world: World, count_queries
+) -> None:  # type: ignore[no-untyped-def]
+    """The hourly sweep used to claim every reminder key again (25,243 INSERTs an hour at scale 1)."""
+    moment = at(date(2026, 10, 19))  # A1 and A2 overdue, inactive, the employer's digest
+
+    def hour_later() -> tuple[int, list[str], reminders.SweepReport]:
+        settle(moment - timedelta(days=1))
+        first = run(moment)
+        assert sum(first.claimed.values()) > 0 and first.checked == 2 + extra
+        counts = (rows(SentReminder), rows(Notification), rows(OutboxMessage))
+        with count_queries() as counter, clock.frozen_at(moment + timedelta(hours=1)):
+            again = sweep(clock.now())
+        _db.session.commit()
+        assert (rows(SentReminder), rows(Notification), rows(OutboxMessage)) == counts
+        return counter.count, counter.statements, again
+
+    extra = 0
+    few, statements, again = hour_later()
+    assert sum(again.claimed.values()) == again.notifications == again.mails == 0
+    assert again.checked == 0 and again.since == moment
+    assert not [s for s in statements if "sent_reminders" in s]  # no key claimed again
+    assert few <= 4, statements  # the previous run, what changed, the digest check, the run's row
+    # Ten more participants: the same few statements.
+    _db.session.execute(sa.delete(ReminderSweep))
+    _db.session.execute(sa.delete(SentReminder))
+    _db.session.commit()
+    extra = 10
+    add_participants(world, extra)
+    assert hour_later()[0] == few
+
+
+def test_a_reminder_that_fell_due_since_the_last_sweep_is_found(world: World) -> None:
+    hand_in_early(world, world.busy)
+    settle(at(date(2026, 9, 1)))
+    run(at(date(2026, 9, 25)))  # Friday: A1 due today, not overdue yet
+    assert notes(world.idle.participant, reminders.OVERDUE) == []
+    report = run(at(date(2026, 9, 26)))  # Saturday, the same week: A1 is overdue now
+    assert report.checked == 1  # Ivo only: nothing changed or fell due for Bea
+    [note] = notes(world.idle.participant, reminders.OVERDUE)
+    assert "A1 Opdracht 1" in note.params["items"]
+    assert len(mails(world.contact)) == 1  # the employer's weekly overview too
+    # The next days of that week nothing new is overdue: nobody is looked at.
+    assert run(at(date(2026, 9, 27))).checked == 0
+
+
+def test_a_change_since_the_last_sweep_is_picked_up_within_the_hour(world: World) -> None:
+    """Bea handed in A1 in time; an hour after the sweep the trainer sends it back: it is overdue now,
+    and the next hourly sweep (the same day, the same week) reminds her."""
+    submission = make_handed_in_submission(world.busy, world.assignments[0], at=at(START))
+    _db.session.commit()
+    settle(at(date(2026, 9, 1)))
+    run(at(date(2026, 9, 29)))  # Tuesday
+    assert notes(world.busy.participant, reminders.OVERDUE) == []
+    with clock.frozen_at(at(date(2026, 9, 29), 10) + timedelta(minutes=30)):
+        assess_submission(
+            submission,
+            actor=world.trainer,
+            verdict=Verdict.NEEDS_REVISION,
+            feedback="Maak de foto's opnieuw.",
+            at=clock.now(),
+        )
+    _db.session.commit()
+    report = run(at(date(2026, 9, 29), 11))
+    assert report.checked == 1
+    assert report.claimed == {reminders.OVERDUE: 1}  # the employer had this week's overview
+    [note] = notes(world.busy.participant, reminders.OVERDUE)
+    assert "A1 Opdracht 1" in note.params["items"]
+
+
+def test_a_review_recorded_since_the_last_sweep_counts(world: World) -> None:
+    """A review written down late (held long ago) makes the next one due at once."""
+    settle(at(date(2026, 9, 1)))
+    run(at(date(2027, 3, 1), 9))
+    with clock.frozen_at(at(date(2027, 3, 1), 10)):
+        _db.session.add(
+            ProgressReview(
+                enrolment=world.busy,
+                trainer_id=world.trainer.id,
+                held_on=date(2026, 11, 30),
+                summary="Gaat goed.",
+                created_at=clock.now(),
+            )
+        )
+        _db.session.commit()
+    before = len(notes(world.busy.participant, reminders.REVIEW_DUE))
+    report = run(at(date(2027, 3, 1), 11))
+    assert report.claimed.get(reminders.REVIEW_DUE, 0) >= 1
+    assert len(notes(world.busy.participant, reminders.REVIEW_DUE)) == before + 1
+
+
+def test_the_first_sweep_writes_in_batches_whatever_the_number_of_reminders(
+    world: World, count_queries
+) -> None:  # type: ignore[no-untyped-def]
+    """The first sweep on a database that never sent anything: one flush per notification and per
+    mail made 21,252 statements at scale 1. Now a few multi-row INSERTs, as many for 12 as for 2."""
+    make_handed_in_submission(world.busy, world.assignments[0], at=at(date(2026, 9, 21)))
+    _db.session.commit()
+    moment = at(date(2026, 11, 30))  # overdue, review due, inactive, waiting work, the digest
+
+    def first_sweep() -> tuple[int, reminders.SweepReport]:
+        with count_queries() as counter, clock.frozen_at(moment):
+            report = sweep(clock.now())
+        _db.session.rollback()
+        return counter.count, report
+
+    few, report = first_sweep()
+    assert report.since is None and report.notifications > 4 and report.mails > 4
+    add_participants(world, 10)
+    many, report = first_sweep()
+    assert report.notifications > 10
+    assert many == few

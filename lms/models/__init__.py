@@ -24,6 +24,7 @@ from lms.models.notifications import (
     NotificationSubject,
     OutboxMessage,
     OutboxStatus,
+    ReminderSweep,
     SentReminder,
 )
 from lms.models.people import AccountToken, Employer, MailPreference, Role, TokenPurpose, User
@@ -88,6 +89,7 @@ __all__ = [
     "ProgressSummary",
     "Region",
     "Role",
+    "ReminderSweep",
     "SentReminder",
     "SignOff",
     "SignOffKind",

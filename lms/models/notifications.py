@@ -96,3 +96,17 @@ class SentReminder(db.Model):
     period_key: Mapped[str] = mapped_column(sa.String(40))  # e.g. "2026-W48"
     recipient_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"))
     created_at: Mapped[datetime] = created_at_column()
+
+
+class ReminderSweep(db.Model):
+    """One row per reminder sweep that ran: the next sweep looks only at what changed or fell due
+    since the latest of these moments (``lms.services.reminders``)."""
+
+    __tablename__ = "reminder_sweeps"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # The moment the sweep swept for (its "now"), and what it looked at and claimed.
+    ran_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    enrolments_checked: Mapped[int] = mapped_column(default=0)
+    reminders_claimed: Mapped[int] = mapped_column(default=0)
+    created_at: Mapped[datetime] = created_at_column()

@@ -28,6 +28,8 @@ class ProgressSummary(db.Model):
         sa.Index("ix_progress_summaries_first_open_due_on", "first_open_due_on"),
         sa.Index("ix_progress_summaries_behind_from", "behind_from"),
         sa.Index("ix_progress_summaries_last_activity_on", "last_activity_on"),
+        # The reminder sweep looks at the rows rewritten since its last run.
+        sa.Index("ix_progress_summaries_updated_at", "updated_at"),
     )
 
     enrolment_id: Mapped[int] = mapped_column(

@@ -6,9 +6,11 @@ an OutboxMessage; a scheduled job delivers it (``lms.services.outbox``). Nothing
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, time, timedelta
 from typing import Any
 
+import sqlalchemy as sa
 from flask import current_app, render_template
 from flask_babel import force_locale
 
@@ -50,6 +52,31 @@ def external_url(endpoint: str, **values: Any) -> str:
     return current_app.config["BASE_URL"].rstrip("/") + adapter.build(endpoint, values)
 
 
+def render_mail(
+    recipient: User,
+    template: str,
+    subject: Any,
+    *,
+    working_hours_only: bool = False,
+    **context: Any,
+) -> dict[str, Any]:
+    """The outbox row's values for mail ``template`` to ``recipient``, rendered in their language
+    (see ``queue_mail``); ``queue_mails`` inserts many of them at once."""
+    now = clock.now()
+    # Never the sender's language: force_locale(None) would leave the request's locale in place.
+    with force_locale(language_of(recipient)):
+        context = {"recipient": recipient, **context}
+        return {
+            "recipient": recipient.email,
+            "subject": str(subject),
+            "body_text": render_template(f"mail/{template}.txt", **context),
+            "body_html": render_template(f"mail/{template}.html", **context),
+            "working_hours_only": working_hours_only,
+            "next_attempt_at": next_working_moment(now) if working_hours_only else now,
+            "created_at": now,
+        }
+
+
 def queue_mail(
     recipient: User,
     template: str,
@@ -64,19 +91,19 @@ def queue_mail(
     ``working_hours_only``: held until working hours (reminders); otherwise it goes out at once
     (invitations, password resets, action links).
     """
-    now = clock.now()
-    # Never the sender's language: force_locale(None) would leave the request's locale in place.
-    with force_locale(language_of(recipient)):
-        context = {"recipient": recipient, **context}
-        message = OutboxMessage(
-            recipient=recipient.email,
-            subject=str(subject),
-            body_text=render_template(f"mail/{template}.txt", **context),
-            body_html=render_template(f"mail/{template}.html", **context),
-            working_hours_only=working_hours_only,
-            next_attempt_at=next_working_moment(now) if working_hours_only else now,
-            created_at=now,
+    message = OutboxMessage(
+        **render_mail(
+            recipient, template, subject, working_hours_only=working_hours_only, **context
         )
+    )
     db.session.add(message)
     db.session.flush()
     return message
+
+
+def queue_mails(messages: Sequence[dict[str, Any]]) -> int:
+    """Put many rendered mails (``render_mail``) in the outbox: one INSERT, sent by SQLAlchemy in
+    multi-row batches, instead of a flush per mail. Returns how many."""
+    if messages:
+        db.session.execute(sa.insert(OutboxMessage), list(messages))
+    return len(messages)

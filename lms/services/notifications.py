@@ -13,7 +13,8 @@ drops without the count query knowing anything about submissions or reviews.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -89,6 +90,55 @@ def notify(
     db.session.add(notification)
     db.session.flush()
     return notification
+
+
+@dataclass(frozen=True)
+class NewNotification:
+    """A notification ``notify_many`` adds: the arguments of ``notify``, and whether it waits for the
+    user's weekly digest mail."""
+
+    user_id: int
+    kind: str
+    params: dict[str, Any]
+    link: str = ""
+    subjects: tuple[str, ...] = ()
+    digest_pending: bool = False
+
+
+def notify_many(new: Sequence[NewNotification]) -> int:
+    """``notify`` for many at once (the reminder sweep), at most one per user and kind: one INSERT for
+    the notifications and one for their subjects, each sent by SQLAlchemy in multi-row batches.
+    The rows are not loaded into the session. Returns how many."""
+    if not new:
+        return 0
+    by_key = {(note.user_id, note.kind): note for note in new}
+    if len(by_key) != len(new):
+        raise ValueError("notify_many: more than one notification for a user and kind")
+    now = clock.now()
+    # RETURNING without asking for the order of the parameters keeps the multi-row batches on every
+    # database; (user, kind) says which row is which.
+    inserted = db.session.execute(
+        sa.insert(Notification).returning(Notification.id, Notification.user_id, Notification.kind),
+        [
+            {
+                "user_id": note.user_id,
+                "kind": note.kind,
+                "params": dict(note.params),
+                "link": note.link,
+                "created_at": now,
+                "digest_pending": note.digest_pending,
+            }
+            for note in new
+        ],
+    ).all()
+    subjects = [
+        {"notification_id": notification_id, "subject_key": key}
+        for notification_id, user_id, kind in inserted
+        for key in sorted(set(by_key[(user_id, kind)].subjects))
+    ]
+    if subjects:
+        db.session.execute(sa.insert(NotificationSubject), subjects)
+    return len(inserted)
 
 
 def handled(subject: str, kinds: Collection[str], *, at: datetime, user: User | None = None) -> int:

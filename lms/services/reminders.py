@@ -24,6 +24,18 @@ The rules (``period`` is what "once" means for each):
 - ``certificate_due``: every requirement met but no certificate issued -> coordinators (weekly).
 - ``inactive``: nothing done for 21 days -> participant and trainers (after 21, 42, ... days).
 
+Each sweep looks only at what changed or fell due since the previous one (``reminder_sweeps`` holds the
+moment of every run): the enrolments whose progress summary was rewritten since then (a write of
+theirs), whose review was recorded since then, and those a date passed since then makes due (a due
+date entering the 7-day window or passing, a new week, the six-week mark, 21 days of silence, twelve
+weeks after the last review). The conditions are SQL on ``progress_summaries`` (``first_open_due_on``,
+``last_activity_on``, ``work_complete``, ``updated_at``, ...). An hour later on the same day only the
+rewritten summaries count, so the hourly sweep no longer claims every reminder key again. The first
+sweep on a database (no run recorded) looks at everything, and writes its notifications and mails in
+a few multi-row INSERTs. What the sweep cannot see change (a trainer newly assigned to a cohort, an
+account reactivated, a new coordinator or employer contact) counts from the next change or period of
+the enrolments concerned.
+
 Non-urgent reminders go to users who chose the weekly digest (``User.mail_preference``) as
 notifications only; ``weekly_digest`` mails them those of past weeks on Monday morning.
 
@@ -34,7 +46,7 @@ commit: the scheduler job or the command commits.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -54,6 +66,9 @@ from lms.models import (
     EnrolmentStatus,
     MailPreference,
     Notification,
+    ProgressReview,
+    ProgressSummary,
+    ReminderSweep,
     Role,
     SentReminder,
     Submission,
@@ -61,7 +76,7 @@ from lms.models import (
     User,
 )
 from lms.services import notifications
-from lms.services.mail import queue_mail
+from lms.services.mail import queue_mail, queue_mails, render_mail
 from lms.services.progress import HANDED_IN, AssignmentFacts, enrolment_progress, last_activity
 
 DUE_SOON = "assignment_due_soon"
@@ -91,6 +106,9 @@ DUE_SOON_DAYS = 7
 ASSESSMENT_WAITING_WORKING_DAYS = 5
 END_WARNING = timedelta(weeks=6)
 INACTIVE_DAYS = 21
+# A write's transaction may have begun (and stamped its summary) before the previous sweep and
+# committed after it: look this much further back than the previous run.
+CHANGE_MARGIN = timedelta(minutes=5)
 
 # What the notification says (in the reader's language; see lms.services.notifications).
 SENTENCES: dict[str, Any] = {
@@ -184,12 +202,16 @@ class SweepReport:
     notifications: int = 0
     mails: int = 0
     digests: int = 0
+    checked: int = 0  # enrolments looked at: what changed or fell due since the previous sweep
+    since: datetime | None = None  # the previous sweep's moment (None: the first, everything)
 
     def describe(self) -> str:
         rules = ", ".join(f"{rule} {count}" for rule, count in sorted(self.claimed.items()))
         return (
             f"reminders: {sum(self.claimed.values())} ({rules or 'none'}); "
-            f"notifications {self.notifications}, mails {self.mails}, weekly digests {self.digests}"
+            f"notifications {self.notifications}, mails {self.mails}, weekly digests {self.digests}; "
+            f"{self.checked} enrolments looked at"
+            + (f" (changed or due since {self.since.isoformat()})" if self.since else " (all)")
         )
 
 
@@ -280,25 +302,211 @@ def _participant_name(enrolment: Enrolment) -> str:
     return enrolment.participant.full_name
 
 
-def _active_enrolments(today: date) -> list[Enrolment]:
-    """Active enrolments in cohorts that have started and are not closed, with everyone involved."""
-    return list(
-        db.session.scalars(
-            sa.select(Enrolment)
-            .join(Enrolment.cohort)
-            .where(
-                Enrolment.status == EnrolmentStatus.ACTIVE,
-                Cohort.closed_at.is_(None),
-                Cohort.start_date <= today,
-            )
-            .options(
-                selectinload(Enrolment.participant),
-                selectinload(Enrolment.cohort).selectinload(Cohort.trainers),
-                selectinload(Enrolment.employer),
-            )
-            .order_by(Enrolment.id)
-        )
+# --- what a sweep looks at ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Window:
+    """A sweep at ``now`` after the previous one at ``last`` (None: no sweep ran before)."""
+
+    now: datetime
+    last: datetime | None
+
+    @property
+    def today(self) -> date:
+        return self.now.astimezone(clock.LOCAL_TZ).date()
+
+    @property
+    def last_day(self) -> date | None:
+        return self.last.astimezone(clock.LOCAL_TZ).date() if self.last else None
+
+    @property
+    def new_day(self) -> bool:
+        """The first sweep of a day: the day's dates fall due now (every rule counts in days)."""
+        return self.last_day is None or self.last_day < self.today
+
+    @property
+    def new_week(self) -> bool:
+        """The first sweep of an ISO week: the weekly reminders have a new period."""
+        return self.last_day is None or iso_week(self.last_day) != iso_week(self.today)
+
+
+def previous_sweep(now: datetime) -> datetime | None:
+    """The moment of the latest sweep up to ``now`` (committed: a failed one left no row)."""
+    return db.session.scalar(
+        sa.select(ReminderSweep.ran_at)
+        .where(ReminderSweep.ran_at <= now)
+        .order_by(ReminderSweep.ran_at.desc())
+        .limit(1)
     )
+
+
+# The rules, grouped by what makes them find something new.
+DUE_SOON_GROUP, OVERDUE_GROUP, REVIEW_GROUP, END_GROUP, CERTIFICATE_GROUP, INACTIVE_GROUP = (
+    "due_soon",
+    "overdue",
+    "review",
+    "end",
+    "certificate",
+    "inactive",
+)
+GROUPS = (
+    DUE_SOON_GROUP,
+    OVERDUE_GROUP,
+    REVIEW_GROUP,
+    END_GROUP,
+    CERTIFICATE_GROUP,
+    INACTIVE_GROUP,
+)
+
+
+@dataclass
+class Candidates:
+    """The active enrolments a sweep looks at, and per group of rules the ids of those to check."""
+
+    enrolments: list[Enrolment]
+    ids: dict[str, set[int]]
+
+    def of(self, *groups: str) -> list[Enrolment]:
+        wanted = set().union(*(self.ids[group] for group in groups))
+        return [enrolment for enrolment in self.enrolments if enrolment.id in wanted]
+
+
+def _days_since(day: date, column: Any) -> sa.ColumnElement[int]:
+    """Whole days from ``column`` (a date) to ``day``, in SQL."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        return sa.literal(day, sa.Date()).op("-", return_type=sa.Integer())(column)
+    return sa.cast(
+        sa.func.julianday(sa.literal(day.isoformat())) - sa.func.julianday(column), sa.Integer()
+    )
+
+
+def _cohorts_with_due_date_in(after: date, until: date, today: date) -> list[int]:
+    """Running cohorts with an assignment due after ``after`` up to and including ``until``: two
+    statements over cohorts and assignments, none over enrolments."""
+    running = (Cohort.closed_at.is_(None), Cohort.start_date <= today, Cohort.end_date >= today)
+    cohorts = db.session.scalars(sa.select(Cohort).where(*running).order_by(Cohort.id)).all()
+    due_weeks: dict[int, set[int]] = defaultdict(set)
+    for programme_id, due_week in db.session.execute(
+        sa.select(Assignment.programme_id, Assignment.due_week)
+        .distinct()
+        .where(Assignment.programme_id.in_(sa.select(Cohort.programme_id).where(*running)))
+    ):
+        due_weeks[programme_id].add(due_week)
+    return [
+        cohort.id
+        for cohort in cohorts
+        if any(after < cohort.due_date(week) <= until for week in due_weeks[cohort.programme_id])
+    ]
+
+
+def candidates(window: Window) -> Candidates:
+    """The active enrolments (of started, open cohorts) for which something changed or fell due since
+    the previous sweep, with everyone involved: one statement (three more on the first sweep of a day).
+
+    Changed: the progress summary was rewritten since the previous sweep (hand-in, verdict, sign-off,
+    hours, enrolment, transfer, certificate, a new start date ...: every write refreshes it), or it
+    has none; for reviews also a review recorded since then. Fell due, per group of rules, between the
+    previous sweep's day and today: an assignment's due date entering the 7-day window; a first
+    overdue assignment (in a new week: any); twelve weeks since the last review; six weeks before the
+    end; another 21 days of silence; in a new week, work complete without a certificate. Without a
+    previous sweep: every active enrolment."""
+    today = window.today
+    conditions: dict[str, list[sa.ColumnElement[bool]]]
+    if window.last is None:
+        conditions = {group: [sa.true()] for group in GROUPS}
+    else:
+        since = window.last - CHANGE_MARGIN
+        changed = sa.or_(ProgressSummary.enrolment_id.is_(None), ProgressSummary.updated_at > since)
+        conditions = {group: [changed] for group in GROUPS}
+        conditions[REVIEW_GROUP].append(
+            Enrolment.id.in_(
+                sa.select(ProgressReview.enrolment_id).where(ProgressReview.created_at > since)
+            )
+        )
+        last_day = window.last_day
+        assert last_day is not None
+        if window.new_day:
+            soon = timedelta(days=DUE_SOON_DAYS)
+            cohort_ids = _cohorts_with_due_date_in(last_day + soon, today + soon, today)
+            if cohort_ids:
+                conditions[DUE_SOON_GROUP].append(
+                    sa.and_(
+                        Enrolment.cohort_id.in_(cohort_ids),
+                        ProgressSummary.first_open_due_on <= today + soon,
+                    )
+                )
+            overdue = ProgressSummary.first_open_due_on < today
+            if not window.new_week:  # this week's reminder went out to those overdue before
+                overdue = sa.and_(overdue, ProgressSummary.first_open_due_on >= last_day)
+            conditions[OVERDUE_GROUP].append(overdue)
+            last_held = (
+                sa.select(sa.func.max(ProgressReview.held_on))
+                .where(ProgressReview.enrolment_id == Enrolment.id)
+                .scalar_subquery()
+            )
+            review_from = sa.func.coalesce(
+                last_held,
+                sa.case(
+                    (Cohort.start_date > Enrolment.enrolled_on, Cohort.start_date),
+                    else_=Enrolment.enrolled_on,
+                ),
+            )
+            from lms.services.reviews import REVIEW_INTERVAL
+
+            conditions[REVIEW_GROUP].append(
+                sa.and_(
+                    review_from > last_day - REVIEW_INTERVAL, review_from <= today - REVIEW_INTERVAL
+                )
+            )
+            conditions[END_GROUP].append(
+                sa.and_(
+                    Cohort.end_date > last_day + END_WARNING,
+                    Cohort.end_date <= today + END_WARNING,
+                )
+            )
+            silent = ProgressSummary.last_activity_on
+            conditions[INACTIVE_GROUP].append(
+                sa.and_(
+                    silent <= today - timedelta(days=INACTIVE_DAYS),
+                    # another multiple of 21 days of silence reached since the previous sweep
+                    _days_since(today, silent).op("/", return_type=sa.Integer())(INACTIVE_DAYS)
+                    > _days_since(last_day, silent).op("/", return_type=sa.Integer())(
+                        INACTIVE_DAYS
+                    ),
+                )
+            )
+            if window.new_week:
+                conditions[CERTIFICATE_GROUP].append(
+                    sa.and_(
+                        ProgressSummary.work_complete.is_(True),
+                        ProgressSummary.valid_certificate_id.is_(None),
+                    )
+                )
+    flags = {group: sa.or_(*found) for group, found in conditions.items()}
+    rows = db.session.execute(
+        sa.select(Enrolment, *(flag.label(group) for group, flag in flags.items()))
+        .join(Enrolment.cohort)
+        .outerjoin(ProgressSummary, ProgressSummary.enrolment_id == Enrolment.id)
+        .where(
+            Enrolment.status == EnrolmentStatus.ACTIVE,
+            Cohort.closed_at.is_(None),
+            Cohort.start_date <= today,
+            sa.or_(*flags.values()),
+        )
+        .options(
+            selectinload(Enrolment.participant),
+            selectinload(Enrolment.cohort).selectinload(Cohort.trainers),
+            selectinload(Enrolment.employer),
+        )
+        .order_by(Enrolment.id)
+    ).all()
+    ids: dict[str, set[int]] = {group: set() for group in GROUPS}
+    for row in rows:
+        for group in GROUPS:
+            if getattr(row, group):
+                ids[group].add(row[0].id)
+    return Candidates([row[0] for row in rows], ids)
 
 
 def _active(users: Iterable[User]) -> list[User]:
@@ -336,8 +544,15 @@ def _employer_contacts(employer_ids: set[int]) -> dict[int, list[User]]:
 # --- the rules --------------------------------------------------------------------------------
 
 
-def assignment_hits(enrolments: Sequence[Enrolment], today: date) -> Iterator[Hit]:
-    """Due soon (participant), overdue (participant, weekly) and the employer's weekly digest."""
+def assignment_hits(
+    enrolments: Sequence[Enrolment],
+    today: date,
+    *,
+    due_soon: Collection[int] | None = None,
+    overdue: Collection[int] | None = None,
+) -> Iterator[Hit]:
+    """Due soon (participant), overdue (participant, weekly) and the employer's weekly digest; only
+    for the enrolment ids in ``due_soon`` and ``overdue`` respectively when given."""
     if not enrolments:
         return
     facts = AssignmentFacts.load(enrolments)
@@ -357,7 +572,7 @@ def assignment_hits(enrolments: Sequence[Enrolment], today: date) -> Iterator[Hi
             continue
         own = facts.statuses[enrolment.id]
         participant = enrolment.participant
-        overdue: list[Item] = []
+        overdue_items: list[Item] = []
         for assignment_id, due_week in sorted(
             facts.due_weeks_by_programme[cohort.programme_id].items()
         ):
@@ -370,22 +585,22 @@ def assignment_hits(enrolments: Sequence[Enrolment], today: date) -> Iterator[Hi
             label = f"{assignment.code} {assignment.title}"
             link = path_for("portfolio.assignment", code=assignment.code)
             if due >= today:
-                if participant.is_active_account:
+                if participant.is_active_account and (due_soon is None or enrolment.id in due_soon):
                     subject = notifications.assignment_subject(enrolment.id, assignment_id)
                     yield Hit(DUE_SOON, participant, subject, f"due:{due}", Item(label, due, link))
             else:
-                overdue.append(Item(label, due, link))
-        if not overdue:
+                overdue_items.append(Item(label, due, link))
+        if not overdue_items or (overdue is not None and enrolment.id not in overdue):
             continue
         # Once a week per participant, with everything that is overdue at that moment.
         subject = f"enrolment:{enrolment.id}"
         if participant.is_active_account:
-            yield Hit(OVERDUE, participant, subject, week, tuple(overdue))
+            yield Hit(OVERDUE, participant, subject, week, tuple(overdue_items))
         employer_items[enrolment.employer_id].extend(
             Item(
                 f"{_participant_name(enrolment)}: {item.text}", item.on, path_for("employer.index")
             )
-            for item in overdue
+            for item in overdue_items
         )
     # One digest a week per contact, with all of the company's employees' overdue work.
     for employer_id, items in sorted(employer_items.items()):
@@ -479,9 +694,16 @@ def review_due_hits(enrolments: Sequence[Enrolment], today: date) -> Iterator[Hi
             )
 
 
-def end_and_certificate_hits(enrolments: Sequence[Enrolment], today: date) -> Iterator[Hit]:
+def end_and_certificate_hits(
+    enrolments: Sequence[Enrolment],
+    today: date,
+    *,
+    end: Collection[int] | None = None,
+    certificate: Collection[int] | None = None,
+) -> Iterator[Hit]:
     """Six weeks before the end with work open (participant, trainers, coordinators); certificate
-    due but not issued (coordinators, weekly)."""
+    due but not issued (coordinators, weekly); only for the enrolment ids in ``end`` and
+    ``certificate`` respectively when given."""
     if not enrolments:
         return
     from lms.services.certificates import certificate_status
@@ -489,7 +711,13 @@ def end_and_certificate_hits(enrolments: Sequence[Enrolment], today: date) -> It
     progress = enrolment_progress(enrolments, today)
     # Only those progress calls complete can have a certificate due; ask certificates about them.
     statuses = certificate_status(
-        [enrolment for enrolment in enrolments if progress[enrolment.id].certificate_due], today
+        [
+            enrolment
+            for enrolment in enrolments
+            if progress[enrolment.id].certificate_due
+            and (certificate is None or enrolment.id in certificate)
+        ],
+        today,
     )
     coordinators = _coordinators()
     week = iso_week(today)
@@ -502,7 +730,11 @@ def end_and_certificate_hits(enrolments: Sequence[Enrolment], today: date) -> It
             or not p.technical.complete
             or not p.skills.complete
         )
-        if open_work and cohort.end_date - END_WARNING <= today <= cohort.end_date:
+        if (
+            open_work
+            and cohort.end_date - END_WARNING <= today <= cohort.end_date
+            and (end is None or enrolment.id in end)
+        ):
             period = f"end:{cohort.end_date}"
             participant = enrolment.participant
             if participant.is_active_account:
@@ -577,17 +809,32 @@ def inactive_hits(enrolments: Sequence[Enrolment], today: date) -> Iterator[Hit]
             )
 
 
-def all_hits(today: date) -> list[Hit]:
-    enrolments = _active_enrolments(today)
+def all_hits(window: Window) -> tuple[list[Hit], int]:
+    """Every rule's hits among what changed or fell due since the previous sweep, and how many
+    enrolments that was."""
+    today = window.today
+    found = candidates(window)
+    ids = found.ids
     hits = [
-        *assignment_hits(enrolments, today),
-        *assessment_waiting_hits(today),
-        *review_due_hits(enrolments, today),
-        *end_and_certificate_hits(enrolments, today),
-        *inactive_hits(enrolments, today),
+        *assignment_hits(
+            found.of(DUE_SOON_GROUP, OVERDUE_GROUP),
+            today,
+            due_soon=ids[DUE_SOON_GROUP],
+            overdue=ids[OVERDUE_GROUP],
+        ),
+        # Daily per submission: new only on a new day (the same day's were claimed before).
+        *(assessment_waiting_hits(today) if window.new_day else ()),
+        *review_due_hits(found.of(REVIEW_GROUP), today),
+        *end_and_certificate_hits(
+            found.of(END_GROUP, CERTIFICATE_GROUP),
+            today,
+            end=ids[END_GROUP],
+            certificate=ids[CERTIFICATE_GROUP],
+        ),
+        *inactive_hits(found.of(INACTIVE_GROUP), today),
     ]
     # Always claim in the same order, so two processes at once wait for each other, never deadlock.
-    return sorted(hits, key=lambda hit: hit.key)
+    return sorted(hits, key=lambda hit: hit.key), len(found.enrolments)
 
 
 # --- sending ----------------------------------------------------------------------------------
@@ -611,28 +858,31 @@ def _group_link(rule: str, recipient: User, items: Sequence[Item]) -> str:
     return path_for("cohorts.index")
 
 
-def remind(
+def reminder(
     rule: str,
     recipient: User,
     items: Sequence[Item],
-    report: SweepReport,
     subjects: Iterable[str] = (),
-) -> None:
+) -> tuple[notifications.NewNotification, dict[str, Any] | None]:
     """One notification (about ``subjects``: once each is handled it counts as read), and one mail
-    (in working hours) or a place in the weekly digest."""
+    (in working hours; None when it waits for the weekly digest), as rows to insert."""
     items = sorted(set(items), key=lambda item: (item.on or date.min, item.text))
     link = _group_link(rule, recipient, items)
     if len({item.link for item in items}) == 1:  # one place for all: the button is enough
         items = [replace(item, link="") for item in items]
     digest = rule not in URGENT and recipient.mail_preference is MailPreference.WEEKLY_DIGEST
-    notification = notifications.notify(
-        recipient, rule, {"items": "; ".join(item.text for item in items)}, link, subjects
+    notification = notifications.NewNotification(
+        user_id=recipient.id,
+        kind=rule,
+        params={"items": "; ".join(item.text for item in items)},
+        link=link,
+        subjects=tuple(subjects),
+        digest_pending=digest,
     )
-    notification.digest_pending = digest
-    report.notifications += 1
     if digest:
-        return
-    queue_mail(
+        return notification, None
+    base_url = current_app.config["BASE_URL"].rstrip("/")
+    mail = render_mail(
         recipient,
         "reminder",
         SUBJECTS[rule],
@@ -640,10 +890,10 @@ def remind(
         intro=INTROS[rule],
         items=items,
         action=ACTIONS[rule],
-        link=current_app.config["BASE_URL"].rstrip("/") + link,
-        base_url=current_app.config["BASE_URL"].rstrip("/"),
+        link=base_url + link,
+        base_url=base_url,
     )
-    report.mails += 1
+    return notification, mail
 
 
 def start_of_week(now: datetime) -> datetime:
@@ -692,14 +942,15 @@ def send_weekly_digests(now: datetime, report: SweepReport) -> None:
 
 
 def sweep(now: datetime | None = None) -> SweepReport:
-    """Run every rule once for ``now``: claim new reminders, notify, queue mail. Flushes only."""
+    """Run every rule for ``now`` over what changed or fell due since the previous sweep: claim new
+    reminders, notify, queue mail (multi-row INSERTs), and record the run. Flushes only."""
     now = now or clock.now()
-    today = now.astimezone(clock.LOCAL_TZ).date()
-    report = SweepReport()
+    window = Window(now, previous_sweep(now))
+    report = SweepReport(since=window.last)
     claimed: dict[tuple[str, int], list[Item]] = defaultdict(list)
     subjects: dict[tuple[str, int], set[str]] = defaultdict(set)
     recipients: dict[int, User] = {}
-    hits = all_hits(today)
+    hits, report.checked = all_hits(window)
     new = claim_all(hits, now)
     for hit in hits:
         if hit.key in new:
@@ -708,8 +959,25 @@ def sweep(now: datetime | None = None) -> SweepReport:
             subjects[(hit.rule, hit.recipient.id)].add(hit.subject_key)
             recipients[hit.recipient.id] = hit.recipient
             report.claimed[hit.rule] += 1
+    new_notifications = []
+    mails = []
     for (rule, recipient_id), items in sorted(claimed.items()):
-        remind(rule, recipients[recipient_id], items, report, subjects[(rule, recipient_id)])
+        notification, mail = reminder(
+            rule, recipients[recipient_id], items, subjects[(rule, recipient_id)]
+        )
+        new_notifications.append(notification)
+        if mail is not None:
+            mails.append(mail)
+    report.notifications += notifications.notify_many(new_notifications)
+    report.mails += queue_mails(mails)
     send_weekly_digests(now, report)
+    db.session.add(
+        ReminderSweep(
+            ran_at=now,
+            enrolments_checked=report.checked,
+            reminders_claimed=sum(report.claimed.values()),
+            created_at=now,
+        )
+    )
     db.session.flush()
     return report
