@@ -86,19 +86,20 @@ def run_ledger_checkpoint(app: Flask) -> Any:
 def _prunings() -> tuple[tuple[str, Callable[[datetime], int]], ...]:
     """What the nightly job forgets: each table's own rule (how long a row is kept) lives in its
     service."""
-    from lms.services import form_submissions, idempotency_keys, login_sessions
+    from lms.services import form_submissions, idempotency_keys, login_sessions, reminders
 
     return (
         ("login sessions", login_sessions.prune),
         ("form submissions", form_submissions.prune),
         # Stored API answers hold names and addresses: all expired ones go, not one batch.
         ("API idempotency keys", lambda at: idempotency_keys.prune(at, limit=None)),
+        ("reminder sweeps", reminders.prune_sweeps),
     )
 
 
 def run_nightly_prune(app: Flask) -> dict[str, int]:
     """Delete rows that are over: login sessions, tokens of forms sent long ago, expired API
-    idempotency keys. Each in its own transaction, so one that fails does not keep the others; the
+    idempotency keys, reminder sweeps of over a month ago. Each in its own transaction, so one that fails does not keep the others; the
     job fails (and is logged) when any did, and runs again the next night."""
     deleted: dict[str, int] = {}
     failed: list[str] = []

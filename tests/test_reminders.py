@@ -646,3 +646,18 @@ def test_the_first_sweep_writes_in_batches_whatever_the_number_of_reminders(
     many, report = first_sweep()
     assert report.notifications > 10
     assert many == few
+
+
+def test_the_nightly_job_forgets_old_sweeps_but_never_the_latest(app, world: World) -> None:
+    from lms.scheduler import run_nightly_prune
+
+    now = clock.now()
+    for age in (timedelta(days=40), timedelta(days=31)):
+        _db.session.add(ReminderSweep(ran_at=now - age))
+    _db.session.commit()
+    assert run_nightly_prune(app)["reminder sweeps"] == 1  # the latest stays: the next starts there
+    assert reminders.previous_sweep(now) == now - timedelta(days=31)
+    _db.session.add(ReminderSweep(ran_at=now - timedelta(hours=1)))
+    _db.session.commit()
+    assert run_nightly_prune(app)["reminder sweeps"] == 1
+    assert rows(ReminderSweep) == 1

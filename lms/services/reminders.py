@@ -331,6 +331,21 @@ class Window:
         return self.last_day is None or iso_week(self.last_day) != iso_week(self.today)
 
 
+SWEEPS_KEPT = timedelta(days=30)
+
+
+def prune_sweeps(at: datetime) -> int:
+    """Forget the runs older than ``SWEEPS_KEPT`` (the nightly job), but never the latest, which the
+    next sweep starts from. Returns how many. Flushes, never commits."""
+    latest = sa.select(sa.func.max(ReminderSweep.ran_at)).scalar_subquery()
+    result = db.session.execute(
+        sa.delete(ReminderSweep)
+        .where(ReminderSweep.ran_at < at - SWEEPS_KEPT, ReminderSweep.ran_at < latest)
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount or 0
+
+
 def previous_sweep(now: datetime) -> datetime | None:
     """The moment of the latest sweep up to ``now`` (committed: a failed one left no row)."""
     return db.session.scalar(
