@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from flask_babel import Babel
@@ -14,7 +16,7 @@ from flask_sqlalchemy import SQLAlchemy
 from flask_wtf.csrf import CSRFProtect
 from sqlalchemy import MetaData, event
 from sqlalchemy.engine import Engine
-from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.orm import DeclarativeBase, SessionTransaction
 
 # Stable constraint names, so Alembic can find and alter them on SQLite and PostgreSQL alike.
 NAMING_CONVENTION = {
@@ -49,3 +51,23 @@ def enforce_sqlite_foreign_keys() -> None:
     """SQLite ignores foreign keys unless each connection asks for them."""
     if not event.contains(Engine, "connect", _sqlite_foreign_keys_on):
         event.listen(Engine, "connect", _sqlite_foreign_keys_on)
+
+
+@contextmanager
+def savepoint() -> Iterator[SessionTransaction]:
+    """``db.session.begin_nested()`` that stays inside the session's transaction on SQLite too.
+
+    The sqlite3 driver opens its transaction lazily, at the first INSERT, UPDATE or DELETE. A SAVEPOINT
+    sent before that (after reads only) opens a transaction of its own, and its RELEASE commits it: what
+    the savepoint wrote would outlive a rollback of the request. So on SQLite the transaction is begun
+    first when the driver has not begun it yet."""
+    connection = db.session.connection()
+    if connection.dialect.name == "sqlite":
+        driver_connection = connection.connection.driver_connection
+        if (
+            isinstance(driver_connection, sqlite3.Connection)
+            and not driver_connection.in_transaction
+        ):
+            connection.exec_driver_sql("BEGIN")
+    with db.session.begin_nested() as nested:
+        yield nested

@@ -34,7 +34,7 @@ from sqlalchemy.orm import joinedload
 
 from lms import clock
 from lms.dates import short_date
-from lms.extensions import db
+from lms.extensions import db, savepoint
 from lms.i18n import label
 from lms.models import (
     Assignment,
@@ -407,7 +407,7 @@ def issue_certificate(
             revocation_reason="",
         )
         try:
-            with db.session.begin_nested():
+            with savepoint():
                 db.session.add(certificate)
                 certificate.replaces = replaces
                 db.session.flush()
