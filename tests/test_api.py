@@ -20,11 +20,12 @@ from lms.models import (
     OutboxMessage,
     Role,
     SignOff,
+    Verdict,
 )
-from lms.services import signoff
+from lms.services import assessment, signoff
 from lms.services.certificates import verification_facts
 from lms.services.progress import enrolment_progress
-from tests.api_helpers import build_world, enrol_body, make_key
+from tests.api_helpers import WORK_AT, build_world, enrol_body, make_key
 from tests.factories import make_cohort, make_enrolment, make_user
 
 PROBLEM = "application/problem+json"
@@ -80,6 +81,71 @@ def test_a_valid_key_works_and_notes_when_it_was_last_used(client, db, world) ->
         assert client.get("/api/v1/cohorts", headers=headers).status_code == 200
     db.session.refresh(token)
     assert token.last_used_at == moment
+
+
+def _last_used(db, token):  # type: ignore[no-untyped-def]
+    db.session.rollback()  # read what the requests committed
+    return db.session.scalar(sa.select(ApiToken.last_used_at).where(ApiToken.id == token.id))
+
+
+def test_the_last_use_is_noted_at_most_once_a_minute(client, db, world) -> None:
+    token, headers = make_key(world.coordinator)
+    moment = datetime(2026, 11, 2, 9, 30, tzinfo=clock.LOCAL_TZ)
+    with clock.frozen_at(moment):
+        assert client.get("/api/v1/cohorts", headers=headers).status_code == 200
+    assert _last_used(db, token) == moment
+    with clock.frozen_at(moment + timedelta(seconds=59)):
+        assert client.get("/api/v1/enrolments", headers=headers).status_code == 200
+    assert _last_used(db, token) == moment
+    # A refused request is a use too; what it did is not kept.
+    with clock.frozen_at(moment + timedelta(minutes=1)):
+        assert client.get("/api/v1/enrolments?status=x", headers=headers).status_code == 400
+    assert _last_used(db, token) == moment + timedelta(minutes=1)
+    # A write notes it after its own commit.
+    write_token, write_headers = make_key(world.coordinator, ApiTokenScope.READ_WRITE)
+    person = make_user(Role.PARTICIPANT)
+    db.session.commit()
+    with clock.frozen_at(moment + timedelta(minutes=5)):
+        response = client.post(
+            "/api/v1/enrolments",
+            headers=write_headers,
+            json=enrol_body(world, participant_id=person.id),
+        )
+    assert response.status_code == 201
+    assert _last_used(db, write_token) == moment + timedelta(minutes=5)
+
+
+def test_a_read_loads_the_key_and_its_user_in_one_statement_and_commits_nothing(
+    client, db, world, count_queries
+) -> None:
+    _token, headers = make_key(world.coordinator)
+    moment = datetime(2026, 11, 2, 9, 30, tzinfo=clock.LOCAL_TZ)
+    commits: list[object] = []
+
+    def note_commit(connection) -> None:  # type: ignore[no-untyped-def]
+        commits.append(connection)
+
+    sa.event.listen(db.engine, "commit", note_commit)
+    try:
+        with clock.frozen_at(moment):  # the first use is noted: one commit
+            assert client.get("/api/v1/cohorts", headers=headers).status_code == 200
+        assert len(commits) == 1
+        with clock.frozen_at(moment + timedelta(seconds=30)):
+            # Refused after authentication without a statement of its own (no such id can exist).
+            with count_queries() as refused:
+                response = client.get("/api/v1/cohorts/3000000000", headers=headers)
+            assert response.status_code == 404
+            with count_queries() as listing:
+                assert client.get("/api/v1/signoffs", headers=headers).status_code == 200
+        assert len(commits) == 1  # no commit after authentication on a read
+    finally:
+        sa.event.remove(db.engine, "commit", note_commit)
+    assert refused.count == 1
+    statement = refused.statements[0].lower()
+    assert "from api_tokens" in statement and "join users" in statement
+    assert sum("api_tokens" in s for s in listing.statements) == 1
+    assert not any(s.lstrip().lower().startswith("update") for s in listing.statements)
+    assert listing.count == 2  # the key with its user, and the page
 
 
 def test_a_revoked_key_stops_working(client, db, world) -> None:
@@ -339,10 +405,14 @@ def test_updated_since_finds_changed_enrolments_and_their_work(client, db, world
         )
         == []
     )
-    with clock.frozen_at(later):
-        from lms.models import Verdict
-
-        world.handed_in.record_verdict(Verdict.APPROVED, later)  # a1's work changes
+    with clock.frozen_at(later):  # a1's work changes, through the service as the pages do
+        assessment.assess_submission(
+            world.handed_in,
+            actor=world.trainer_a,
+            verdict=Verdict.APPROVED,
+            feedback="Goed.",
+            at=later,
+        )
         db.session.commit()
     assert ids(
         client.get("/api/v1/enrolments", headers=headers, query_string={"updated_since": since})
@@ -351,14 +421,30 @@ def test_updated_since_finds_changed_enrolments_and_their_work(client, db, world
         client.get("/api/v1/submissions", headers=headers, query_string={"updated_since": since})
     ) == [world.handed_in.id]
     item = world.kept.checklist_item
-    signoff.sign_off(enrolment=world.a2, item=item, level=2, actor=world.trainer_a, at=later)
-    db.session.commit()  # a2's checklist changes
+    with clock.frozen_at(later):  # a2's checklist changes
+        signoff.sign_off(enrolment=world.a2, item=item, level=2, actor=world.trainer_a, at=later)
+        db.session.commit()
     assert ids(
         client.get("/api/v1/enrolments", headers=headers, query_string={"updated_since": since})
     ) == [world.a1.id, world.a2.id, world.b1.id]
     assert ids(
         client.get("/api/v1/signoffs", headers=headers, query_string={"updated_since": since})
     ) == [db.session.scalar(sa.select(sa.func.max(SignOff.id)))]
+
+
+def test_updated_since_reads_the_summaries_not_all_work_and_the_ledger(
+    client, world, count_queries
+) -> None:
+    _token, headers = make_key(world.coordinator)
+    since = (clock.now() - timedelta(days=1)).isoformat()
+    with count_queries() as counted:
+        response = client.get(
+            "/api/v1/enrolments", headers=headers, query_string={"updated_since": since}
+        )
+    assert len(ids(response)) == 3
+    text = " ".join(counted.statements).lower()
+    assert "progress_summaries" in text
+    assert "from submissions" not in text and "from signoffs" not in text
 
 
 def test_submissions_signoffs_and_certificates_filter_by_cohort_and_status(client, world) -> None:
@@ -397,15 +483,15 @@ def test_a_bad_query_parameter_is_a_400_problem_naming_the_parameter(client, wor
     assert response.get_json()["errors"][0]["field"] == query.split("=")[0]
 
 
-def test_pages_are_stable_and_linked(client, db, world) -> None:
-    for _ in range(4):
-        make_enrolment(world.cohort_b)
+def test_small_lists_are_paged_by_number_with_a_total(client, db, world) -> None:
+    for _ in range(3):
+        make_cohort(world.cohort_a.programme)
     db.session.commit()
     _token, headers = make_key(world.coordinator)
-    everything = ids(client.get("/api/v1/enrolments?per_page=100", headers=headers))
-    assert everything == sorted(everything) and len(everything) == 7
-    first = client.get("/api/v1/enrolments?per_page=3", headers=headers)
-    assert first.get_json()["meta"] == {"page": 1, "per_page": 3, "total": 7, "pages": 3}
+    everything = ids(client.get("/api/v1/cohorts?per_page=100", headers=headers))
+    assert everything == sorted(everything) and len(everything) == 5
+    first = client.get("/api/v1/cohorts?per_page=2", headers=headers)
+    assert first.get_json()["meta"] == {"page": 1, "per_page": 2, "total": 5, "pages": 3}
     rels = links(first)
     assert set(rels) == {"first", "next", "last"}
     seen = ids(first)
@@ -416,24 +502,175 @@ def test_pages_are_stable_and_linked(client, db, world) -> None:
         url = links(page).get("next")
     assert seen == everything
     assert "page=3" in rels["last"]
-    assert "per_page=3" in rels["last"]
-    past_the_end = client.get("/api/v1/enrolments?per_page=3&page=9", headers=headers)
+    assert "per_page=2" in rels["last"]
+    past_the_end = client.get("/api/v1/cohorts?per_page=2&page=9", headers=headers)
     assert ids(past_the_end) == []
 
 
-def test_the_enrolment_list_costs_the_same_queries_for_more_enrolments(
-    client, db, world, count_queries
-) -> None:
-    _token, headers = make_key(world.coordinator)
-    client.get("/api/v1/enrolments", headers=headers)  # warm up (last_used_at written)
-    with count_queries() as few:
-        client.get("/api/v1/enrolments", headers=headers)
-    for _ in range(6):
-        make_enrolment(make_cohort(world.cohort_a.programme))
+def test_big_lists_are_paged_by_cursor_without_a_total(client, db, world) -> None:
+    for _ in range(4):
+        make_enrolment(world.cohort_b)
     db.session.commit()
-    with count_queries() as many:
-        assert len(ids(client.get("/api/v1/enrolments", headers=headers))) == 9
-    assert many.count == few.count
+    _token, headers = make_key(world.coordinator)
+    everything = ids(client.get("/api/v1/enrolments?per_page=100", headers=headers))
+    assert everything == sorted(everything) and len(everything) == 7
+    first = client.get("/api/v1/enrolments?per_page=3", headers=headers)
+    meta = first.get_json()["meta"]
+    assert set(meta) == {"per_page", "next_cursor", "next"}  # nothing counted
+    assert meta["per_page"] == 3
+    assert f"after={meta['next_cursor']}" in meta["next"]
+    assert links(first) == {"first": links(first)["first"], "next": meta["next"]}
+    assert "after=" not in links(first)["first"]
+    seen, url, added = ids(first), meta["next"], None
+    while url:
+        page = client.get(url, headers=headers)
+        seen += ids(page)
+        if added is None:  # an enrolment made during the walk comes at its end, once
+            added = make_enrolment(world.cohort_a).id
+            db.session.commit()
+        url = page.get_json()["meta"]["next"]
+        assert links(page).get("next") == url
+    assert seen == [*everything, added]
+    assert page.get_json()["meta"] == {"per_page": 3, "next_cursor": None, "next": None}
+    assert set(links(page)) == {"first"}
+
+
+def test_a_cursor_walk_keeps_the_filters(client, db, world) -> None:
+    for _ in range(4):
+        make_enrolment(world.cohort_b)
+    db.session.commit()
+    _token, headers = make_key(world.coordinator)
+    seen, url = [], "/api/v1/enrolments?region=westelijke_mijnstreek&per_page=2"
+    while url:
+        page = client.get(url, headers=headers)
+        seen += ids(page)
+        url = page.get_json()["meta"]["next"]
+        assert url is None or "region=westelijke_mijnstreek" in url
+    assert seen == ids(
+        client.get("/api/v1/enrolments?region=westelijke_mijnstreek&per_page=100", headers=headers)
+    )
+    assert len(seen) == 5
+
+
+CURSOR_LISTS = ["/api/v1/enrolments", "/api/v1/submissions", "/api/v1/signoffs"]
+
+
+def _cursor_of(client, headers, path: str) -> str:  # type: ignore[no-untyped-def]
+    response = client.get(f"{path}?per_page=1", headers=headers)
+    assert response.status_code == 200
+    cursor = response.get_json()["meta"]["next_cursor"]
+    assert cursor
+    return cursor  # type: ignore[no-any-return]
+
+
+BAD_CURSORS = [
+    "",
+    "garbage",
+    "%00",
+    "ZW5yb2xtZW50cy4x%00",
+    "A" * 100_000,
+    "!!!!",
+    "a",  # not base64 at all (one character)
+    "ZW5yb2xtZW50cy4tMQ",  # enrolments.-1
+    "ZW5yb2xtZW50cy45OTk5OTk5OTk5",  # enrolments.9999999999: past the database's integers
+    "c3VibWlzc2lvbnMuMTIzNDU2Nzg5MDEyMzQ1Njc4OTA",  # submissions.12345678901234567890
+    "c2lnbm9mZnMuMQ%E2%80%8B",  # a zero-width space after a real cursor
+    "w7_Dv8O_",  # bytes that are not ASCII
+]
+
+
+@pytest.mark.parametrize("path", CURSOR_LISTS)
+def test_a_cursor_that_this_list_did_not_give_out_is_a_400(client, world, path) -> None:
+    _token, headers = make_key(world.coordinator)
+    for after in BAD_CURSORS:
+        response = client.get(f"{path}?after={after}", headers=headers)
+        assert response.status_code == 400, after
+        assert response.mimetype == PROBLEM
+        assert response.get_json()["errors"][0]["field"] == "after"
+    for other in CURSOR_LISTS:  # a real cursor, of this list only
+        cursor = _cursor_of(client, headers, other)
+        response = client.get(f"{path}?after={cursor}", headers=headers)
+        assert response.status_code == (200 if other == path else 400), (path, other)
+
+
+@pytest.mark.parametrize("path", CURSOR_LISTS)
+def test_page_numbers_on_a_list_paged_by_cursor_are_a_clear_400(client, world, path) -> None:
+    _token, headers = make_key(world.coordinator)
+    for page in ["1", "2", "0", "x"]:
+        response = client.get(f"{path}?page={page}", headers=headers)
+        assert response.status_code == 400
+        problem = response.get_json()
+        assert problem["errors"][0]["field"] == "page"
+        assert "after" in problem["detail"] and "next" in problem["detail"]
+
+
+def _hundred_more(world, path: str) -> None:  # type: ignore[no-untyped-def]
+    """At least 101 rows in the list at ``path``, written as raw rows (summaries refreshed)."""
+    from lms.extensions import db
+    from lms.models import SignOffKind, Submission
+    from lms.services import progress
+    from tests.factories import make_programme
+
+    if path.endswith("/enrolments"):
+        for _ in range(100):
+            make_enrolment(world.cohort_b, employer=world.employer_one)
+    elif path.endswith("/submissions"):
+        programme = make_programme(code="MANY", assignments=100)
+        enrolment = make_enrolment(make_cohort(programme))
+        db.session.add_all(
+            Submission(enrolment=enrolment, assignment=assignment, created_at=WORK_AT)
+            for assignment in programme.assignments
+        )
+        db.session.flush()
+        progress.refresh_summaries([enrolment])
+    else:
+        item = world.kept.checklist_item
+        last = db.session.scalar(sa.select(sa.func.max(SignOff.sequence)))
+        db.session.add_all(
+            SignOff(
+                sequence=last + n,
+                kind=SignOffKind.SIGN_OFF,
+                enrolment=world.b1,
+                checklist_item=item,
+                level=1 + n % 4,
+                signed_by=world.trainer_b,
+                signed_at=WORK_AT,
+                previous_hash="0" * 64,
+                record_hash=f"{last + n:064x}",
+            )
+            for n in range(1, 101)
+        )
+        db.session.flush()
+        progress.refresh_summaries([world.b1])
+    db.session.commit()
+
+
+@pytest.mark.parametrize("path", CURSOR_LISTS)
+def test_the_hundredth_page_costs_the_statements_of_the_first(
+    client, db, world, count_queries, path
+) -> None:
+    _hundred_more(world, path)
+    _token, headers = make_key(world.coordinator)
+    everything = ids(client.get(f"{path}?per_page=100", headers=headers))
+    assert len(everything) == 100
+    with count_queries() as first:
+        response = client.get(f"{path}?per_page=1", headers=headers)
+    url = response.get_json()["meta"]["next"]
+    for _ in range(98):
+        url = client.get(url, headers=headers).get_json()["meta"]["next"]
+    with count_queries() as hundredth:
+        response = client.get(url, headers=headers)
+    assert ids(response) == [everything[99]]
+    assert response.get_json()["meta"]["next"]  # more after it: the walk is not at its end
+    assert hundredth.count == first.count
+    # The key and its user, the page (with what it shows joined in), and for enrolments progress.
+    assert first.count == (3 if path.endswith("/enrolments") else 2)
+    for statement in [*first.statements, *hundredth.statements]:
+        assert "count(" not in statement.lower()  # no list counts all its rows
+    if not path.endswith(
+        "/enrolments"
+    ):  # a coordinator sees every enrolment: no semi-join with them
+        assert "from enrolments" not in hundredth.statements[1].lower()
 
 
 # --- writing ---------------------------------------------------------------------------------

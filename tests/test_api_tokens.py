@@ -152,14 +152,33 @@ def test_the_service_refuses_an_empty_name_and_an_unknown_validity(db, coordinat
         api_tokens.revoke_token(token, actor=coordinator)
 
 
-def test_last_use_is_written_at_most_once_a_minute(db, coordinator) -> None:
+def test_last_use_is_written_at_most_once_a_minute(db, coordinator, count_queries) -> None:
     token, secret = api_tokens.create_token(
         owner=coordinator, name="x", scope=ApiTokenScope.READ, valid_days=30
     )
+    db.session.commit()
     first = clock.now()
-    assert api_tokens.authenticate(secret, at=first) is token
-    assert api_tokens.authenticate(secret, at=first + timedelta(seconds=30)) is token
-    assert token.last_used_at == first
-    assert api_tokens.authenticate(secret, at=first + timedelta(minutes=2)) is token
-    assert token.last_used_at == first + timedelta(minutes=2)
+
+    def stored() -> object:
+        db.session.expire(token)
+        return token.last_used_at
+
+    with count_queries() as counted:  # the token and its owner, read together; nothing written
+        assert api_tokens.authenticate(secret, at=first) is token
+        assert token.user is coordinator
+    assert counted.count == 1
+    assert stored() is None
+    assert api_tokens.use_is_news(None, first)
+    assert api_tokens.note_use(token.id, first)
+    assert stored() == first
+    later = first + timedelta(seconds=30)
+    assert not api_tokens.use_is_news(first, later)
+    assert not api_tokens.note_use(token.id, later)
+    assert stored() == first
+    assert api_tokens.use_is_news(first, first + timedelta(minutes=2))
+    assert api_tokens.note_use(token.id, first + timedelta(minutes=2))
+    assert stored() == first + timedelta(minutes=2)
+    # A slower worker that authenticated earlier never moves the time back.
+    assert not api_tokens.note_use(token.id, first + timedelta(seconds=90))
+    assert stored() == first + timedelta(minutes=2)
     assert api_tokens.authenticate(secret + "x") is None

@@ -13,6 +13,7 @@ import sqlalchemy as sa
 from flask_wtf import FlaskForm
 from wtforms import StringField, TextAreaField
 
+from lms.blueprints.api.params import MAX_INT, encode_cursor
 from lms.blueprints.cohorts.forms import CohortForm, EnrolForm
 from lms.blueprints.people.forms import EmployerForm, PersonForm
 from lms.forms import Form
@@ -307,9 +308,19 @@ def test_an_empty_or_out_of_range_filter_is_a_400_problem(client, api_world, pat
 
 def test_the_largest_page_the_contract_allows_is_an_empty_page(client, api_world) -> None:
     _token, headers = make_key(api_world.coordinator)
-    response = client.get("/api/v1/enrolments?page=2147483647&per_page=100", headers=headers)
+    response = client.get("/api/v1/certificates?page=2147483647&per_page=100", headers=headers)
     assert response.status_code == 200
     assert response.get_json()["data"] == []
+
+
+@pytest.mark.parametrize("name", ["enrolments", "submissions", "signoffs"])
+def test_the_largest_cursor_is_an_empty_last_page(client, api_world, name) -> None:
+    _token, headers = make_key(api_world.coordinator)
+    after = encode_cursor(name, MAX_INT)
+    response = client.get(f"/api/v1/{name}?after={after}&per_page=100", headers=headers)
+    assert response.status_code == 200
+    assert response.get_json()["data"] == []
+    assert response.get_json()["meta"]["next"] is None
 
 
 # --- paged lists -----------------------------------------------------------------------------------

@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
+from sqlalchemy.orm import joinedload
 
 from lms import clock
 from lms.extensions import db
@@ -57,15 +58,40 @@ def revoke_token(token: ApiToken, *, actor: User) -> None:
 
 
 def authenticate(secret: str, at: datetime | None = None) -> ApiToken | None:
-    """The usable token with this secret, its owner loaded; None for an unknown, expired or revoked
-    token, or one whose owner's account is deactivated. Notes when the token was last used."""
+    """The usable token with this secret, its owner loaded with it: one statement. None for an
+    unknown, expired or revoked token, or one whose owner's account is deactivated. Writes nothing:
+    ``note_use`` keeps the time of last use."""
     at = at or clock.now()
     token = db.session.scalar(
-        sa.select(ApiToken).where(ApiToken.token_hash == ApiToken.hash_secret(secret))
+        sa.select(ApiToken)
+        .where(ApiToken.token_hash == ApiToken.hash_secret(secret))
+        .options(joinedload(ApiToken.user))
     )
     if token is None or not token.is_usable(at) or not token.user.is_active:
         return None
-    if token.last_used_at is None or at - token.last_used_at >= LAST_USED_RESOLUTION:
-        token.last_used_at = at
-        db.session.flush()
     return token
+
+
+def use_is_news(last_used_at: datetime | None, at: datetime) -> bool:
+    """Whether a use at ``at`` is worth writing: the stored last use is at least
+    ``LAST_USED_RESOLUTION`` old (or there is none)."""
+    return last_used_at is None or at - last_used_at >= LAST_USED_RESOLUTION
+
+
+def note_use(token_id: int, at: datetime) -> bool:
+    """Keep ``at`` as the token's last use, at most once per ``LAST_USED_RESOLUTION``: one UPDATE
+    that only changes a row whose last use is older (so two workers never move it back). Flushes,
+    never commits; True when the row changed."""
+    result = db.session.execute(
+        sa.update(ApiToken)
+        .where(
+            ApiToken.id == token_id,
+            sa.or_(
+                ApiToken.last_used_at.is_(None),
+                ApiToken.last_used_at <= at - LAST_USED_RESOLUTION,
+            ),
+        )
+        .values(last_used_at=at)
+        .execution_options(synchronize_session=False)
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]

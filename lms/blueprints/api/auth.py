@@ -7,12 +7,14 @@ same scopes in ``lms.permissions`` as the pages.
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
 from functools import wraps
 from typing import Any, TypeVar
 
-from flask import g, request
+from flask import current_app, g, request
 from flask_babel import gettext as _
 
+from lms import clock
 from lms.blueprints.api import idempotency
 from lms.blueprints.api.problems import ApiProblem
 from lms.extensions import db
@@ -45,7 +47,9 @@ def token_required(
 ) -> Callable[[F], F]:
     """Require a usable token (401 otherwise); ``write`` also requires a read-write token and
     ``roles`` the owner's role, as on the pages (403 otherwise). A POST view flushes and returns its
-    answer: ``idempotency.respond`` honours ``Idempotency-Key`` and commits."""
+    answer: ``idempotency.respond`` honours ``Idempotency-Key`` and commits. The token and its user
+    are read in one statement; a read commits nothing, except the token's last use once a minute,
+    written after the answer is made."""
 
     def decorator(view: F) -> F:
         @wraps(view)
@@ -58,7 +62,8 @@ def token_required(
                     kind="unauthorized",
                     headers=UNAUTHORIZED_HEADERS,
                 )
-            token = api_tokens.authenticate(secret)
+            at = clock.now()
+            token = api_tokens.authenticate(secret, at)  # the token and its user: one statement
             if token is None:
                 raise ApiProblem(
                     401,
@@ -67,25 +72,44 @@ def token_required(
                     headers={"WWW-Authenticate": 'Bearer realm="api", error="invalid_token"'},
                 )
             token_id = token.id
-            db.session.commit()  # keeps last_used_at, whatever the request does next
+            # Read now: a write's commit expires the token, and reading it again costs a statement.
+            note = api_tokens.use_is_news(token.last_used_at, at)
             g.api_token = token
-            if write and not token.can_write:
-                raise ApiProblem(
-                    403,
-                    _("This API key may only read. Use a key with read and write access."),
-                    kind="read-only-token",
-                )
-            if roles is not None and token.user.role not in roles:
-                raise ApiProblem(
-                    403,
-                    _("The account this API key belongs to may not do this."),
-                    kind="forbidden",
-                )
-            if request.method == "POST":
-                # Every write of the API: Idempotency-Key, and one commit (see idempotency.py).
-                return idempotency.respond(token_id, lambda: view(*args, **kwargs))
-            return view(*args, **kwargs)
+            try:
+                if write and not token.can_write:
+                    raise ApiProblem(
+                        403,
+                        _("This API key may only read. Use a key with read and write access."),
+                        kind="read-only-token",
+                    )
+                if roles is not None and token.user.role not in roles:
+                    raise ApiProblem(
+                        403,
+                        _("The account this API key belongs to may not do this."),
+                        kind="forbidden",
+                    )
+                if request.method == "POST":
+                    # Every write of the API: Idempotency-Key, and one commit (idempotency.py).
+                    response = idempotency.respond(token_id, lambda: view(*args, **kwargs))
+                else:
+                    # A read commits nothing, unless the key's last use is worth noting.
+                    response = current_app.make_response(view(*args, **kwargs))
+            except ApiProblem:
+                if note:
+                    db.session.rollback()  # what the refused request did is not kept
+                    _note_use(token_id, at)
+                raise
+            if note:
+                _note_use(token_id, at)
+            return response
 
         return wrapped  # type: ignore[return-value]
 
     return decorator
+
+
+def _note_use(token_id: int, at: datetime) -> None:
+    """The key's last use, at most once a minute (``api_tokens.note_use``), in a transaction of its
+    own after the answer is made: a read sends no write and no commit the rest of the minute."""
+    api_tokens.note_use(token_id, at)
+    db.session.commit()

@@ -11,9 +11,10 @@ from typing import Any
 
 from lms.blueprints.api.body import MAX_DEPTH
 from lms.blueprints.api.idempotency import WAIT
+from lms.blueprints.api.params import MAX_CURSOR_LENGTH, MAX_PER_PAGE
 from lms.services.idempotency_keys import KEEP_FOR
 
-API_VERSION = "1.0.0"
+API_VERSION = "1.1.0"
 _WAIT_SECONDS = int(WAIT.total_seconds())
 _KEEP_HOURS = int(KEEP_FOR.total_seconds() // 3600)
 MAX_ID = 2**31 - 1
@@ -83,6 +84,24 @@ SCHEMAS: dict[str, Schema] = {
     "PageMeta": obj(
         {"page": ID, "per_page": ID, "total": COUNT, "pages": ID},
         "Where this page is. The Link header has first, prev, next and last.",
+    ),
+    "CursorMeta": obj(
+        {
+            "per_page": ID,
+            "next_cursor": {
+                **nullable(STR),
+                "description": "The after value of the next page; null on the last page.",
+            },
+            "next": {
+                **nullable(STR),
+                "description": (
+                    "The address of the next page (this request with after=next_cursor); null on "
+                    "the last page."
+                ),
+            },
+        },
+        "Where the next page starts. No total: the list is not counted. The Link header has first "
+        "and (except on the last page) next.",
     ),
     "Person": obj({"id": ID, "name": STR}),
     "Participant": obj({"id": ID, "name": STR, "email": STR}),
@@ -261,12 +280,17 @@ SCHEMAS: dict[str, Schema] = {
 }
 
 
-def list_of(name: str) -> Schema:
-    return obj({"data": {"type": "array", "items": ref(name)}, "meta": ref("PageMeta")})
+def list_of(name: str, meta: str = "PageMeta") -> Schema:
+    return obj({"data": {"type": "array", "items": ref(name)}, "meta": ref(meta)})
 
 
-for _name in ("Cohort", "Enrolment", "Submission", "SignOff", "Certificate"):
+# Small lists are paged by number; the big ones by cursor (keyset: the 100th page costs what the first does).
+NUMBERED_LISTS = ("Cohort", "Certificate")
+CURSOR_LISTS = ("Enrolment", "Submission", "SignOff")
+for _name in NUMBERED_LISTS:
     SCHEMAS[f"{_name}List"] = list_of(_name)
+for _name in CURSOR_LISTS:
+    SCHEMAS[f"{_name}List"] = list_of(_name, "CursorMeta")
 SCHEMAS["EnrolmentAssignments"] = obj(
     {"enrolment_id": ID, "data": {"type": "array", "items": ref("AssignmentStatus")}}
 )
@@ -298,8 +322,21 @@ PARAMETERS: dict[str, Schema] = {
     ),
     "per_page": query(
         "per_page",
-        {"type": "integer", "minimum": 1, "maximum": 100},
-        "Items per page (default 25, at most 100).",
+        {"type": "integer", "minimum": 1, "maximum": MAX_PER_PAGE},
+        f"Items per page (default 25, at most {MAX_PER_PAGE}).",
+    ),
+    "after": query(
+        "after",
+        {
+            "type": "string",
+            "minLength": 1,
+            "maxLength": MAX_CURSOR_LENGTH,
+            "pattern": "^[A-Za-z0-9_-]+$",
+        },
+        "Continue after the previous page: the next_cursor of that page (or follow its next link). "
+        "Leave it out for the first page. The cursor is opaque and belongs to one list; anything "
+        "else is a 400. The order is fixed (by id, sign-offs by sequence), so rows added during a "
+        "walk come at its end and nothing is seen twice. Page numbers (page) are refused here.",
     ),
     "cohort": query(
         "cohort", {"type": "integer", "minimum": 1, "maximum": MAX_ID}, "Only this cohort (id)."
@@ -349,7 +386,8 @@ def problem_response(description: str) -> Schema:
 
 RESPONSES: dict[str, Schema] = {
     "BadRequest": problem_response(
-        "A query parameter has a value that cannot be used (an empty value included), the body "
+        "A query parameter has a value that cannot be used (an empty value included, an after "
+        "cursor this list did not give out, or page on a list paged by cursor), the body "
         f"cannot be read (not a JSON object, nested more than {MAX_DEPTH} levels, or holding a NUL "
         "character), or the Idempotency-Key header is not valid (invalid-idempotency-key)."
     ),
@@ -372,15 +410,21 @@ LINK_HEADER = {
         "schema": STR,
     }
 }
+CURSOR_LINK_HEADER = {
+    "Link": {
+        "description": "RFC 8288 links: first, and next unless this is the last page.",
+        "schema": STR,
+    }
+}
 
 
-def ok(schema_name: str, description: str, *, paged: bool = False) -> Schema:
+def ok(schema_name: str, description: str, *, paged: bool = False, cursor: bool = False) -> Schema:
     response: Schema = {
         "description": description,
         "content": {"application/json": {"schema": ref(schema_name)}},
     }
     if paged:
-        response["headers"] = LINK_HEADER
+        response["headers"] = CURSOR_LINK_HEADER if cursor else LINK_HEADER
     return response
 
 
@@ -393,6 +437,7 @@ AUTH_ERRORS = {"401": r("Unauthorized"), "403": r("Forbidden")}
 RECORD_ERRORS = {"401": r("Unauthorized"), "404": r("NotFound")}
 LIST_ERRORS = {"400": r("BadRequest"), **AUTH_ERRORS}
 PAGING = [p("page"), p("per_page")]
+CURSOR_PAGING = [p("after"), p("per_page")]
 
 
 def _operation(
@@ -456,15 +501,24 @@ PATHS: dict[str, dict[str, Schema]] = {
             "listEnrolments",
             "List enrolments with progress",
             "The enrolments the key's user may see (as on the pages), each with its progress today. "
-            "updated_since finds enrolments whose own data, submitted work or sign-offs changed.",
+            "updated_since finds enrolments whose own data or progress changed (work saved, handed "
+            "in or assessed, sign-offs, hours, certificates).",
             "Enrolments",
-            {"200": ok("EnrolmentList", "A page of enrolments, by id.", paged=True), **LIST_ERRORS},
+            {
+                "200": ok(
+                    "EnrolmentList",
+                    "A page of enrolments, by id; meta.next leads to the next page.",
+                    paged=True,
+                    cursor=True,
+                ),
+                **LIST_ERRORS,
+            },
             parameters=[
                 p("cohort"),
                 p("region"),
                 query("status", ENROLMENT_STATUS, "Only enrolments with this status."),
                 p("updated_since"),
-                *PAGING,
+                *CURSOR_PAGING,
             ],
         ),
         "post": _operation(
@@ -541,7 +595,12 @@ PATHS: dict[str, dict[str, Schema]] = {
             "The status of participants' work on assignments, for the enrolments the key's user may see.",
             "Submissions",
             {
-                "200": ok("SubmissionList", "A page of submissions, by id.", paged=True),
+                "200": ok(
+                    "SubmissionList",
+                    "A page of submissions, by id; meta.next leads to the next page.",
+                    paged=True,
+                    cursor=True,
+                ),
                 **LIST_ERRORS,
             },
             parameters=[
@@ -550,7 +609,7 @@ PATHS: dict[str, dict[str, Schema]] = {
                 p("enrolment"),
                 query("status", SUBMISSION_STATUS, "Only submissions with this status."),
                 p("updated_since"),
-                *PAGING,
+                *CURSOR_PAGING,
             ],
         )
     },
@@ -562,10 +621,21 @@ PATHS: dict[str, dict[str, Schema]] = {
             "see, in ledger order. updated_since compares with signed_at.",
             "Sign-offs",
             {
-                "200": ok("SignOffList", "A page of ledger records, by sequence.", paged=True),
+                "200": ok(
+                    "SignOffList",
+                    "A page of ledger records, by sequence; meta.next leads to the next page.",
+                    paged=True,
+                    cursor=True,
+                ),
                 **LIST_ERRORS,
             },
-            parameters=[p("cohort"), p("region"), p("enrolment"), p("updated_since"), *PAGING],
+            parameters=[
+                p("cohort"),
+                p("region"),
+                p("enrolment"),
+                p("updated_since"),
+                *CURSOR_PAGING,
+            ],
         )
     },
     "/certificates": {
@@ -682,7 +752,10 @@ def document(server_url: str) -> dict[str, Any]:
                 "A JSON API for training partners' and employers' own systems. Send a personal access "
                 "key as `Authorization: Bearer <key>`; a coordinator makes and revokes keys on the "
                 "API keys page. A key acts as the user who made it and sees what that user sees on the "
-                "pages. Lists are paged (`page`, `per_page`) in a stable order, with a Link header. "
+                "pages. Lists come in pages in a stable order, with a Link header: enrolments, "
+                "submissions and sign-offs by cursor (`after`: follow `meta.next` or the next "
+                "link; no total is counted, so every page costs the same), cohorts and "
+                "certificates by number (`page`, `per_page`, with a total). "
                 "Every POST accepts an `Idempotency-Key` header, so a request can be sent again "
                 "safely: it changes the data once and answers every copy with the first answer. "
                 "Errors are `application/problem+json`."

@@ -1,8 +1,17 @@
-"""Reading query parameters and paging API lists: one way for every list, with a Link header."""
+"""Reading query parameters and paging API lists, with a Link header.
+
+Two ways of paging: page numbers (``page``, ``per_page``) for the small lists (cohorts, certificates),
+and a keyset for the big ones (enrolments, submissions, sign-offs): ``after=<cursor>`` continues after
+the last row of the previous page, found through the index of the list's order, so the 100th page costs
+what the first costs and no list counts all its rows.
+"""
 
 from __future__ import annotations
 
+import base64
+import binascii
 import enum
+import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, TypeVar
@@ -19,6 +28,10 @@ E = TypeVar("E", bound=enum.Enum)
 DEFAULT_PER_PAGE = 25
 MAX_PER_PAGE = 100
 MAX_INT = 2**31 - 1  # the database's integer; larger ids cannot exist
+# A cursor is at most this long (a real one is about 20 characters); anything longer is refused unread.
+MAX_CURSOR_LENGTH = 64
+_CURSOR_CHARACTERS = re.compile(r"[A-Za-z0-9_-]+")
+_CURSOR_CONTENT = re.compile(r"(?P<list>[a-z]+)\.(?P<key>[0-9]{1,10})")
 
 
 def bad_parameter(name: str, message: str) -> ApiProblem:
@@ -125,6 +138,102 @@ def list_response(page: Page, data: list[dict[str, Any]]) -> Response:
                 "total": page.total,
                 "pages": page.pages,
             },
+        }
+    )
+    response.headers["Link"] = ", ".join(f'<{url}>; rel="{rel}"' for url, rel in links)
+    return response
+
+
+# --- keyset paging ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class KeysetPage:
+    """A page of a keyset list: its rows (tuples, the list's object first) and the cursor of the next
+    page, None on the last page."""
+
+    rows: list[Any]
+    per_page: int
+    next_cursor: str | None
+
+    @property
+    def items(self) -> list[Any]:
+        return [row[0] for row in self.rows]
+
+
+def encode_cursor(list_name: str, key: int) -> str:
+    """The opaque cursor that continues ``list_name`` after the row whose key is ``key``."""
+    return base64.urlsafe_b64encode(f"{list_name}.{key}".encode()).decode().rstrip("=")
+
+
+def _bad_cursor() -> ApiProblem:
+    return bad_parameter(
+        "after",
+        _(
+            "use the cursor of this list's 'next' link as it is, or leave it out for the first page."
+        ),
+    )
+
+
+def cursor_arg(list_name: str) -> int | None:
+    """The key after which ``?after=`` continues ``list_name``; None without ``after``. A cursor that
+    is not one this list gave out (garbage, too long, of another list) is a 400, never a lookup."""
+    raw = request.args.get("after")
+    if raw is None:
+        return None
+    if len(raw) > MAX_CURSOR_LENGTH or not _CURSOR_CHARACTERS.fullmatch(raw):
+        raise _bad_cursor()
+    try:
+        content = base64.urlsafe_b64decode(raw + "=" * (-len(raw) % 4)).decode("ascii")
+    except (binascii.Error, ValueError):
+        raise _bad_cursor() from None
+    match = _CURSOR_CONTENT.fullmatch(content)
+    if match is None or match["list"] != list_name or int(match["key"]) > MAX_INT:
+        raise _bad_cursor()
+    return int(match["key"])
+
+
+def keyset_paginate(query: sa.Select, key: Any, list_name: str) -> KeysetPage:  # type: ignore[type-arg]
+    """The page of ``query`` after ``?after=`` (``?per_page=`` rows), ordered by ``key``: a unique,
+    indexed integer column of the list's object, the first entity of ``query``. One statement: it
+    asks for one row more than the page to know whether there is a next page, and counts nothing.
+    Page numbers are refused (a 400 that says what to use instead)."""
+    if "page" in request.args:
+        raise bad_parameter(
+            "page",
+            _("this list is paged with 'after': leave out 'page' and follow the 'next' link."),
+        )
+    per_page = int_arg("per_page", maximum=MAX_PER_PAGE) or DEFAULT_PER_PAGE
+    after = cursor_arg(list_name)
+    if after is not None:
+        query = query.where(key > after)
+    rows = list(db.session.execute(query.order_by(key).limit(per_page + 1)).unique())
+    more = len(rows) > per_page
+    rows = rows[:per_page]
+    next_cursor = encode_cursor(list_name, getattr(rows[-1][0], key.key)) if more else None
+    return KeysetPage(rows=rows, per_page=per_page, next_cursor=next_cursor)
+
+
+def _cursor_url(cursor: str | None, per_page: int) -> str:
+    args = request.args.to_dict()
+    args.pop("after", None)
+    if cursor is not None:
+        args["after"] = cursor
+    args["per_page"] = str(per_page)
+    return url_for(request.endpoint or "", _external=True, **(request.view_args or {}), **args)
+
+
+def keyset_response(page: KeysetPage, data: list[dict[str, Any]]) -> Response:
+    """``{"data": [...], "meta": {"per_page", "next_cursor", "next"}}`` with a Link header (first,
+    and next unless this is the last page)."""
+    next_url = _cursor_url(page.next_cursor, page.per_page) if page.next_cursor else None
+    links = [(_cursor_url(None, page.per_page), "first")]
+    if next_url is not None:
+        links.append((next_url, "next"))
+    response = jsonify(
+        {
+            "data": data,
+            "meta": {"per_page": page.per_page, "next_cursor": page.next_cursor, "next": next_url},
         }
     )
     response.headers["Link"] = ", ".join(f'<{url}>; rel="{rel}"' for url, rel in links)

@@ -25,6 +25,8 @@ from lms.blueprints.api.params import (
     datetime_arg,
     enum_arg,
     int_arg,
+    keyset_paginate,
+    keyset_response,
     list_response,
     paginate,
 )
@@ -39,10 +41,10 @@ from lms.models import (
     Cohort,
     Enrolment,
     EnrolmentStatus,
+    ProgressSummary,
     Region,
     Role,
     SignOff,
-    SignOffKind,
     Submission,
     SubmissionStatus,
 )
@@ -78,8 +80,16 @@ class CohortState:
     CLOSED = "closed"
 
 
-def _visible_enrolment_ids() -> sa.Select:  # type: ignore[type-arg]
-    return visible_enrolments(api_user()).with_only_columns(Enrolment.id)
+def _only_visible(query: sa.Select, column: Any) -> sa.Select:  # type: ignore[type-arg]
+    """Only rows whose enrolment (``column``) the key's user may see (``visible_enrolments``). A scope
+    that sees every enrolment adds no condition: every row has an enrolment, and a semi-join with the
+    whole table only costs planning (on PostgreSQL at benchmark scale 1, about four times the
+    planning time of the sign-offs page without it)."""
+    scope = visible_enrolments(api_user())
+    froms = scope.get_final_froms()
+    if scope.whereclause is None and len(froms) == 1 and froms[0] is Enrolment.__table__:
+        return query
+    return query.where(column.in_(scope.with_only_columns(Enrolment.id)))
 
 
 def _enrolment_or_problem(enrolment_id: int) -> Enrolment:
@@ -227,19 +237,17 @@ def enrolments() -> Response:
         query = query.where(Enrolment.status == status)
     since = datetime_arg("updated_since")
     if since is not None:
-        # Changed since: the enrolment itself, or its progress (work handed in or assessed, sign-offs).
-        query = query.where(
-            sa.or_(
-                Enrolment.updated_at >= since,
-                sa.exists().where(
-                    Submission.enrolment_id == Enrolment.id, Submission.updated_at >= since
-                ),
-                sa.exists().where(SignOff.enrolment_id == Enrolment.id, SignOff.signed_at >= since),
-            )
-        )
-    page = paginate(query, Enrolment.id)
-    progress = enrolment_progress(page.items, clock.today())
-    return list_response(page, [out.enrolment(item, progress[item.id]) for item in page.items])
+        # Changed since: the enrolment itself, or its progress. Every write that changes progress
+        # (work saved, handed in or assessed, sign-offs, hours, certificates) rewrites the enrolment's
+        # summary in its transaction, so its updated_at says so: one row per enrolment, not every
+        # submission and the whole ledger (``lms.services.progress.refresh_summaries``).
+        query = query.outerjoin(
+            ProgressSummary, ProgressSummary.enrolment_id == Enrolment.id
+        ).where(sa.or_(Enrolment.updated_at >= since, ProgressSummary.updated_at >= since))
+    page = keyset_paginate(query, Enrolment.id, "enrolments")
+    items = page.items
+    progress = enrolment_progress(items, clock.today())
+    return keyset_response(page, [out.enrolment(item, progress[item.id]) for item in items])
 
 
 @bp.get("/enrolments/<int:enrolment_id>")
@@ -318,19 +326,24 @@ def _enrolment_filter(query: sa.Select, column: Any) -> sa.Select:  # type: igno
     return query
 
 
-def _in_cohorts(column: Any) -> Any:
-    """Rows whose enrolment matches ``?cohort=`` and ``?region=``, as a condition on ``column``."""
-    return column.in_(_cohort_filters(sa.select(Enrolment.id), Enrolment.cohort_id))
+def _in_cohorts(query: sa.Select, column: Any) -> sa.Select:  # type: ignore[type-arg]
+    """Only rows whose enrolment (``column``) matches ``?cohort=`` and ``?region=``; without those
+    parameters the query as it is."""
+    enrolments = _cohort_filters(sa.select(Enrolment.id), Enrolment.cohort_id)
+    if enrolments.whereclause is None:
+        return query
+    return query.where(column.in_(enrolments))
 
 
 @bp.get("/submissions")
 @token_required()
 def submissions() -> Response:
-    query = (
-        sa.select(Submission)
-        .where(Submission.enrolment_id.in_(_visible_enrolment_ids()))
-        .where(_in_cohorts(Submission.enrolment_id))
-        .options(joinedload(Submission.assignment))
+    query = _in_cohorts(
+        _only_visible(
+            sa.select(Submission).options(joinedload(Submission.assignment)),
+            Submission.enrolment_id,
+        ),
+        Submission.enrolment_id,
     )
     query = _enrolment_filter(query, Submission.enrolment_id)
     status = enum_arg("status", SubmissionStatus)
@@ -339,38 +352,36 @@ def submissions() -> Response:
     since = datetime_arg("updated_since")
     if since is not None:
         query = query.where(Submission.updated_at >= since)
-    page = paginate(query, Submission.id)
-    return list_response(page, [out.submission(item) for item in page.items])
+    page = keyset_paginate(query, Submission.id, "submissions")
+    return keyset_response(page, [out.submission(item) for item in page.items])
 
 
 @bp.get("/signoffs")
 @token_required()
 def signoffs() -> Response:
-    """The sign-off ledger: sign-offs and revocations, in ledger order."""
-    query = (
-        sa.select(SignOff)
-        .where(SignOff.enrolment_id.in_(_visible_enrolment_ids()))
-        .where(_in_cohorts(SignOff.enrolment_id))
-        .options(
-            joinedload(SignOff.checklist_item).joinedload(ChecklistItem.group),
-            joinedload(SignOff.signed_by),
-        )
+    """The sign-off ledger: sign-offs and revocations, in ledger order, each with whether a later
+    record revokes it: an outer join on the unique ``revokes_id`` (at most one revocation per record),
+    which the planner probes through its index row by row of the page. (An EXISTS in the select list
+    became a hashed subplan on PostgreSQL: a scan of the whole ledger on every page.)"""
+    revocation = aliased(SignOff)
+    query = _in_cohorts(
+        _only_visible(
+            sa.select(SignOff, revocation.id.is_not(None).label("revoked"))
+            .outerjoin(revocation, revocation.revokes_id == SignOff.id)
+            .options(
+                joinedload(SignOff.checklist_item).joinedload(ChecklistItem.group),
+                joinedload(SignOff.signed_by),
+            ),
+            SignOff.enrolment_id,
+        ),
+        SignOff.enrolment_id,
     )
     query = _enrolment_filter(query, SignOff.enrolment_id)
     since = datetime_arg("updated_since")
     if since is not None:
         query = query.where(SignOff.signed_at >= since)
-    page = paginate(query, SignOff.sequence)
-    revocation = aliased(SignOff)
-    revoked = set(
-        db.session.scalars(
-            sa.select(revocation.revokes_id).where(
-                revocation.revokes_id.in_([record.id for record in page.items]),
-                revocation.kind == SignOffKind.REVOCATION,
-            )
-        )
-    )
-    return list_response(page, [out.signoff(item, item.id in revoked) for item in page.items])
+    page = keyset_paginate(query, SignOff.sequence, "signoffs")
+    return keyset_response(page, [out.signoff(record, bool(gone)) for record, gone in page.rows])
 
 
 class CertificateState:
@@ -381,11 +392,14 @@ class CertificateState:
 @bp.get("/certificates")
 @token_required()
 def certificates() -> Response:
-    query = (
-        sa.select(Certificate)
-        .where(Certificate.enrolment_id.in_(_visible_enrolment_ids()))
-        .where(_in_cohorts(Certificate.enrolment_id))
-        .options(joinedload(Certificate.enrolment).joinedload(Enrolment.participant))
+    query = _in_cohorts(
+        _only_visible(
+            sa.select(Certificate).options(
+                joinedload(Certificate.enrolment).joinedload(Enrolment.participant)
+            ),
+            Certificate.enrolment_id,
+        ),
+        Certificate.enrolment_id,
     )
     query = _enrolment_filter(query, Certificate.enrolment_id)
     state = request.args.get("status") or None
