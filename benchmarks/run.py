@@ -25,6 +25,7 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -49,7 +50,11 @@ CSRF_PATTERN = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 PAGE_P95_MS = 50.0
 PAGE_QUERIES = 10
 CERTIFICATE_MS = 100.0
-SWEEP_S = 5.0
+# Issue 19: the first reminder sweep over the whole backlog, the hourly sweep after it, and the API's
+# sign-offs list, first page and 100th page alike.
+FIRST_SWEEP_S = 10.0
+HOURLY_SWEEP_S = 2.0
+API_SIGNOFFS_MS = 30.0
 
 
 @dataclass
@@ -177,6 +182,8 @@ class Bench:
             queries = max(queries, counter.count)
             status = max(status, response.status_code)
         result = Result(name, statistics.median(times), percentile(times, 0.95), queries, status)
+        if name.startswith("API sign-offs"):
+            result.target_ms = API_SIGNOFFS_MS
         if response.mimetype == "application/pdf":
             result.target_ms = CERTIFICATE_MS
             result.note = f"{len(response.get_data()) // 1024} KiB PDF"
@@ -234,6 +241,13 @@ def targets(app: Flask) -> dict[str, Any]:
                 " ORDER BY id LIMIT 1"
             )
         ).first()
+        # Where the 100th page of sign-offs starts for the coordinator's key (who sees every record).
+        from lms.blueprints.api.params import DEFAULT_PER_PAGE, encode_cursor
+
+        before_100th = one(
+            sa.text("SELECT sequence FROM signoffs ORDER BY sequence LIMIT 1 OFFSET :n"),
+            {"n": 99 * DEFAULT_PER_PAGE - 1},
+        ).scalar()
         return {
             "cohort": cohort_id,
             "enrolment": enrolment_id,
@@ -241,6 +255,7 @@ def targets(app: Flask) -> dict[str, Any]:
             "assignment": assignment_code,
             "code": certificate.verification_code if certificate else None,
             "certificate": certificate.id if certificate else None,
+            "signoffs_100th": encode_cursor("signoffs", before_100th) if before_100th else None,
         }
 
 
@@ -293,6 +308,10 @@ def page_plan(ids: dict[str, Any]) -> list[tuple[str, str, str]]:
         ("api", "API sign-offs", "/api/v1/signoffs"),
         ("api", "API certificates", "/api/v1/certificates"),
     ]
+    if ids["signoffs_100th"]:
+        plan.append(
+            ("api", "API sign-offs, 100th page", f"/api/v1/signoffs?after={ids['signoffs_100th']}")
+        )
     if ids["code"]:
         plan.append(("", "certificate verify page", f"/verify/{ids['code']}"))
     if ids["certificate"]:
@@ -381,7 +400,8 @@ class SweepResult:
     def table_rows(self) -> list[str]:
         lines = []
         for name, seconds, queries, described in self.rows:
-            target = "met" if seconds <= SWEEP_S else f"missed: > {SWEEP_S:g} s"
+            limit = FIRST_SWEEP_S if "first sweep" in name else HOURLY_SWEEP_S
+            target = "met" if seconds <= limit else f"missed: > {limit:g} s"
             lines.append(
                 f"| {name} | {seconds * 1000:.0f} | | {queries} | {target} (one run) | {described} |"
             )
@@ -401,6 +421,7 @@ def measure_sweep(bench: Bench) -> SweepResult:
     sweep finds the whole backlog (nothing was ever sent on this data), the second finds every reminder
     already claimed, as the hourly sweep does on a normal day. Then the progress summaries are verified
     against the raw rows, in the same transaction."""
+    from lms import clock
     from lms.extensions import db
     from lms.services import progress
     from lms.services.reminders import sweep
@@ -411,8 +432,12 @@ def measure_sweep(bench: Bench) -> SweepResult:
             db.session.scalar(sa.text("SELECT count(*) FROM enrolments WHERE status = 'active'"))
             or 0
         )
-        for label in ("first sweep (whole backlog)", "next sweep (all claimed)"):
-            with QueryCounter(bench.engine) as counter:
+        first_at = clock.now()
+        for label, at in (
+            ("first sweep (whole backlog)", first_at),
+            ("hourly sweep, an hour later", first_at + timedelta(hours=1)),
+        ):
+            with QueryCounter(bench.engine) as counter, clock.frozen_at(at):
                 started = time.perf_counter()
                 report = sweep()
                 db.session.flush()
