@@ -30,6 +30,22 @@ def paginate(query: sa.Select) -> Pagination:  # type: ignore[type-arg]
     return page
 
 
+def paginate_counted(query: sa.Select, per_page: int | None = None) -> Pagination:  # type: ignore[type-arg]
+    """Like ``paginate``, but counts first and asks only for a page that exists: always two
+    statements, also for a page past the end (which shows the last page)."""
+    per_page = per_page or current_app.config["PER_PAGE"]
+    total = (
+        db.session.scalar(sa.select(sa.func.count()).select_from(query.order_by(None).subquery()))
+        or 0
+    )
+    pages = max(1, -(-total // per_page))
+    page = db.paginate(
+        query, page=min(page_number(), pages), per_page=per_page, error_out=False, count=False
+    )
+    page.total = total
+    return page
+
+
 def search_term() -> str:
     """The trimmed ``?q=`` search text."""
     return request.args.get("q", "").strip()[:100]

@@ -19,7 +19,7 @@ from lms.models import (
     Role,
     Verdict,
 )
-from lms.services import assessment, reviews
+from lms.services import assessment, progress, reviews
 from lms.services.progress import RiskReason, enrolment_progress, risk_reasons
 from tests.dashboard_world import TODAY, build_world, log_hours, record_review
 from tests.factories import (
@@ -50,6 +50,9 @@ def _certificate(enrolment, issuer, revoked=False):
         certificate.revoked_by_id = issuer.id
         certificate.revocation_reason = "Fout"
     _db.session.add(certificate)
+    _db.session.flush()
+    # A raw row: the summary (which names the valid certificate) is refreshed as the services do.
+    progress.refresh_summaries([certificate.enrolment_id])
     return certificate
 
 

@@ -46,6 +46,7 @@ from lms.models import (
     Cohort,
     Enrolment,
     EnrolmentStatus,
+    ProgressSummary,
     Region,
     Role,
     Submission,
@@ -114,23 +115,28 @@ class CertificateStatus:
 
 
 def certificate_status(
-    enrolments: Sequence[Enrolment], today: date
+    enrolments: Sequence[Enrolment],
+    today: date,
+    certificates: Sequence[Certificate] | None = None,
 ) -> dict[int, CertificateStatus]:
     """Per enrolment id: eligible or not, the valid certificate it already has (if any), else the
     latest revoked one; ``.state`` says which.
 
-    Two statements however many enrolments: the progress summaries, and the certificates.
+    Two statements however many enrolments: the progress summaries, and the certificates; one when
+    the caller already loaded every certificate of these enrolments (``certificates``).
     """
     if not enrolments:
         return {}
     progress = enrolment_progress(enrolments, today)
     valid: dict[int, Certificate] = {}
     revoked: dict[int, Certificate] = {}
-    for certificate in db.session.scalars(
-        sa.select(Certificate)
-        .where(Certificate.enrolment_id.in_([enrolment.id for enrolment in enrolments]))
-        .order_by(Certificate.issued_at, Certificate.id)
-    ):
+    if certificates is None:
+        certificates = db.session.scalars(
+            sa.select(Certificate).where(
+                Certificate.enrolment_id.in_([enrolment.id for enrolment in enrolments])
+            )
+        ).all()
+    for certificate in sorted(certificates, key=lambda c: (c.issued_at, c.id)):
         (revoked if certificate.is_revoked else valid)[certificate.enrolment_id] = certificate
     return {
         enrolment.id: CertificateStatus(
@@ -143,6 +149,43 @@ def certificate_status(
         )
         for enrolment in enrolments
     }
+
+
+@dataclass(frozen=True)
+class CohortCertificates:
+    """One cohort's certificates at a glance."""
+
+    participants: int = 0  # enrolments of the cohort, whatever their status
+    issued: int = 0  # of them holding a valid certificate
+    due: int = 0  # eligible (active, every piece of work done) but no valid certificate yet
+
+
+def cohort_certificate_counts(cohorts: Sequence[Cohort]) -> dict[int, CohortCertificates]:
+    """Per cohort id: ``CohortCertificates``, the same answers as ``certificate_status`` gives per
+    enrolment, counted in SQL on the progress summaries: one statement for a page of cohorts,
+    however many enrolments they hold."""
+    counts = {cohort.id: CohortCertificates() for cohort in cohorts}
+    if not counts:
+        return counts
+    summary = ProgressSummary
+    due = sa.and_(
+        Enrolment.status == EnrolmentStatus.ACTIVE,
+        summary.work_complete.is_(True),
+        summary.valid_certificate_id.is_(None),
+    )
+    for cohort_id, participants, issued, due_count in db.session.execute(
+        sa.select(
+            Enrolment.cohort_id,
+            sa.func.count(Enrolment.id),
+            sa.func.count(summary.valid_certificate_id),
+            sa.func.coalesce(sa.func.sum(sa.case((due, 1), else_=0)), 0),
+        )
+        .outerjoin(summary, summary.enrolment_id == Enrolment.id)
+        .where(Enrolment.cohort_id.in_(list(counts)))
+        .group_by(Enrolment.cohort_id)
+    ):
+        counts[cohort_id] = CohortCertificates(int(participants), int(issued), int(due_count))
+    return counts
 
 
 @dataclass(frozen=True)
@@ -227,28 +270,32 @@ class Eligibility:
         )
 
 
-def eligibility(enrolment: Enrolment, today: date) -> Eligibility:
+def eligibility(
+    enrolment: Enrolment, today: date, certificates: Sequence[Certificate] | None = None
+) -> Eligibility:
     """Whether ``enrolment`` is eligible for its certificate, listing every assignment not yet approved
-    and every checklist item below its required level; with its certificate state."""
-    status = certificate_status([enrolment], today)[enrolment.id]
+    and every checklist item below its required level; with its certificate state (from
+    ``certificates``, every certificate of the enrolment, when the caller loaded them already)."""
+    status = certificate_status([enrolment], today, certificates)[enrolment.id]
     progress = status.progress
     assert progress is not None
     programme_id = enrolment.cohort.programme_id
-    statuses = dict(
-        db.session.execute(
-            sa.select(Submission.assignment_id, Submission.status).where(
-                Submission.enrolment_id == enrolment.id
-            )
-        ).all()
-    )
+    # The programme's assignments with this enrolment's submission (if any) in one statement.
     open_assignments = [
-        OpenAssignment(assignment.code, assignment.title, statuses.get(assignment.id))
-        for assignment in db.session.scalars(
-            sa.select(Assignment)
+        OpenAssignment(code, title, submission_status)
+        for code, title, submission_status in db.session.execute(
+            sa.select(Assignment.code, Assignment.title, Submission.status)
+            .outerjoin(
+                Submission,
+                sa.and_(
+                    Submission.assignment_id == Assignment.id,
+                    Submission.enrolment_id == enrolment.id,
+                ),
+            )
             .where(Assignment.programme_id == programme_id)
             .order_by(Assignment.position)
         )
-        if statuses.get(assignment.id) is not SubmissionStatus.APPROVED
+        if submission_status is not SubmissionStatus.APPROVED
     ]
     reached = current_levels([enrolment])[enrolment.id]
     open_items = [

@@ -5,12 +5,12 @@ progress to show and puts it together per page. Functions only read."""
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
 import sqlalchemy as sa
+from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy.orm import joinedload, selectinload
 
 from lms.extensions import db
@@ -25,6 +25,7 @@ from lms.models import (
     IntakeType,
     Programme,
     ProgressReview,
+    ProgressSummary,
     Region,
     Submission,
     SubmissionStatus,
@@ -249,52 +250,189 @@ class CohortFigures:
 
 @dataclass
 class RegionFigures:
+    """One region's cohorts (open ones, or all) summed up; ``cohorts`` holds those of the region on
+    the page shown."""
+
     region: Region
+    cohort_count: int = 0
+    seats: int = 0
+    seats_taken: int = 0
+    active: int = 0
+    completed: int = 0
+    withdrawn: int = 0
+    at_risk: int = 0
+    behind: int = 0
+    overdue: int = 0
+    inactive: int = 0
+    percent_approved: int = 0
     cohorts: list[CohortFigures] = field(default_factory=list)
 
-    def total(self, name: str) -> int:
-        return sum(getattr(figures, name) for figures in self.cohorts)
+
+@dataclass
+class CoordinatorOverview:
+    regions: list[RegionFigures]
+    # The page of cohorts shown (``page.items``: cohorts), over every cohort of the regions.
+    page: Pagination
 
     @property
-    def seats(self) -> int:
-        return sum(figures.cohort.capacity for figures in self.cohorts)
+    def cohorts(self) -> list[CohortFigures]:
+        return [figures for region in self.regions for figures in region.cohorts]
+
+
+COHORTS_PER_PAGE = 25
+
+
+def _count_where(condition: sa.ColumnElement[bool]) -> sa.ColumnElement[int]:
+    return sa.func.coalesce(sa.func.sum(sa.case((condition, 1), else_=0)), 0)
+
+
+def _enrolment_counts(today: date) -> list[sa.ColumnElement[int]]:
+    """Aggregates over enrolments joined with their cohort and (outer) their progress summary."""
+    active = Enrolment.status == EnrolmentStatus.ACTIVE
+
+    def active_sum(column: sa.ColumnElement[int]) -> sa.ColumnElement[int]:
+        return sa.func.coalesce(sa.func.sum(sa.case((active, column), else_=0)), 0)
+
+    return [
+        _count_where(active).label("active"),
+        _count_where(Enrolment.status == EnrolmentStatus.COMPLETED).label("completed"),
+        _count_where(Enrolment.status == EnrolmentStatus.WITHDRAWN).label("withdrawn"),
+        _count_where(progress_service.at_risk_on(today)).label("at_risk"),
+        _count_where(progress_service.behind_on(today)).label("behind"),
+        _count_where(progress_service.overdue_on(today)).label("overdue"),
+        _count_where(progress_service.inactive_on(today)).label("inactive"),
+        _count_where(sa.and_(active, ProgressSummary.enrolment_id.is_not(None))).label(
+            "summarised"
+        ),
+        active_sum(ProgressSummary.assignments_approved).label("approved"),
+        active_sum(ProgressSummary.assignments_total).label("assignments"),
+    ]
+
+
+def _percent(part: int, whole: int) -> int:
+    return round(100 * part / whole) if whole else 0
 
 
 def coordinator_overview(
-    today: date, region: Region | None = None, include_closed: bool = False
-) -> list[RegionFigures]:
-    """Per region and cohort: seats taken, assignment progress, at-risk, completions, withdrawals.
-    Seven queries however many cohorts."""
-    query = sa.select(Cohort).options(selectinload(Cohort.enrolments), joinedload(Cohort.programme))
+    today: date,
+    region: Region | None = None,
+    include_closed: bool = False,
+    page_number: int = 1,
+) -> CoordinatorOverview:
+    """Per region: cohorts, seats, active participants, at risk (and why), completions, withdrawals
+    and the share of assignments approved, summed in SQL over the progress summaries; and one page
+    of cohorts (by region, newest first) with the same figures. Four statements however many
+    cohorts and enrolments; never a list of all enrolments or their ids."""
+    conditions: list[sa.ColumnElement[bool]] = []
     if region is not None:
-        query = query.where(Cohort.region == region)
+        conditions.append(Cohort.region == region)
     if not include_closed:
-        query = query.where(Cohort.closed_at.is_(None))
-    cohorts = db.session.scalars(query.order_by(Cohort.start_date.desc(), Cohort.name)).all()
-    active = [e for c in cohorts for e in c.enrolments if e.status is EnrolmentStatus.ACTIVE]
-    # Assignments and risk only: the checklist ledger of a whole programme is not needed here.
-    progress = progress_service.assignment_standing(active, today)
-    reasons = progress_service.risk_reasons(active, progress, today)
-    regions = {r: RegionFigures(r) for r in Region if region is None or r is region}
-    for cohort in cohorts:
-        statuses = Counter(e.status for e in cohort.enrolments)
-        mine = [e for e in cohort.enrolments if e.status is EnrolmentStatus.ACTIVE]
-        figures = CohortFigures(
-            cohort=cohort,
-            seats_taken=statuses[EnrolmentStatus.ACTIVE] + statuses[EnrolmentStatus.COMPLETED],
-            active=statuses[EnrolmentStatus.ACTIVE],
-            completed=statuses[EnrolmentStatus.COMPLETED],
-            withdrawn=statuses[EnrolmentStatus.WITHDRAWN],
-            at_risk=sum(1 for e in mine if reasons[e.id]),
+        conditions.append(Cohort.closed_at.is_(None))
+
+    # Per cohort, then per region: a cohort's seats count once, however many enrolments it has.
+    per_cohort = (
+        sa.select(Enrolment.cohort_id, *_enrolment_counts(today))
+        .join(Cohort, Cohort.id == Enrolment.cohort_id)
+        .outerjoin(ProgressSummary, ProgressSummary.enrolment_id == Enrolment.id)
+        .where(*conditions)
+        .group_by(Enrolment.cohort_id)
+        .subquery()
+    )
+    names = ["active", "completed", "withdrawn", "at_risk", "behind", "overdue", "inactive"]
+    region_rows = db.session.execute(
+        sa.select(
+            Cohort.region,
+            sa.func.count(Cohort.id).label("cohort_count"),
+            sa.func.coalesce(sa.func.sum(Cohort.capacity), 0).label("seats"),
+            *(sa.func.coalesce(sa.func.sum(per_cohort.c[name]), 0).label(name) for name in names),
+            sa.func.coalesce(sa.func.sum(per_cohort.c.approved), 0).label("approved"),
+            sa.func.coalesce(sa.func.sum(per_cohort.c.assignments), 0).label("assignments"),
         )
-        total = sum(progress[e.id].assignments.total for e in mine)
-        if total:
-            approved = sum(progress[e.id].assignments.approved for e in mine)
-            expected = sum(progress[e.id].expected_assignments for e in mine)
-            figures.percent_approved = round(100 * approved / total)
-            figures.expected_percent = round(100 * expected / total)
+        .outerjoin(per_cohort, per_cohort.c.cohort_id == Cohort.id)
+        .where(*conditions)
+        .group_by(Cohort.region)
+    ).all()
+    regions = {r: RegionFigures(r) for r in Region if region is None or r is region}
+    for row in region_rows:
+        figures = regions.get(row.region)
+        if figures is None:
+            continue
+        figures.cohort_count = int(row.cohort_count)
+        figures.seats = int(row.seats)
+        for name in names:
+            setattr(figures, name, int(row._mapping[name]))
+        figures.seats_taken = figures.active + figures.completed
+        figures.percent_approved = _percent(int(row.approved), int(row.assignments))
+
+    # The page of cohorts: its number bounded by the total the regions already counted.
+    total = sum(figures.cohort_count for figures in regions.values())
+    pages = max(1, -(-total // COHORTS_PER_PAGE))
+    region_order = sa.case(
+        *((Cohort.region == r, i) for i, r in enumerate(Region)), else_=len(Region)
+    )
+    in_order = (
+        sa.select(Cohort)
+        .where(*conditions)
+        .order_by(region_order, Cohort.start_date.desc(), Cohort.name, Cohort.id)
+    )
+    page = db.paginate(
+        in_order.options(joinedload(Cohort.programme)),
+        page=min(max(page_number, 1), pages),
+        per_page=COHORTS_PER_PAGE,
+        error_out=False,
+        count=False,
+    )
+    page.total = total
+    cohorts: list[Cohort] = list(page.items)
+    if not cohorts:
+        return CoordinatorOverview(list(regions.values()), page)
+    # The same page again as a subquery: the database, not a list of ids, says which cohorts.
+    page_ids = (
+        in_order.with_only_columns(Cohort.id)
+        .limit(COHORTS_PER_PAGE)
+        .offset((page.page - 1) * COHORTS_PER_PAGE)
+    )
+
+    counts = {
+        row.cohort_id: row
+        for row in db.session.execute(
+            sa.select(Enrolment.cohort_id, *_enrolment_counts(today))
+            .join(Cohort, Cohort.id == Enrolment.cohort_id)
+            .outerjoin(ProgressSummary, ProgressSummary.enrolment_id == Enrolment.id)
+            .where(Enrolment.cohort_id.in_(page_ids.scalar_subquery()))
+            .group_by(Enrolment.cohort_id)
+        )
+    }
+    # What is expected by now: the assignments whose due date (per cohort) has passed, by the rule
+    # of Progress.expected_assignments. A handful of programmes, a few dozen rows.
+    due_weeks: dict[int, list[int]] = {}
+    for programme_id, due_week in db.session.execute(
+        sa.select(Assignment.programme_id, Assignment.due_week).where(
+            Assignment.programme_id.in_(
+                sa.select(Cohort.programme_id).where(Cohort.id.in_(page_ids.scalar_subquery()))
+            )
+        )
+    ):
+        due_weeks.setdefault(programme_id, []).append(due_week)
+    for cohort in cohorts:
+        row = counts.get(cohort.id)
+        figures = CohortFigures(cohort=cohort)
+        if row is not None:
+            figures.active = int(row.active)
+            figures.completed = int(row.completed)
+            figures.withdrawn = int(row.withdrawn)
+            figures.seats_taken = figures.active + figures.completed
+            figures.at_risk = int(row.at_risk)
+            assignments = int(row.assignments)
+            expected = sum(
+                1
+                for week in due_weeks.get(cohort.programme_id, [])
+                if cohort.due_date(week) < today
+            )
+            figures.percent_approved = _percent(int(row.approved), assignments)
+            figures.expected_percent = _percent(int(row.summarised) * expected, assignments)
         regions[cohort.region].cohorts.append(figures)
-    return list(regions.values())
+    return CoordinatorOverview(list(regions.values()), page)
 
 
 @dataclass
@@ -324,18 +462,11 @@ def report_years() -> list[int]:
 def programme_report(year: int | None = None) -> ProgrammeReport:
     """The figures the funding partners ask for, per region: participants by intake type,
     completions, withdrawals, certificates issued (not revoked) and employers involved. A transfer
-    counts once: at the cohort the participant ended up in. Two aggregate queries (per region, and
-    the total: distinct participants and employers do not add up over regions), however many
-    enrolments.
+    counts once: at the cohort the participant ended up in. Two aggregate queries over enrolments and
+    their progress summaries (per region, and the total: distinct participants and employers do not
+    add up over regions), however many enrolments.
 
     ``year`` limits to cohorts starting in that school year (1 August - 31 July)."""
-    # The enrolments that hold a valid certificate; a subquery, never a list of ids.
-    certified = (
-        sa.select(Certificate.enrolment_id)
-        .where(Certificate.revoked_at.is_(None))
-        .group_by(Certificate.enrolment_id)
-        .subquery()
-    )
 
     def count_where(condition: sa.ColumnElement[bool]) -> sa.ColumnElement[int]:
         return sa.func.coalesce(sa.func.sum(sa.case((condition, 1), else_=0)), 0)
@@ -348,14 +479,15 @@ def programme_report(year: int | None = None) -> ProgrammeReport:
         sa.func.count(sa.distinct(Enrolment.participant_id)).label("participants"),
         count_where(Enrolment.status == EnrolmentStatus.COMPLETED).label("completions"),
         count_where(Enrolment.status == EnrolmentStatus.WITHDRAWN).label("withdrawals"),
-        sa.func.count(certified.c.enrolment_id).label("certificates"),
+        # An enrolment holding a valid certificate: its summary names it.
+        sa.func.count(ProgressSummary.valid_certificate_id).label("certificates"),
         sa.func.count(sa.distinct(Enrolment.employer_id)).label("employers"),
     ]
     query = (
         sa.select(*columns)
         .select_from(Enrolment)
         .join(Enrolment.cohort)
-        .outerjoin(certified, certified.c.enrolment_id == Enrolment.id)
+        .outerjoin(ProgressSummary, ProgressSummary.enrolment_id == Enrolment.id)
         .where(Enrolment.status != EnrolmentStatus.TRANSFERRED)
     )
     if year is not None:

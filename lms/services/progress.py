@@ -774,24 +774,34 @@ def at_risk_on(today: date) -> sa.ColumnElement[bool]:
 
 
 def assignment_states(
-    enrolments: Sequence[Enrolment], today: date
+    cohort: Cohort, enrolments: Sequence[Enrolment], today: date
 ) -> dict[int, dict[int, SubmissionStatus | str | None]]:
-    """Per enrolment id and assignment id: the submission's status, or "overdue" when it is past its
-    due date and not handed in, or None (not started, not due yet). Three queries; the same rule as
-    ``AssignmentProgress.overdue``."""
+    """Per enrolment id (of ``enrolments``, all in ``cohort``) and assignment id of the cohort's
+    programme: the submission's status, or "overdue" when it is past its due date and not handed
+    in, or None (not started, not due yet). One query (the submissions of the cohort's enrolments, by
+    join, not by a list of ids), or none when there are no enrolments; the cohort's programme
+    assignments are read from the loaded cohort. The same rule as ``AssignmentProgress.overdue``."""
     if not enrolments:
         return {}
-    facts = AssignmentFacts.load(enrolments)
+    wanted = {enrolment.id for enrolment in enrolments}
+    statuses: dict[int, dict[int, SubmissionStatus]] = defaultdict(dict)
+    for enrolment_id, assignment_id, status in db.session.execute(
+        sa.select(Submission.enrolment_id, Submission.assignment_id, Submission.status)
+        .join(Enrolment, Enrolment.id == Submission.enrolment_id)
+        .where(Enrolment.cohort_id == cohort.id)
+    ):
+        if enrolment_id in wanted:
+            statuses[enrolment_id][assignment_id] = status
+    due_passed = {
+        assignment.id: cohort.due_date(assignment.due_week) < today
+        for assignment in cohort.programme.assignments
+    }
     result: dict[int, dict[int, SubmissionStatus | str | None]] = {}
     for enrolment in enrolments:
-        cohort = facts.cohorts[enrolment.cohort_id]
-        own = facts.statuses[enrolment.id]
+        own = statuses[enrolment.id]
         states: dict[int, SubmissionStatus | str | None] = {}
-        for assignment_id, due_week in facts.due_weeks_by_programme[cohort.programme_id].items():
+        for assignment_id, passed in due_passed.items():
             status = own.get(assignment_id)
-            if status not in HANDED_IN and facts.due_passed(cohort, due_week, today):
-                states[assignment_id] = "overdue"
-            else:
-                states[assignment_id] = status
+            states[assignment_id] = "overdue" if status not in HANDED_IN and passed else status
         result[enrolment.id] = states
     return result

@@ -34,7 +34,7 @@ from lms import clock
 from lms.blueprints.certificates.forms import EmptyForm, ReissueForm, RevokeForm
 from lms.extensions import db
 from lms.models import Certificate, Cohort, Enrolment, Role, User
-from lms.pagination import contains, paginate, search_term
+from lms.pagination import contains, paginate_counted, search_term
 from lms.permissions import (
     can_manage_certificates,
     can_take_credential,
@@ -64,16 +64,18 @@ def _cohort_or_404(cohort_id: int) -> Cohort:
     return cohort
 
 
-def _enrolment_or_404(enrolment_id: int) -> Enrolment:
+def _enrolment_or_404(enrolment_id: int, *, trainers: bool = True) -> Enrolment:
+    """The enrolment with what its pages show; ``trainers`` (one more statement) where a permission
+    check or a PDF needs the cohort's trainers."""
+    options = [
+        joinedload(Enrolment.participant),
+        joinedload(Enrolment.employer),
+        joinedload(Enrolment.cohort).joinedload(Cohort.programme),
+    ]
+    if trainers:
+        options.append(joinedload(Enrolment.cohort).selectinload(Cohort.trainers))
     enrolment = db.session.scalar(
-        sa.select(Enrolment)
-        .where(Enrolment.id == enrolment_id)
-        .options(
-            joinedload(Enrolment.participant),
-            joinedload(Enrolment.employer),
-            joinedload(Enrolment.cohort).joinedload(Cohort.programme),
-            joinedload(Enrolment.cohort).selectinload(Cohort.trainers),
-        )
+        sa.select(Enrolment).where(Enrolment.id == enrolment_id).options(*options)
     )
     if enrolment is None:
         abort(404)
@@ -134,22 +136,9 @@ def index():  # type: ignore[no-untyped-def]
         query = visible_cohorts(user).order_by(Cohort.start_date.desc(), Cohort.name)
         if term:
             query = query.where(contains(Cohort.name, term))
-        page = paginate(query)
+        page = paginate_counted(query)
         cohorts: list[Cohort] = list(page.items)
-        enrolments = list(
-            db.session.scalars(
-                sa.select(Enrolment).where(Enrolment.cohort_id.in_([c.id for c in cohorts]))
-            )
-        )
-        status = service.certificate_status(enrolments, clock.today())
-        counts: dict[int, dict[str, int]] = {
-            c.id: {"participants": 0, "issued": 0, "due": 0} for c in cohorts
-        }
-        for enrolment in enrolments:
-            row = counts[enrolment.cohort_id]
-            row["participants"] += 1
-            row["issued"] += status[enrolment.id].has_valid_certificate
-            row["due"] += status[enrolment.id].due
+        counts = service.cohort_certificate_counts(cohorts)
         return render_template(
             "certificates/cohorts.html", page=page, cohorts=cohorts, counts=counts, term=term
         )
@@ -173,7 +162,7 @@ def index():  # type: ignore[no-untyped-def]
                 contains(Certificate.number, term),
             )
         )
-    page = paginate(query)
+    page = paginate_counted(query)
     return render_template(
         "certificates/index.html",
         page=page,
@@ -252,9 +241,9 @@ def cohort_zip(cohort_id: int):  # type: ignore[no-untyped-def]
 @bp.get("/enrolment/<int:enrolment_id>")
 @role_required(Role.COORDINATOR)
 def enrolment(enrolment_id: int):  # type: ignore[no-untyped-def]
-    enrolment = _enrolment_or_404(enrolment_id)
-    check = service.eligibility(enrolment, clock.today())
+    enrolment = _enrolment_or_404(enrolment_id, trainers=False)
     history = _history(enrolment)
+    check = service.eligibility(enrolment, clock.today(), certificates=history)
     has_valid = any(not c.is_revoked for c in history)
     return render_template(
         "certificates/enrolment.html",

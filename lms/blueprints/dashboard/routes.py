@@ -20,7 +20,7 @@ from lms.models import (
     WorkplaceConfirmation,
     WorkplaceHours,
 )
-from lms.pagination import paginate, search_term
+from lms.pagination import page_number, paginate, search_term
 from lms.permissions import role_required
 from lms.services import assessment as assessment_service
 from lms.services import certificates as certificate_service
@@ -155,11 +155,10 @@ def coordinator():  # type: ignore[no-untyped-def]
     region_value = request.args.get("region", "")
     region = Region(region_value) if region_value in {r.value for r in Region} else None
     include_closed = request.args.get("closed") == "1"
-    regions = dashboards.coordinator_overview(today, region, include_closed)
+    overview = dashboards.coordinator_overview(today, region, include_closed, page_number())
     rows = [
         (f.cohort.name, f.percent_approved, f.expected_percent)
-        for figures in regions
-        for f in figures.cohorts
+        for f in overview.cohorts
         if f.active
     ]
     chart = (
@@ -174,7 +173,8 @@ def coordinator():  # type: ignore[no-untyped-def]
     )
     return render_template(
         "dashboard/coordinator.html",
-        regions=regions,
+        regions=overview.regions,
+        page=overview.page,
         region=region,
         all_regions=list(Region),
         include_closed=include_closed,

@@ -166,8 +166,10 @@ def cohort(cohort_id: int):  # type: ignore[no-untyped-def]
         (e for e in cohort.enrolments if e.status is EnrolmentStatus.ACTIVE),
         key=lambda e: (e.participant.sort_key, e.id),
     )
-    assignments = cohort.programme.assignments
-    states = assignment_states(enrolments, today)
+    assignments = list(cohort.programme.assignments)
+    expected = expected_curve(cohort.programme)
+    states = assignment_states(cohort, enrolments, today)
+    # Last: reading the summaries refreshes the cohort and programme rows it joins.
     progress = enrolment_progress(enrolments, today)
     texts = {
         "approved": _("approved"),
@@ -209,7 +211,7 @@ def cohort(cohort_id: int):  # type: ignore[no-untyped-def]
         p.handed_in / p.assignments.total * 100 for p in progress.values() if p.assignments.total
     ]
     line = charts.progress_over_year(
-        expected=expected_curve(cohort.programme),
+        expected=expected,
         week=cohort.week_of_programme(today),
         actual_percent=round(sum(handed_in) / len(handed_in)) if handed_in else 0,
         title=_("Progress of the group over the year"),
