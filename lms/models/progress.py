@@ -30,6 +30,20 @@ class ProgressSummary(db.Model):
         sa.Index("ix_progress_summaries_last_activity_on", "last_activity_on"),
         # The reminder sweep looks at the rows rewritten since its last run.
         sa.Index("ix_progress_summaries_updated_at", "updated_at"),
+        # Programme-wide counts (the coordinator's overview per region and cohort, the programme
+        # report, certificates per cohort) read only these narrow columns of every summary: from
+        # this index alone (an index-only scan), not from the wide rows with their date lists.
+        sa.Index(
+            "ix_progress_summaries_programme_figures",
+            "enrolment_id",
+            "assignments_approved",
+            "assignments_total",
+            "first_open_due_on",
+            "behind_from",
+            "last_activity_on",
+            "work_complete",
+            "valid_certificate_id",
+        ),
     )
 
     enrolment_id: Mapped[int] = mapped_column(
