@@ -16,6 +16,7 @@ from lms.models.base import Region, UTCDateTime, created_at_column, enum_column
 if TYPE_CHECKING:
     from lms.models.curriculum import Programme
     from lms.models.people import Employer, User
+    from lms.models.progress import ProgressSummary
 
 DEFAULT_CAPACITY = 12
 
@@ -143,6 +144,9 @@ class Enrolment(db.Model):
     )
     employer: Mapped[Employer] = relationship()
     transferred_from: Mapped[Enrolment | None] = relationship(remote_side=[id])
+    # The progress read model's row, to load with the enrolment on a page of one person (written
+    # only by lms.services.progress).
+    summary: Mapped[ProgressSummary | None] = relationship(viewonly=True)
 
     def __repr__(self) -> str:
         return f"<Enrolment {self.participant_id} in {self.cohort_id} ({self.status.value})>"

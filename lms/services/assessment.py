@@ -64,9 +64,13 @@ def queue_query(trainer: User) -> sa.Select[tuple[Submission]]:
     )
 
 
+def queue_count_query(trainer: User) -> sa.Select[tuple[int]]:
+    return sa.select(sa.func.count(Submission.id)).where(_waiting(trainer))
+
+
 def queue_count(trainer: User) -> int:
     """How many submissions wait for the trainer, in one query."""
-    return db.session.scalar(sa.select(sa.func.count(Submission.id)).where(_waiting(trainer))) or 0
+    return db.session.scalar(queue_count_query(trainer)) or 0
 
 
 def may_assess(user: User, submission: Submission) -> bool:

@@ -18,6 +18,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cached_property
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
@@ -119,7 +120,12 @@ class Checklist:
     programme: Programme
     levels: dict[int, Level]
     groups: list[GroupChecklist]
-    chain: list[int]  # this enrolment's id and those it was transferred from
+
+    @cached_property
+    def chain(self) -> list[int]:
+        """This enrolment's id and those it was transferred from, newest first (one query, asked
+        only by the pages that need it)."""
+        return enrolment_chains([self.enrolment])[self.enrolment.id]
 
     def of_kind(self, kind: ChecklistKind) -> list[GroupChecklist]:
         return [group for group in self.groups if group.group.kind is kind]
@@ -162,16 +168,58 @@ def _evidence_options() -> tuple[object, ...]:
     )
 
 
+def _programme_with_checklists(programme_id: int) -> Programme:
+    """The programme with its groups and items, in one statement (a few dozen joined rows)."""
+    programme = (
+        db.session.scalars(
+            sa.select(Programme)
+            .where(Programme.id == programme_id)
+            .options(joinedload(Programme.checklist_groups).joinedload(ChecklistGroup.items))
+        )
+        .unique()
+        .one_or_none()
+    )
+    assert programme is not None
+    return programme
+
+
+def _chain_ids(enrolment: Enrolment) -> sa.Select[tuple[int]]:
+    """The ids of ``enrolment`` and of those it was transferred from, as a subquery (a recursive
+    CTE, the same chain as ``signoff.enrolment_chains``; UNION, not UNION ALL, so that even a cycle
+    ends)."""
+    chain = (
+        sa.select(Enrolment.id, Enrolment.transferred_from_id)
+        .where(Enrolment.id == enrolment.id)
+        .cte("checklist_chain", recursive=True)
+    )
+    earlier = aliased(Enrolment)
+    chain = chain.union(
+        sa.select(earlier.id, earlier.transferred_from_id).join(
+            chain, earlier.id == chain.c.transferred_from_id
+        )
+    )
+    return sa.select(chain.c.id)
+
+
 def build_checklist(enrolment: Enrolment) -> Checklist:
-    """The checklists of ``enrolment`` from its cohort's pinned programme version."""
-    programme = load_programme(enrolment.cohort.programme_id)
-    chain = enrolment_chains([enrolment])[enrolment.id]
-    records = db.session.scalars(
-        sa.select(SignOff)
-        .where(SignOff.enrolment_id.in_(chain))
-        .order_by(SignOff.sequence.desc())
-        .options(*_evidence_options())
-    ).all()
+    """The checklists of ``enrolment`` from its cohort's pinned programme version: three statements
+    (programme with groups and items, ledger records with signer and evidence, observations, both
+    along the transfer chain), however long the history."""
+    programme = _programme_with_checklists(enrolment.cohort.programme_id)
+    chain = _chain_ids(enrolment)
+    records = (
+        db.session.scalars(
+            sa.select(SignOff)
+            .where(SignOff.enrolment_id.in_(chain))
+            .order_by(SignOff.sequence.desc())
+            .options(
+                joinedload(SignOff.signed_by),
+                joinedload(SignOff.evidence).joinedload(Submission.assignment),
+            )
+        )
+        .unique()
+        .all()
+    )
     observations = db.session.scalars(
         sa.select(WorkplaceObservation)
         .where(WorkplaceObservation.enrolment_id.in_(chain))
@@ -217,7 +265,6 @@ def build_checklist(enrolment: Enrolment) -> Checklist:
         programme=programme,
         levels=scale(programme),
         groups=groups,
-        chain=chain,
     )
 
 

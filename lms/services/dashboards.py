@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from typing import TypeVar
 
 import sqlalchemy as sa
 from flask_sqlalchemy.pagination import Pagination
@@ -33,7 +34,9 @@ from lms.models import (
 )
 from lms.permissions import visible_cohorts, visible_enrolments
 from lms.services import progress as progress_service
+from lms.services import reviews as review_service
 from lms.services.progress import HANDED_IN, HoursProgress, Progress, RiskReason
+from lms.services.reviews import ReviewDue
 
 
 @dataclass(frozen=True)
@@ -45,41 +48,64 @@ class AtRisk:
 
 @dataclass
 class TrainerHome:
-    cohorts: list[Cohort]
+    cohorts: list[Cohort]  # shown: every open cohort of the trainer, or the one chosen
+    open_cohorts: list[Cohort]  # every open cohort of the trainer (to choose from)
     active: dict[int, list[Enrolment]]
     progress: dict[int, Progress]
     at_risk: list[AtRisk]
+    reviews_due: list[ReviewDue]
 
 
 def trainer_home(trainer: User, today: date, cohort_id: int | None = None) -> TrainerHome:
-    """The trainer's open cohorts (or one of them), their active participants with progress, and
-    those at risk with the reasons. Twelve queries."""
-    query = visible_cohorts(trainer).where(Cohort.closed_at.is_(None))
-    if cohort_id is not None:
-        query = query.where(Cohort.id == cohort_id)
-    cohorts = (
+    """The trainer's open cohorts (or one of them), their active participants with progress read
+    from the summaries, those at risk with the reasons, and the progress reviews coming up. Three
+    statements: the cohorts with their programmes, the active participants with employer and
+    summary, the last review dates."""
+    open_cohorts = list(
         db.session.scalars(
-            query.options(
-                joinedload(Cohort.programme),
-                selectinload(Cohort.enrolments).joinedload(Enrolment.participant),
-                selectinload(Cohort.enrolments).joinedload(Enrolment.employer),
-            ).order_by(Cohort.start_date.desc(), Cohort.name)
+            visible_cohorts(trainer)
+            .where(Cohort.closed_at.is_(None))
+            .options(joinedload(Cohort.programme))
+            .order_by(Cohort.start_date.desc(), Cohort.name)
         )
-        .unique()
-        .all()
     )
-    active = {
-        cohort.id: sorted(
-            (e for e in cohort.enrolments if e.status is EnrolmentStatus.ACTIVE),
-            key=lambda e: (e.participant.sort_key, e.id),
-        )
-        for cohort in cohorts
-    }
-    enrolments = [e for rows in active.values() for e in rows]
-    progress = progress_service.enrolment_progress(enrolments, today)
-    reasons = progress_service.risk_reasons(enrolments, progress, today)
-    at_risk = [AtRisk(e, reasons[e.id], progress[e.id]) for e in enrolments if reasons[e.id]]
-    return TrainerHome(cohorts, active, progress, at_risk)
+    enrolments = sorted(
+        db.session.scalars(
+            sa.select(Enrolment)
+            .where(
+                Enrolment.cohort_id.in_(
+                    visible_cohorts(trainer)
+                    .where(Cohort.closed_at.is_(None))
+                    .with_only_columns(Cohort.id)
+                ),
+                Enrolment.status == EnrolmentStatus.ACTIVE,
+            )
+            .options(
+                joinedload(Enrolment.participant),
+                joinedload(Enrolment.employer),
+                joinedload(Enrolment.summary),
+            )
+        ),
+        key=lambda e: (e.participant.sort_key, e.id),
+    )
+    cohorts = [c for c in open_cohorts if cohort_id is None or c.id == cohort_id]
+    active: dict[int, list[Enrolment]] = {cohort.id: [] for cohort in cohorts}
+    for enrolment in enrolments:
+        if enrolment.cohort_id in active:
+            active[enrolment.cohort_id].append(enrolment)
+    shown = [e for rows in active.values() for e in rows]
+    # The cohorts (and programmes) are in the session: no statement per enrolment.
+    progress = {e.id: progress_service.loaded_progress(e, today) for e in shown}
+    reasons = progress_service.risk_reasons(shown, progress, today)
+    at_risk = [AtRisk(e, reasons[e.id], progress[e.id]) for e in shown if reasons[e.id]]
+    return TrainerHome(
+        cohorts=cohorts,
+        open_cohorts=open_cohorts,
+        active=active,
+        progress=progress,
+        at_risk=at_risk,
+        reviews_due=review_service.due_reviews(enrolments, today),
+    )
 
 
 @dataclass
@@ -99,32 +125,36 @@ NEXT_ASSIGNMENTS = 3
 
 
 def participant_home(participant: User, today: date) -> ParticipantHome | None:
+    """The participant's active enrolment with its progress (read from the summary loaded with it),
+    the next assignments, work to revise, the latest review and feedback: four statements."""
     enrolment = db.session.scalar(
         visible_enrolments(participant)
         .where(Enrolment.status == EnrolmentStatus.ACTIVE)
         .options(
-            joinedload(Enrolment.cohort)
-            .joinedload(Cohort.programme)
-            .selectinload(Programme.assignments),
+            joinedload(Enrolment.cohort).options(
+                joinedload(Cohort.programme).joinedload(Programme.assignments),
+                joinedload(Cohort.trainers),
+            ),
             joinedload(Enrolment.employer),
-            joinedload(Enrolment.cohort).selectinload(Cohort.trainers),
+            joinedload(Enrolment.summary),
         )
     )
     if enrolment is None:
         return None
-    progress = progress_service.enrolment_progress([enrolment], today)[enrolment.id]
-    hours = progress_service.hours_progress([enrolment], today)[enrolment.id]
-    handed_in = set(
-        db.session.scalars(
-            sa.select(Submission.assignment_id).where(
-                Submission.enrolment_id == enrolment.id, Submission.status.in_(HANDED_IN)
-            )
-        )
-    )
+    progress = progress_service.loaded_progress(enrolment, today)
     programme = enrolment.cohort.programme
+    # The assignments are in the session (loaded with the programme): no statement per submission.
+    submissions = db.session.scalars(
+        sa.select(Submission).where(Submission.enrolment_id == enrolment.id)
+    ).all()
+    handed_in = {s.assignment_id for s in submissions if s.status in HANDED_IN}
     open_assignments = sorted(
         (a for a in programme.assignments if a.id not in handed_in),
         key=lambda a: (a.due_week, a.position),
+    )
+    to_revise = sorted(
+        (s for s in submissions if s.status is SubmissionStatus.NEEDS_REVISION),
+        key=lambda s: (s.assignment.due_week, s.assignment.position),
     )
     latest_review = db.session.scalar(
         sa.select(ProgressReview)
@@ -147,26 +177,26 @@ def participant_home(participant: User, today: date) -> ParticipantHome | None:
         .order_by(Assessment.created_at.desc(), Assessment.id.desc())
         .limit(1)
     )
-    to_revise = db.session.scalars(
-        sa.select(Submission)
-        .join(Submission.assignment)
-        .where(
-            Submission.enrolment_id == enrolment.id,
-            Submission.status == SubmissionStatus.NEEDS_REVISION,
-        )
-        .options(joinedload(Submission.assignment))
-        .order_by(Assignment.due_week, Assignment.position)
-    ).all()
     return ParticipantHome(
         enrolment=enrolment,
         progress=progress,
-        hours=hours,
+        hours=progress.hours,
         next_assignments=open_assignments[:NEXT_ASSIGNMENTS],
         latest_review=latest_review,
         latest_feedback=latest_feedback,
         expected_curve=progress_service.expected_curve(programme),
-        to_revise=list(to_revise),
+        to_revise=to_revise,
     )
+
+
+T = TypeVar("T")
+
+
+def first_with_total(query: sa.Select[tuple[T]], limit: int) -> tuple[list[T], int]:
+    """The first ``limit`` rows of ``query`` and how many there are in all, in one statement (a
+    window count over the whole result, taken before the limit)."""
+    rows = db.session.execute(query.add_columns(sa.func.count().over()).limit(limit)).all()
+    return [row[0] for row in rows], (int(rows[0][1]) if rows else 0)
 
 
 def participant_certificates(participant: User) -> list[Certificate]:
@@ -200,6 +230,8 @@ def employer_enrolments(contact: User, term: str = "") -> sa.Select[tuple[Enrolm
         .join(Enrolment.participant)
         .options(
             joinedload(Enrolment.participant),
+            joinedload(Enrolment.employer),
+            joinedload(Enrolment.summary),
             joinedload(Enrolment.cohort).joinedload(Cohort.programme),
         )
         .order_by(
@@ -214,6 +246,8 @@ def employer_enrolments(contact: User, term: str = "") -> sa.Select[tuple[Enrolm
 
 
 def employer_home(contact: User, enrolments: Sequence[Enrolment], today: date) -> EmployerHome:
+    """The certificates of the company's employees (one statement) and the progress of the
+    ``enrolments`` shown, read from the summaries loaded with them (``employer_enrolments``)."""
     certificates = list(
         db.session.scalars(
             sa.select(Certificate)
@@ -227,10 +261,11 @@ def employer_home(contact: User, enrolments: Sequence[Enrolment], today: date) -
             .order_by(Certificate.issued_at.desc())
         )
     )
+    progress = {e.id: progress_service.loaded_progress(e, today) for e in enrolments}
     return EmployerHome(
         enrolments=list(enrolments),
-        progress=progress_service.enrolment_progress(enrolments, today),
-        hours=progress_service.hours_progress(enrolments, today),
+        progress=progress,
+        hours={enrolment_id: p.hours for enrolment_id, p in progress.items()},
         certificates=certificates,
     )
 

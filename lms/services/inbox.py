@@ -3,24 +3,48 @@ Functions flush, never commit."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import sqlalchemy as sa
 
 from lms import clock
 from lms.extensions import db
-from lms.models import MailPreference, Notification, User
+from lms.models import MailPreference, Notification, Role, User
 from lms.services import audit
+
+
+def _unread(user: User) -> sa.Select[tuple[int]]:
+    # Answered from the index ix_notifications_user_unread (user_id, read_at) alone.
+    return (
+        sa.select(sa.func.count())
+        .select_from(Notification)
+        .where(Notification.user_id == user.id, Notification.read_at.is_(None))
+    )
 
 
 def unread_count(user: User) -> int:
     """One query."""
-    return (
-        db.session.scalar(
-            sa.select(sa.func.count())
-            .select_from(Notification)
-            .where(Notification.user_id == user.id, Notification.read_at.is_(None))
-        )
-        or 0
-    )
+    return db.session.scalar(_unread(user)) or 0
+
+
+@dataclass(frozen=True)
+class HeaderCounts:
+    """The numbers in every page's header: unread notifications (the bell) and, for a trainer, the
+    work waiting in the assessment queue ("Assess (3)")."""
+
+    unread: int
+    queue: int = 0
+
+
+def header_counts(user: User) -> HeaderCounts:
+    """Both counts in one statement (two scalar subqueries), however many rows."""
+    from lms.services.assessment import queue_count_query
+
+    columns = [_unread(user).scalar_subquery()]
+    if user.role is Role.TRAINER:
+        columns.append(queue_count_query(user).scalar_subquery())
+    row = db.session.execute(sa.select(*columns)).one()
+    return HeaderCounts(unread=int(row[0] or 0), queue=int(row[1] or 0) if len(row) > 1 else 0)
 
 
 def notifications_of(user: User) -> sa.Select[tuple[Notification]]:

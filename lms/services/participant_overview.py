@@ -8,11 +8,13 @@ from dataclasses import dataclass
 from datetime import date
 
 import sqlalchemy as sa
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import joinedload
+from sqlalchemy.sql.base import ExecutableOption
 
 from lms.extensions import db
 from lms.models import (
     Attempt,
+    Cohort,
     Enrolment,
     Period,
     Programme,
@@ -22,7 +24,7 @@ from lms.models import (
 )
 from lms.services.checklists import Checklist, build_checklist
 from lms.services.portfolio import AssignmentPage
-from lms.services.progress import HoursProgress, hours_progress
+from lms.services.progress import HoursProgress, loaded_progress
 
 RECENT_WEEKS = 6  # the hours page has the rest
 
@@ -53,21 +55,35 @@ class ParticipantOverview:
         )
 
 
-def participant_overview(enrolment: Enrolment, today: date) -> ParticipantOverview:
-    cohort = enrolment.cohort
-    programme = db.session.scalar(
-        sa.select(Programme)
-        .where(Programme.id == cohort.programme_id)
-        .options(selectinload(Programme.periods).selectinload(Period.assignments))
+def overview_loading() -> tuple[ExecutableOption, ...]:
+    """Loader options for the page's enrolment (its one statement): participant, employer, progress
+    summary, cohort with trainers, programme with periods and assignments."""
+    return (
+        joinedload(Enrolment.participant),
+        joinedload(Enrolment.employer),
+        joinedload(Enrolment.summary),
+        joinedload(Enrolment.cohort).options(
+            joinedload(Cohort.trainers),
+            joinedload(Cohort.programme)
+            .joinedload(Programme.periods)
+            .joinedload(Period.assignments),
+        ),
     )
-    assert programme is not None
+
+
+def participant_overview(enrolment: Enrolment, today: date) -> ParticipantOverview:
+    """Everything on the page of one enrolment loaded with ``overview_loading``: seven statements
+    (work with attempts and verdicts, recent hours, reviews, and the checklist's four), however
+    much work, hours, sign-offs and reviews there are."""
+    cohort = enrolment.cohort
+    programme = cohort.programme
     submissions = {
         submission.assignment_id: submission
         for submission in db.session.scalars(
             sa.select(Submission)
             .where(Submission.enrolment_id == enrolment.id)
-            .options(selectinload(Submission.attempts).selectinload(Attempt.assessments))
-        )
+            .options(joinedload(Submission.attempts).joinedload(Attempt.assessments))
+        ).unique()
     }
     periods = [
         PeriodLines(
@@ -100,7 +116,7 @@ def participant_overview(enrolment: Enrolment, today: date) -> ParticipantOvervi
         enrolment=enrolment,
         periods=periods,
         checklist=build_checklist(enrolment),
-        hours=hours_progress([enrolment], today)[enrolment.id],
+        hours=loaded_progress(enrolment, today).hours,
         recent_weeks=list(recent_weeks),
         reviews=list(reviews),
     )

@@ -14,6 +14,7 @@ from datetime import date, datetime
 import sqlalchemy as sa
 from flask_babel import gettext as _
 from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.sql.base import ExecutableOption
 
 from lms import clock
 from lms.dates import short_date, short_datetime
@@ -60,14 +61,23 @@ class PeriodOverview:
     rows: list[AssignmentRow]
 
 
-def assignment_overview(enrolment: Enrolment, today: date) -> list[PeriodOverview]:
-    """Every assignment of the enrolment's programme, grouped by period, in order."""
-    cohort = enrolment.cohort
-    programme = db.session.scalar(
-        sa.select(Programme)
-        .where(Programme.id == cohort.programme_id)
-        .options(selectinload(Programme.periods).selectinload(Period.assignments))
+def overview_loading() -> tuple[ExecutableOption, ...]:
+    """Loader options for the enrolment of ``assignment_overview``: its programme's periods and
+    assignments, and its progress summary, in the enrolment's own statement."""
+    return (
+        joinedload(Enrolment.cohort)
+        .joinedload(Cohort.programme)
+        .joinedload(Programme.periods)
+        .joinedload(Period.assignments),
+        joinedload(Enrolment.summary),
     )
+
+
+def assignment_overview(enrolment: Enrolment, today: date) -> list[PeriodOverview]:
+    """Every assignment of the enrolment's programme, grouped by period, in order: one statement
+    (the submissions' states) when the enrolment was loaded with ``overview_loading``."""
+    cohort = enrolment.cohort
+    programme = cohort.programme
     statuses = dict(
         db.session.execute(
             sa.select(Submission.assignment_id, Submission.status).where(
@@ -145,7 +155,7 @@ def assignment_page(enrolment: Enrolment, code: str, today: date) -> AssignmentP
         .where(Assignment.programme_id == enrolment.cohort.programme_id, Assignment.code == code)
         .options(
             joinedload(Assignment.period),
-            selectinload(Assignment.competencies).joinedload(ChecklistItem.group),
+            joinedload(Assignment.competencies).joinedload(ChecklistItem.group),
         )
     )
     if assignment is None:
@@ -153,7 +163,17 @@ def assignment_page(enrolment: Enrolment, code: str, today: date) -> AssignmentP
     submission = db.session.scalar(
         sa.select(Submission)
         .where(Submission.enrolment_id == enrolment.id, Submission.assignment_id == assignment.id)
-        .options(*submission_loading())
+        .options(
+            # Two statements for the whole history: the submission with its confirmations, and
+            # its attempts with their files and verdicts.
+            selectinload(Submission.attempts).options(
+                joinedload(Attempt.evidence_files),
+                joinedload(Attempt.assessments).joinedload(Assessment.assessor),
+            ),
+            joinedload(Submission.workplace_confirmations).joinedload(
+                WorkplaceConfirmation.confirmed_by
+            ),
+        )
     )
     return AssignmentPage(
         assignment=assignment,

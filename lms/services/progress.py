@@ -667,6 +667,16 @@ def enrolment_progress(enrolments: Sequence[Enrolment], today: date) -> dict[int
     return {e.id: p for e, p in _read(enrolments, today)}
 
 
+def loaded_progress(enrolment: Enrolment, today: date) -> Progress:
+    """The progress of one enrolment whose summary row was loaded with it (an eager load of
+    ``Enrolment.summary`` in the page's own statement, with its cohort and programme): no statement
+    of its own. Without a row yet, as ``enrolment_progress``."""
+    summary = enrolment.summary
+    if summary is None:
+        return enrolment_progress([enrolment], today)[enrolment.id]
+    return Figures.of(summary).progress(enrolment.cohort, enrolment.status, today)
+
+
 def assignment_progress(
     enrolments: Sequence[Enrolment], today: date
 ) -> dict[int, AssignmentProgress]:

@@ -4,6 +4,7 @@ Functions flush, never commit."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
@@ -190,6 +191,12 @@ def reviews_due(trainer: User, today: date) -> list[ReviewDue]:
         )
         .options(joinedload(Enrolment.participant), joinedload(Enrolment.cohort))
     ).all()
+    return due_reviews(enrolments, today)
+
+
+def due_reviews(enrolments: Sequence[Enrolment], today: date) -> list[ReviewDue]:
+    """``reviews_due`` for enrolments a page already loaded (with participant and cohort): one
+    query."""
     last = last_review_dates([e.id for e in enrolments])
     result = []
     for enrolment in enrolments:

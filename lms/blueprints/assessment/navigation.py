@@ -2,24 +2,23 @@
 
 from __future__ import annotations
 
-from flask import g, has_request_context
+from flask import has_request_context
 from flask_babel import gettext as _
 from flask_login import current_user
 from markupsafe import escape
 
+from lms.header import header_counts
 from lms.models import Role
-from lms.services.assessment import queue_count
 
 
 def waiting_for_current_user() -> int:
-    """The current trainer's queue length, counted at most once per request (one query)."""
+    """The current trainer's queue length, counted once per request with the bell's count (one
+    statement for both)."""
     if not has_request_context() or not current_user.is_authenticated:
         return 0
     if current_user.role is not Role.TRAINER:
         return 0
-    if "assessment_queue_count" not in g:
-        g.assessment_queue_count = queue_count(current_user)
-    return g.assessment_queue_count
+    return header_counts().queue
 
 
 class QueueNavText:

@@ -17,7 +17,6 @@ from lms.models import (
     ChecklistItem,
     Cohort,
     Enrolment,
-    EnrolmentStatus,
     Role,
     Submission,
     SubmissionStatus,
@@ -25,10 +24,10 @@ from lms.models import (
     WorkplaceConfirmation,
 )
 from lms.pagination import paginate
-from lms.permissions import enrolment_or_404, is_trainer_of, role_required, visible_cohorts
+from lms.permissions import enrolment_or_404, is_trainer_of, role_required
 from lms.services import assessment as assessment_service
-from lms.services.participant_overview import participant_overview
-from lms.services.progress import assignment_progress
+from lms.services.dashboards import trainer_home
+from lms.services.participant_overview import overview_loading, participant_overview
 from lms.services.workplace import latest_handed_in_attempt
 
 bp = Blueprint("assessment", __name__, url_prefix="/assessment")
@@ -39,36 +38,15 @@ RECENT_ASSESSMENTS = 5
 @bp.get("/")
 @role_required(Role.TRAINER)
 def index():  # type: ignore[no-untyped-def]
-    cohorts = (
-        db.session.scalars(
-            visible_cohorts(current_user)
-            .where(Cohort.closed_at.is_(None))
-            .options(
-                joinedload(Cohort.programme),
-                selectinload(Cohort.enrolments).joinedload(Enrolment.participant),
-                selectinload(Cohort.enrolments).joinedload(Enrolment.employer),
-            )
-            .order_by(Cohort.start_date.desc(), Cohort.name)
-        )
-        .unique()
-        .all()
-    )
-    active = {
-        cohort.id: sorted(
-            (e for e in cohort.enrolments if e.status is EnrolmentStatus.ACTIVE),
-            key=lambda e: (e.participant.sort_key, e.id),
-        )
-        for cohort in cohorts
-    }
     today = clock.today()
-    progress = assignment_progress([e for rows in active.values() for e in rows], today)
-    waiting = sum(p.submitted for p in progress.values())
+    home = trainer_home(current_user, today)
+    progress = {enrolment_id: p.assignments for enrolment_id, p in home.progress.items()}
     return render_template(
         "assessment/index.html",
-        cohorts=cohorts,
-        active=active,
+        cohorts=home.cohorts,
+        active=home.active,
         progress=progress,
-        waiting=waiting,
+        waiting=sum(p.submitted for p in progress.values()),
         today=today,
     )
 
@@ -240,14 +218,7 @@ def correct(submission_id: int):  # type: ignore[no-untyped-def]
 def participant(enrolment_id: int):  # type: ignore[no-untyped-def]
     """One participant on one page: assignments, checklists, hours and reviews, each with a link.
     A trainer sees only their own cohorts' participants (another's: 404, as if it did not exist)."""
-    enrolment = enrolment_or_404(
-        enrolment_id,
-        options=(
-            joinedload(Enrolment.participant),
-            joinedload(Enrolment.employer),
-            joinedload(Enrolment.cohort).selectinload(Cohort.trainers),
-        ),
-    )
+    enrolment = enrolment_or_404(enrolment_id, options=overview_loading())
     return render_template(
         "assessment/participant.html",
         overview=participant_overview(enrolment, clock.today()),

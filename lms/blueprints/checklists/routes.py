@@ -84,7 +84,7 @@ def _load_enrolment(enrolment_id: int) -> Enrolment:
             joinedload(Enrolment.participant),
             joinedload(Enrolment.employer),
             joinedload(Enrolment.cohort).options(
-                joinedload(Cohort.programme), selectinload(Cohort.trainers)
+                joinedload(Cohort.programme), joinedload(Cohort.trainers)
             ),
         ),
     )
@@ -154,7 +154,7 @@ def mine():  # type: ignore[no-untyped-def]
             joinedload(Enrolment.participant),
             joinedload(Enrolment.employer),
             joinedload(Enrolment.cohort).options(
-                joinedload(Cohort.programme), selectinload(Cohort.trainers)
+                joinedload(Cohort.programme), joinedload(Cohort.trainers)
             ),
         )
     )

@@ -6,10 +6,11 @@ from __future__ import annotations
 from flask import Blueprint, current_app, render_template, request
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import joinedload
 
 from lms import charts, clock
 from lms.extensions import db
+from lms.header import header_counts
 from lms.i18n import label
 from lms.models import (
     Enrolment,
@@ -17,7 +18,6 @@ from lms.models import (
     Region,
     Role,
     Submission,
-    WorkplaceConfirmation,
     WorkplaceHours,
 )
 from lms.pagination import page_number, paginate, search_term
@@ -44,9 +44,6 @@ def trainer():  # type: ignore[no-untyped-def]
         .options(
             joinedload(Submission.enrolment).joinedload(Enrolment.participant),
             joinedload(Submission.assignment),
-            selectinload(Submission.workplace_confirmations).joinedload(
-                WorkplaceConfirmation.confirmed_by
-            ),
         )
         .limit(ITEMS_ON_HOME)
     ).all()
@@ -55,8 +52,8 @@ def trainer():  # type: ignore[no-untyped-def]
         home=home,
         cohort_id=cohort_id,
         queue=queue,
-        queue_count=assessment_service.queue_count(current_user),
-        reviews_due=review_service.reviews_due(current_user, today),
+        queue_count=header_counts().queue,  # counted once with the bell's
+        reviews_due=home.reviews_due,
         today=today,
     )
 
@@ -81,13 +78,15 @@ def participant():  # type: ignore[no-untyped-def]
             hours_percent=home.hours.percent,
             hours_label=_("Hours"),
         )
-    reviews_query = review_service.to_acknowledge_query(current_user)
-    reviews = (
-        db.session.scalars(
-            reviews_query.options(joinedload(ProgressReview.trainer)).limit(ITEMS_ON_HOME)
-        ).all()
+    reviews, to_acknowledge = (
+        dashboards.first_with_total(
+            review_service.to_acknowledge_query(current_user).options(
+                joinedload(ProgressReview.trainer)
+            ),
+            ITEMS_ON_HOME,
+        )
         if home
-        else []
+        else ([], 0)
     )
     return render_template(
         "dashboard/participant.html",
@@ -99,7 +98,7 @@ def participant():  # type: ignore[no-untyped-def]
         chart=chart,
         today=today,
         reviews=reviews,
-        to_acknowledge=review_service.count(reviews_query) if reviews else 0,
+        to_acknowledge=to_acknowledge,
     )
 
 
@@ -110,27 +109,26 @@ def employer():  # type: ignore[no-untyped-def]
     term = search_term()
     page = paginate(dashboards.employer_enrolments(current_user, term))
     home = dashboards.employer_home(current_user, page.items, today)
-    confirmations = db.session.scalars(
-        workplace.awaiting_confirmation_query(current_user)
-        .options(
+    confirmations, confirmations_count = dashboards.first_with_total(
+        workplace.awaiting_confirmation_query(current_user).options(
             joinedload(Submission.enrolment).joinedload(Enrolment.participant),
             joinedload(Submission.assignment),
-        )
-        .limit(ITEMS_ON_HOME)
-    ).all()
-    reviews_query = review_service.to_acknowledge_query(current_user)
-    reviews = db.session.scalars(
-        reviews_query.options(
+        ),
+        ITEMS_ON_HOME,
+    )
+    reviews, reviews_count = dashboards.first_with_total(
+        review_service.to_acknowledge_query(current_user).options(
             joinedload(ProgressReview.enrolment).joinedload(Enrolment.participant),
             joinedload(ProgressReview.trainer),
-        ).limit(ITEMS_ON_HOME)
-    ).all()
-    hours_query = hours_service.awaiting_approval_query(current_user)
-    hours_waiting = db.session.scalars(
-        hours_query.options(
+        ),
+        ITEMS_ON_HOME,
+    )
+    hours_waiting, hours_count = dashboards.first_with_total(
+        hours_service.awaiting_approval_query(current_user).options(
             joinedload(WorkplaceHours.enrolment).joinedload(Enrolment.participant)
-        ).limit(ITEMS_ON_HOME)
-    ).all()
+        ),
+        ITEMS_ON_HOME,
+    )
     return render_template(
         "dashboard/employer.html",
         employer=current_user.employer,
@@ -139,11 +137,11 @@ def employer():  # type: ignore[no-untyped-def]
         home=home,
         today=today,
         confirmations=confirmations,
-        confirmations_count=workplace.awaiting_confirmation_count(current_user),
+        confirmations_count=confirmations_count,
         reviews=reviews,
-        reviews_count=review_service.count(reviews_query),
+        reviews_count=reviews_count,
         hours_waiting=hours_waiting,
-        hours_count=hours_service.count(hours_query),
+        hours_count=hours_count,
         certificate_download="certificates.download" in current_app.view_functions,
     )
 

@@ -24,7 +24,8 @@ from lms.models import (
 from lms.pagination import paginate
 from lms.permissions import role_required, visible_enrolments
 from lms.services import workplace
-from lms.services.progress import assignment_progress
+from lms.services.dashboards import first_with_total
+from lms.services.progress import loaded_progress
 
 bp = Blueprint("employer", __name__, url_prefix="/employer")
 
@@ -47,19 +48,22 @@ def index():  # type: ignore[no-untyped-def]
         .join(Enrolment.participant)
         .options(
             joinedload(Enrolment.participant),
+            joinedload(Enrolment.employer),  # the contact's own: no statement for it below
+            joinedload(Enrolment.summary),
             joinedload(Enrolment.cohort).joinedload(Cohort.programme),
         )
         .order_by(User.sort_key, User.id)
     ).all()
     today = clock.today()
+    to_confirm, to_confirm_count = first_with_total(_awaiting_confirmation(), CONFIRMATIONS_ON_HOME)
     return render_template(
         "employer/index.html",
         employer=current_user.employer,
         enrolments=enrolments,
-        progress=assignment_progress(enrolments, today),
+        progress={e.id: loaded_progress(e, today).assignments for e in enrolments},
         today=today,
-        to_confirm=db.session.scalars(_awaiting_confirmation().limit(CONFIRMATIONS_ON_HOME)).all(),
-        to_confirm_count=workplace.awaiting_confirmation_count(current_user),
+        to_confirm=to_confirm,
+        to_confirm_count=to_confirm_count,
     )
 
 

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from lms.blueprints.auth.forms import EmptyForm
 from lms.blueprints.auth.routes import is_safe_next
 from lms.extensions import db
+from lms.header import header_counts
 from lms.pagination import paginate
 from lms.services import inbox
 from lms.services import reminders as _reminders  # noqa: F401  (registers the reminder sentences)
@@ -21,11 +22,7 @@ bp = Blueprint("notifications", __name__, url_prefix="/notifications")
 
 def unread_notifications() -> int:
     """For the bell in the header: the current user's unread count, one query per page."""
-    if not current_user.is_authenticated:
-        return 0
-    if "unread_notifications" not in g:
-        g.unread_notifications = inbox.unread_count(current_user)
-    return g.unread_notifications
+    return header_counts().unread
 
 
 @bp.app_context_processor

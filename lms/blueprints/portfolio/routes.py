@@ -19,6 +19,7 @@ from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user, login_required
 from sqlalchemy.orm import joinedload
+from sqlalchemy.sql.base import ExecutableOption
 
 from lms import clock
 from lms.blueprints.portfolio.forms import DeleteFileForm, WorkForm
@@ -30,7 +31,7 @@ from lms.services import portfolio as portfolio_service
 from lms.services import submissions as submission_service
 from lms.services.evidence import EvidenceLimits, Upload
 from lms.services.portfolio import assignment_overview
-from lms.services.progress import assignment_progress
+from lms.services.progress import loaded_progress
 from lms.storage import StorageError, get_storage
 
 bp = Blueprint("portfolio", __name__, url_prefix="/portfolio")
@@ -40,14 +41,17 @@ EVIDENCE_MAX_AGE = 3600  # seconds a browser may keep a file it was allowed to s
 EVIDENCE_CSP = "default-src 'none'; img-src 'self'; media-src 'self'; sandbox"
 
 
-def _active_enrolment() -> Enrolment | None:
+def _active_enrolment(*options: ExecutableOption) -> Enrolment | None:
+    """The participant's active enrolment with employer, cohort, trainers and programme (and
+    ``options``), in one statement."""
     return db.session.scalar(
         visible_enrolments(current_user)
         .where(Enrolment.status == EnrolmentStatus.ACTIVE)
         .options(
             joinedload(Enrolment.cohort).joinedload(Cohort.programme),
             joinedload(Enrolment.employer),
-            joinedload(Enrolment.cohort).selectinload(Cohort.trainers),
+            joinedload(Enrolment.cohort).joinedload(Cohort.trainers),
+            *options,
         )
     )
 
@@ -55,7 +59,7 @@ def _active_enrolment() -> Enrolment | None:
 @bp.get("/")
 @role_required(Role.PARTICIPANT)
 def index():  # type: ignore[no-untyped-def]
-    enrolment = _active_enrolment()
+    enrolment = _active_enrolment(*portfolio_service.overview_loading())
     if enrolment is None:
         finished = certificate_service.finished_enrolment(current_user, clock.today())
         return render_template("portfolio/index.html", enrolment=None, finished=finished)
@@ -66,7 +70,7 @@ def index():  # type: ignore[no-untyped-def]
         today=today,
         week=enrolment.cohort.week_of_programme(today),
         periods=assignment_overview(enrolment, today),
-        progress=assignment_progress([enrolment], today)[enrolment.id],
+        progress=loaded_progress(enrolment, today).assignments,
     )
 
 
