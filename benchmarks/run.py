@@ -55,6 +55,7 @@ CERTIFICATE_MS = 100.0
 FIRST_SWEEP_S = 10.0
 HOURLY_SWEEP_S = 2.0
 API_SIGNOFFS_MS = 30.0
+GUNICORN_TRAINER_RPS = 40.0
 
 
 @dataclass
@@ -506,9 +507,11 @@ def measure_gunicorn(
             ("trainer dashboard (logged in)", "/dashboard/trainer", cookie),
         ):
             stats = run_load(base + path, seconds=seconds, concurrency=concurrency, cookie=cookies)
-            # The pages' target (p95 at most 50 ms) applied over HTTP under load: a harder test than
-            # the server time above. Throughput itself has no target.
-            missed = [f"p95 > {PAGE_P95_MS:g} ms"] if stats.p95_ms > PAGE_P95_MS else []
+            # Issue 19's target is throughput: the trainer dashboard at least 40 requests/s on two
+            # CPUs (the floor has none). Under load the times include the queue, so they have none.
+            missed = []
+            if path != "/healthz" and stats.requests_per_second < GUNICORN_TRAINER_RPS:
+                missed.append(f"< {GUNICORN_TRAINER_RPS:g} requests/s")
             if stats.errors:
                 missed.append(f"{stats.errors} errors")
             target = "missed: " + "; ".join(missed) if missed else "met"
@@ -579,7 +582,7 @@ def report(
         lines += [
             "",
             f"gunicorn, {workers} sync workers, load generator benchmarks/load.py (8 threads,"
-            f" {gunicorn_seconds:.0f} s each, same machine; target: p95 at most {PAGE_P95_MS:g} ms):",
+            f" {gunicorn_seconds:.0f} s each, same machine; target: the trainer dashboard at least {GUNICORN_TRAINER_RPS:g} requests/s):",
             "",
             "| page | requests/s | p50 ms | p95 ms | p99 ms | requests | errors | target |",
             "|---|---:|---:|---:|---:|---:|---:|---|",
