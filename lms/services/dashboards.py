@@ -12,7 +12,7 @@ from typing import TypeVar
 
 import sqlalchemy as sa
 from flask_sqlalchemy.pagination import Pagination
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import joinedload
 
 from lms.extensions import db
 from lms.models import (
