@@ -68,7 +68,9 @@ def small_and_larger(
 def test_every_page_costs_the_same_statements_at_any_size(small_and_larger) -> None:
     small, larger = small_and_larger
     assert small.keys() == larger.keys()
-    assert {name: (small[name], larger[name]) for name in small if small[name] != larger[name]} == {}
+    assert {
+        name: (small[name], larger[name]) for name in small if small[name] != larger[name]
+    } == {}
 
 
 def test_every_page_sends_at_most_ten_statements(small_and_larger) -> None:
