@@ -72,8 +72,8 @@ def overview_loading() -> tuple[ExecutableOption, ...]:
 
 
 def participant_overview(enrolment: Enrolment, today: date) -> ParticipantOverview:
-    """Everything on the page of one enrolment loaded with ``overview_loading``: six statements
-    (work with attempts and verdicts, recent hours, reviews, and the checklist's three), however
+    """Everything on the page of one enrolment loaded with ``overview_loading``: seven statements
+    (work with attempts and verdicts, recent hours, reviews, and the checklist's four), however
     much work, hours, sign-offs and reviews there are."""
     cohort = enrolment.cohort
     programme = cohort.programme
