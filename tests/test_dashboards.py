@@ -19,7 +19,7 @@ from lms.models import (
     Role,
     Verdict,
 )
-from lms.services import assessment, progress, reviews
+from lms.services import assessment, dashboards, progress, reviews
 from lms.services.progress import RiskReason, enrolment_progress, risk_reasons
 from tests.dashboard_world import TODAY, build_world, log_hours, record_review
 from tests.factories import (
@@ -123,6 +123,40 @@ def test_the_trainer_home_filters_one_cohort(auth, client, db, world) -> None:
         one = client.get(f"/dashboard/trainer?cohort={second.id}").get_data(as_text=True)
     assert "Eva Smeets" in everything and "Bram van der Heijden" in everything
     assert "Eva Smeets" in one and "Bram van der Heijden" not in one
+
+
+def test_a_trainer_of_many_cohorts_sees_a_line_per_cohort_and_chooses_one(
+    auth, client, db, world
+) -> None:
+    # Four more cohorts of ten: 42 participants in view, more than the home lists one by one.
+    extra = []
+    for number in range(4):
+        cohort = make_cohort(world.programme, name=f"Heuvelland {number}", trainers=[world.trainer])
+        extra.append(cohort)
+        for person in range(10):
+            make_enrolment(
+                cohort, make_user(Role.PARTICIPANT, first_name=f"Deelnemer{number}x{person}")
+            )
+    db.session.commit()
+    auth.login(world.trainer.email)
+    with clock.frozen_at(TODAY):
+        page = client.get("/dashboard/trainer").get_data(as_text=True)
+        chosen = client.get(f"/dashboard/trainer?cohort={extra[0].id}").get_data(as_text=True)
+    lines = page[page.index('id="cohorts-title"') :]
+    assert "Mijn groepen" in lines and "Kies een groep om al haar deelnemers te zien." in lines
+    assert f'href="/dashboard/trainer?cohort={extra[0].id}"' in lines
+    assert "Deelnemer0x1" not in lines  # no table of every participant
+    # Nobody of the new cohorts did anything in the weeks since the start: all 40 are at risk, and
+    # the list shows ten of them and says how many more there are.
+    risk = page[page.index('id="risk-title"') : page.index('id="reviews-title"')]
+    assert risk.count('class="risk"') == 10
+    with clock.frozen_at(TODAY):
+        at_risk = len(dashboards.trainer_home(world.trainer, TODAY.date()).at_risk)
+    assert at_risk > 40
+    assert f"En nog {at_risk - 10}. Kies hierboven een groep" in risk
+    # One cohort chosen: each of its participants in a table.
+    assert 'id="cohorts-title"' not in chosen
+    assert "Deelnemer0x1" in chosen and "Deelnemer1x1" not in chosen
 
 
 def test_the_participant_home(auth, client, db, world) -> None:

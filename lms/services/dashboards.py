@@ -46,6 +46,22 @@ class AtRisk:
     progress: Progress
 
 
+# Up to this many participants in view, the trainer's home lists each of them per cohort; beyond it
+# (a trainer of many cohorts), one row per cohort, and the participants of the cohort they choose.
+LIST_PARTICIPANTS_UP_TO = 36
+
+
+@dataclass(frozen=True)
+class CohortLine:
+    """One cohort of the trainer in a line: its active participants, how many are at risk, and the
+    share of their assignments approved."""
+
+    cohort: Cohort
+    participants: int
+    at_risk: int
+    percent_approved: int
+
+
 @dataclass
 class TrainerHome:
     cohorts: list[Cohort]  # shown: every open cohort of the trainer, or the one chosen
@@ -54,6 +70,12 @@ class TrainerHome:
     progress: dict[int, Progress]
     at_risk: list[AtRisk]
     reviews_due: list[ReviewDue]
+    cohort_lines: list[CohortLine] = field(default_factory=list)
+
+    @property
+    def lists_participants(self) -> bool:
+        """Each participant in a table per cohort (few in view), or one line per cohort."""
+        return sum(len(rows) for rows in self.active.values()) <= LIST_PARTICIPANTS_UP_TO
 
 
 def trainer_home(trainer: User, today: date, cohort_id: int | None = None) -> TrainerHome:
@@ -98,6 +120,20 @@ def trainer_home(trainer: User, today: date, cohort_id: int | None = None) -> Tr
     progress = {e.id: progress_service.loaded_progress(e, today) for e in shown}
     reasons = progress_service.risk_reasons(shown, progress, today)
     at_risk = [AtRisk(e, reasons[e.id], progress[e.id]) for e in shown if reasons[e.id]]
+    cohort_lines = [
+        CohortLine(
+            cohort=cohort,
+            participants=len(active[cohort.id]),
+            at_risk=sum(1 for e in active[cohort.id] if reasons[e.id]),
+            percent_approved=round(
+                sum(progress[e.id].assignments.percent_approved for e in active[cohort.id])
+                / len(active[cohort.id])
+            )
+            if active[cohort.id]
+            else 0,
+        )
+        for cohort in cohorts
+    ]
     return TrainerHome(
         cohorts=cohorts,
         open_cohorts=open_cohorts,
@@ -105,6 +141,7 @@ def trainer_home(trainer: User, today: date, cohort_id: int | None = None) -> Tr
         progress=progress,
         at_risk=at_risk,
         reviews_due=review_service.due_reviews(enrolments, today),
+        cohort_lines=cohort_lines,
     )
 
 

@@ -31,6 +31,7 @@ from lms.services import reviews as review_service
 bp = Blueprint("dashboard", __name__, url_prefix="/dashboard")
 
 ITEMS_ON_HOME = 5
+LIST_ITEMS_ON_HOME = 10  # participants at risk and reviews coming up: the rest per cohort
 
 
 @bp.get("/trainer")
@@ -54,6 +55,7 @@ def trainer():  # type: ignore[no-untyped-def]
         queue=queue,
         queue_count=header_counts().queue,  # counted once with the bell's
         reviews_due=home.reviews_due,
+        shown=LIST_ITEMS_ON_HOME,
         today=today,
     )
 
