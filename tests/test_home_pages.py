@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
 
 import pytest
@@ -127,6 +128,32 @@ def test_employer_sees_own_employees_only(auth, client, world) -> None:
     assert "Noël Çelik" in page
     assert "1 van 3 opdrachten goedgekeurd" in page
     assert "Bram van der Heijden" not in page
+
+
+def test_a_big_employer_pages_through_its_employees(auth, client, db, world) -> None:
+    contact = world[Role.EMPLOYER]
+    cohort = make_cohort(make_programme(code="BIG", assignments=1), name="Heuvelland 2026-2027")
+    for number in range(30):  # with Noël: 31 employees in the programme
+        make_enrolment(
+            cohort,
+            make_user(Role.PARTICIPANT, first_name="Werknemer", last_name=f"Nr{number:02d}"),
+            contact.employer,
+        )
+    db.session.commit()
+    auth.login(contact.email)
+    first = client.get("/employer/").get_data(as_text=True)
+    second = client.get("/employer/?page=2").get_data(as_text=True)
+    beyond = client.get("/employer/?page=99").get_data(as_text=True)
+    assert (
+        first.count('<h2 class="card__title">') == 25
+        and second.count('<h2 class="card__title">') == 6
+    )
+    assert "Pagina 1 van 2 (31 in totaal)" in first and 'href="/employer/?page=2"' in first
+    # Sorted by name across the pages: Noël Çelik first, the last employees on page two.
+    assert "Noël Çelik" in first and "Werknemer Nr29" in second and "Werknemer Nr29" not in first
+    # A page past the end shows the last one.
+    names = re.compile(r'<h2 class="card__title">([^<]+)</h2>')
+    assert names.findall(beyond) == names.findall(second)
 
 
 def test_coordinator_sees_every_cohort_with_seats(auth, client, world) -> None:

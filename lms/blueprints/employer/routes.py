@@ -21,7 +21,7 @@ from lms.models import (
     User,
     WorkplaceConfirmation,
 )
-from lms.pagination import paginate
+from lms.pagination import paginate, paginate_counted
 from lms.permissions import role_required, visible_enrolments
 from lms.services import workplace
 from lms.services.dashboards import first_with_total
@@ -42,7 +42,8 @@ def _awaiting_confirmation():  # type: ignore[no-untyped-def]
 @bp.get("/")
 @role_required(Role.EMPLOYER)
 def index():  # type: ignore[no-untyped-def]
-    enrolments = db.session.scalars(
+    # A page of employees: a big company's contact pages through them (the count is one statement).
+    page = paginate_counted(
         visible_enrolments(current_user)
         .where(Enrolment.status == EnrolmentStatus.ACTIVE)
         .join(Enrolment.participant)
@@ -53,13 +54,15 @@ def index():  # type: ignore[no-untyped-def]
             joinedload(Enrolment.cohort).joinedload(Cohort.programme),
         )
         .order_by(User.sort_key, User.id)
-    ).all()
+    )
+    enrolments = page.items
     today = clock.today()
     to_confirm, to_confirm_count = first_with_total(_awaiting_confirmation(), CONFIRMATIONS_ON_HOME)
     return render_template(
         "employer/index.html",
         employer=current_user.employer,
         enrolments=enrolments,
+        page=page,
         progress={e.id: loaded_progress(e, today).assignments for e in enrolments},
         today=today,
         to_confirm=to_confirm,
