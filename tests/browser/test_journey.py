@@ -162,7 +162,10 @@ def test_a_year_from_enrolment_to_verified_certificate(
     expect(participant.locator("main")).to_contain_text("Ingeleverd")
     photo = participant.get_by_role("img", name="Foto kap.jpg")
     expect(photo).to_be_visible()
-    assert photo.evaluate("img => img.complete && img.naturalWidth") > 0
+    # The photo loads (a broken image never gets a width); it may still be loading when it shows.
+    participant.wait_for_function(
+        "img => img.complete && img.naturalWidth > 0", arg=photo.element_handle()
+    )
 
     # The employer's contact confirms the work was done at the company.
     office = context.new_page()
