@@ -242,10 +242,3 @@ def awaiting_approval_query(contact: User) -> sa.Select[tuple[WorkplaceHours]]:
         .where(WorkplaceHours.status == HoursStatus.SUBMITTED)
         .order_by(WorkplaceHours.week_start, WorkplaceHours.id)
     )
-
-
-def count(query: sa.Select) -> int:  # type: ignore[type-arg]
-    return (
-        db.session.scalar(query.order_by(None).with_only_columns(sa.func.count(WorkplaceHours.id)))
-        or 0
-    )

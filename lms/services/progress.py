@@ -352,10 +352,6 @@ class AssignmentFacts:
             day = self._due_dates[key] = cohort.due_date(due_week)
         return day
 
-    def due_passed(self, cohort: Cohort, due_week: int, today: date) -> bool:
-        """Has the due date of ``due_week`` passed for ``cohort``?"""
-        return self.due_date(cohort, due_week) < today
-
     @classmethod
     def load(cls, enrolments: Sequence[Enrolment]) -> AssignmentFacts:
         cohorts = {

@@ -155,13 +155,6 @@ def to_acknowledge_query(user: User) -> sa.Select[tuple[ProgressReview]]:
     return query.order_by(ProgressReview.held_on, ProgressReview.id)
 
 
-def count(query: sa.Select) -> int:  # type: ignore[type-arg]
-    return (
-        db.session.scalar(query.order_by(None).with_only_columns(sa.func.count(ProgressReview.id)))
-        or 0
-    )
-
-
 @dataclass(frozen=True)
 class ReviewDue:
     enrolment: Enrolment
