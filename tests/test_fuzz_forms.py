@@ -394,8 +394,16 @@ def test_every_text_field_of_every_form_gets_control_characters(app, client, db,
         first = _form_on(client, world, role, url, action, names)
         fields = first["fields"] if first is not None else []
         variants: list[tuple[str, object]] = []
+        patterns: set[str] = set()
         for field in fields:
             kind = field["kind"]
+            # Fields that differ only in their numbers (the matrix's 384 cells `cell_<enrolment>_<item>`)
+            # are one field to this test: the first of them stands for all.
+            pattern = re.sub(r"\d+", "#", field["name"])
+            if pattern != field["name"]:
+                if pattern in patterns:
+                    continue
+                patterns.add(pattern)
             if field["name"] == "csrf_token" or kind in SKIPPED_KINDS:
                 if kind == "file":
                     variants.append((field["name"], ("file", b"\xff\xd8\xff\xe0", "foto\x00.jpg")))
