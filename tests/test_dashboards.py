@@ -151,12 +151,64 @@ def test_a_trainer_of_many_cohorts_sees_a_line_per_cohort_and_chooses_one(
     risk = page[page.index('id="risk-title"') : page.index('id="reviews-title"')]
     assert risk.count('class="risk"') == 10
     with clock.frozen_at(TODAY):
-        at_risk = len(dashboards.trainer_home(world.trainer, TODAY.date()).at_risk)
+        at_risk = dashboards.trainer_home(world.trainer, TODAY.date()).at_risk_count
     assert at_risk > 40
     assert f"En nog {at_risk - 10}. Kies hierboven een groep" in risk
     # One cohort chosen: each of its participants in a table.
     assert 'id="cohorts-title"' not in chosen
     assert "Deelnemer0x1" in chosen and "Deelnemer1x1" not in chosen
+
+
+def test_the_many_cohorts_home_lists_what_the_rules_say_in_sql(db, world) -> None:
+    """Beyond LIST_PARTICIPANTS_UP_TO the home selects the first at risk and the first reviews due in
+    SQL; they must be those the Python rules (``risk_reasons``, ``due_reviews``) give over every
+    participant, in the same order, with the same totals."""
+    for number in range(4):
+        cohort = make_cohort(
+            world.programme,
+            name=f"Maastricht {number}",
+            trainers=[world.trainer],
+            start=date(2026, 8, 31) + timedelta(weeks=number),
+        )
+        for person in range(10):
+            enrolment = make_enrolment(
+                cohort,
+                make_user(Role.PARTICIPANT, first_name=f"P{number}{person}", last_name="Smeets"),
+                enrolled_on=cohort.start_date + timedelta(days=person * 3),
+            )
+            if person % 3 == 0:  # some did their work, some had a review
+                make_handed_in_submission(enrolment, world.assignments[0])
+            if person % 4 == 1:
+                reviews.record_review(
+                    enrolment,
+                    actor=world.trainer,
+                    held_on=enrolment.enrolled_on + timedelta(days=person),
+                    summary="Gesprek",
+                    agreements="",
+                    today=TODAY.date(),
+                )
+    db.session.commit()
+    counted = []
+    for today in (date(2026, 9, 20), date(2026, 11, 12), date(2026, 12, 10), date(2027, 2, 1)):
+        home = dashboards.trainer_home(world.trainer, today)
+        assert not home.lists_participants
+        everyone = dashboards.cohort_participants(home.cohorts, today)
+        shown = everyone.enrolments
+        reasons = risk_reasons(shown, everyone.progress, today)
+        at_risk = [e for e in shown if reasons[e.id]]
+        assert home.at_risk_count == len(at_risk)
+        assert [row.enrolment for row in home.at_risk] == at_risk[: dashboards.LIST_ITEMS_ON_HOME]
+        assert all(row.reasons == reasons[row.enrolment.id] for row in home.at_risk)
+        due = reviews.due_reviews(shown, today)
+        assert home.reviews_due_count == len(due)
+        assert home.reviews_due == due[: dashboards.LIST_ITEMS_ON_HOME]
+        assert sum(line.participants for line in home.cohort_lines) == len(shown)
+        counted.append((home.at_risk_count, home.reviews_due_count))
+    # The days chosen show a few and more than the home lists.
+    shows = dashboards.LIST_ITEMS_ON_HOME
+    assert any(0 < at_risk <= shows for at_risk, _ in counted)
+    assert any(at_risk > shows for at_risk, _ in counted)
+    assert any(due == 0 for _, due in counted) and any(due > shows for _, due in counted)
 
 
 def test_the_participant_home(auth, client, db, world) -> None:

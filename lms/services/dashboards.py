@@ -49,6 +49,8 @@ class AtRisk:
 # Up to this many participants in view, the trainer's home lists each of them per cohort; beyond it
 # (a trainer of many cohorts), one row per cohort, and the participants of the cohort they choose.
 LIST_PARTICIPANTS_UP_TO = 36
+# The participants at risk and the reviews coming up that the home shows; the rest are counted.
+LIST_ITEMS_ON_HOME = 10
 
 
 @dataclass(frozen=True)
@@ -63,27 +65,47 @@ class CohortLine:
 
 
 @dataclass
-class TrainerHome:
-    cohorts: list[Cohort]  # shown: every open cohort of the trainer, or the one chosen
-    open_cohorts: list[Cohort]  # every open cohort of the trainer (to choose from)
-    active: dict[int, list[Enrolment]]
-    progress: dict[int, Progress]
-    at_risk: list[AtRisk]
-    reviews_due: list[ReviewDue]
-    cohort_lines: list[CohortLine] = field(default_factory=list)
+class CohortParticipants:
+    """The active participants of some cohorts with their progress (from the summaries)."""
+
+    active: dict[int, list[Enrolment]]  # per cohort id, by name
+    progress: dict[int, Progress]  # per enrolment id
 
     @property
-    def lists_participants(self) -> bool:
-        """Each participant in a table per cohort (few in view), or one line per cohort."""
-        return sum(len(rows) for rows in self.active.values()) <= LIST_PARTICIPANTS_UP_TO
+    def enrolments(self) -> list[Enrolment]:
+        return [e for rows in self.active.values() for e in rows]
 
 
-def trainer_home(trainer: User, today: date, cohort_id: int | None = None) -> TrainerHome:
-    """The trainer's open cohorts (or one of them), their active participants with progress read
-    from the summaries, those at risk with the reasons, and the progress reviews coming up. Three
-    statements: the cohorts with their programmes, the active participants with employer and
-    summary, the last review dates."""
-    open_cohorts = list(
+def cohort_participants(cohorts: Sequence[Cohort], today: date) -> CohortParticipants:
+    """The active participants of ``cohorts`` (loaded with their programmes), each with participant,
+    employer and progress summary: one statement (none without cohorts)."""
+    if not cohorts:
+        return CohortParticipants({}, {})
+    enrolments = db.session.scalars(
+        sa.select(Enrolment)
+        .join(Enrolment.participant)
+        .where(
+            Enrolment.cohort_id.in_([cohort.id for cohort in cohorts]),
+            Enrolment.status == EnrolmentStatus.ACTIVE,
+        )
+        .order_by(User.sort_key, Enrolment.id)
+        .options(
+            joinedload(Enrolment.participant),
+            joinedload(Enrolment.employer),
+            joinedload(Enrolment.summary),
+        )
+    ).all()
+    active: dict[int, list[Enrolment]] = {cohort.id: [] for cohort in cohorts}
+    for enrolment in enrolments:
+        active[enrolment.cohort_id].append(enrolment)
+    # The cohorts (and programmes) are in the session: no statement per enrolment.
+    progress = {e.id: progress_service.loaded_progress(e, today) for e in enrolments}
+    return CohortParticipants(active, progress)
+
+
+def open_cohorts_of(trainer: User) -> list[Cohort]:
+    """The trainer's open cohorts with their programmes, newest first: one statement."""
+    return list(
         db.session.scalars(
             visible_cohorts(trainer)
             .where(Cohort.closed_at.is_(None))
@@ -91,57 +113,114 @@ def trainer_home(trainer: User, today: date, cohort_id: int | None = None) -> Tr
             .order_by(Cohort.start_date.desc(), Cohort.name)
         )
     )
-    enrolments = sorted(
-        db.session.scalars(
-            sa.select(Enrolment)
-            .where(
-                Enrolment.cohort_id.in_(
-                    visible_cohorts(trainer)
-                    .where(Cohort.closed_at.is_(None))
-                    .with_only_columns(Cohort.id)
-                ),
-                Enrolment.status == EnrolmentStatus.ACTIVE,
-            )
-            .options(
-                joinedload(Enrolment.participant),
-                joinedload(Enrolment.employer),
-                joinedload(Enrolment.summary),
-            )
-        ),
-        key=lambda e: (e.participant.sort_key, e.id),
-    )
-    cohorts = [c for c in open_cohorts if cohort_id is None or c.id == cohort_id]
-    active: dict[int, list[Enrolment]] = {cohort.id: [] for cohort in cohorts}
-    for enrolment in enrolments:
-        if enrolment.cohort_id in active:
-            active[enrolment.cohort_id].append(enrolment)
-    shown = [e for rows in active.values() for e in rows]
-    # The cohorts (and programmes) are in the session: no statement per enrolment.
-    progress = {e.id: progress_service.loaded_progress(e, today) for e in shown}
-    reasons = progress_service.risk_reasons(shown, progress, today)
-    at_risk = [AtRisk(e, reasons[e.id], progress[e.id]) for e in shown if reasons[e.id]]
-    cohort_lines = [
-        CohortLine(
-            cohort=cohort,
-            participants=len(active[cohort.id]),
-            at_risk=sum(1 for e in active[cohort.id] if reasons[e.id]),
-            percent_approved=round(
-                sum(progress[e.id].assignments.percent_approved for e in active[cohort.id])
-                / len(active[cohort.id])
-            )
-            if active[cohort.id]
-            else 0,
+
+
+@dataclass
+class TrainerHome:
+    cohorts: list[Cohort]  # shown: every open cohort of the trainer, or the one chosen
+    open_cohorts: list[Cohort]  # every open cohort of the trainer (to choose from)
+    cohort_lines: list[CohortLine]  # per cohort shown
+    at_risk: list[AtRisk]  # the first LIST_ITEMS_ON_HOME
+    at_risk_count: int
+    reviews_due: list[ReviewDue]  # the first LIST_ITEMS_ON_HOME
+    reviews_due_count: int
+    # Each participant shown, when there are at most LIST_PARTICIPANTS_UP_TO; else None.
+    participants: CohortParticipants | None = None
+
+    @property
+    def lists_participants(self) -> bool:
+        """Each participant in a table per cohort (few in view), or one line per cohort."""
+        return self.participants is not None
+
+
+def _cohort_lines(cohorts: Sequence[Cohort], today: date) -> list[CohortLine]:
+    """Per cohort: active participants, at risk, and the share of assignments approved, summed in
+    SQL over the progress summaries: one statement, however many participants (none without
+    cohorts)."""
+    if not cohorts:
+        return []
+    rows = {
+        row.cohort_id: row
+        for row in db.session.execute(
+            sa.select(Enrolment.cohort_id, *_enrolment_counts(today))
+            .join(Cohort, Cohort.id == Enrolment.cohort_id)
+            .outerjoin(ProgressSummary, ProgressSummary.enrolment_id == Enrolment.id)
+            .where(Enrolment.cohort_id.in_([cohort.id for cohort in cohorts]))
+            .group_by(Enrolment.cohort_id)
         )
-        for cohort in cohorts
-    ]
+    }
+    lines = []
+    for cohort in cohorts:
+        row = rows.get(cohort.id)
+        lines.append(
+            CohortLine(
+                cohort=cohort,
+                participants=int(row.active) if row else 0,
+                at_risk=int(row.at_risk) if row else 0,
+                percent_approved=_percent(int(row.approved), int(row.assignments)) if row else 0,
+            )
+        )
+    return lines
+
+
+def trainer_home(trainer: User, today: date, cohort_id: int | None = None) -> TrainerHome:
+    """The trainer's open cohorts (or the one chosen) in a line each, those at risk with the reasons
+    and the progress reviews coming up, the first ``LIST_ITEMS_ON_HOME`` of each with their totals;
+    and each participant with progress when there are few. Its cost follows what it shows: four
+    statements (the cohorts, the lines, and then either the participants and their last reviews,
+    or the first at risk and the first reviews due), never a row per participant of many cohorts."""
+    open_cohorts = open_cohorts_of(trainer)
+    cohorts = [c for c in open_cohorts if cohort_id is None or c.id == cohort_id]
+    lines = _cohort_lines(cohorts, today)
+    if sum(line.participants for line in lines) <= LIST_PARTICIPANTS_UP_TO:
+        participants = cohort_participants(cohorts, today)
+        shown = participants.enrolments
+        reasons = progress_service.risk_reasons(shown, participants.progress, today)
+        at_risk = [
+            AtRisk(e, reasons[e.id], participants.progress[e.id]) for e in shown if reasons[e.id]
+        ]
+        reviews = review_service.due_reviews(shown, today)
+        return TrainerHome(
+            cohorts=cohorts,
+            open_cohorts=open_cohorts,
+            cohort_lines=lines,
+            at_risk=at_risk[:LIST_ITEMS_ON_HOME],
+            at_risk_count=len(at_risk),
+            reviews_due=reviews[:LIST_ITEMS_ON_HOME],
+            reviews_due_count=len(reviews),
+            participants=participants,
+        )
+
+    cohort_ids = [cohort.id for cohort in cohorts]
+    first_at_risk = db.session.scalars(
+        sa.select(Enrolment)
+        .join(Enrolment.cohort)
+        .join(Enrolment.participant)
+        .join(ProgressSummary, ProgressSummary.enrolment_id == Enrolment.id)
+        .where(Enrolment.cohort_id.in_(cohort_ids), progress_service.at_risk_on(today))
+        .order_by(Cohort.start_date.desc(), Cohort.name, User.sort_key, Enrolment.id)
+        .limit(LIST_ITEMS_ON_HOME)
+        .options(
+            joinedload(Enrolment.participant),
+            joinedload(Enrolment.employer),
+            joinedload(Enrolment.summary),
+        )
+    ).all()
+    progress = {e.id: progress_service.loaded_progress(e, today) for e in first_at_risk}
+    reasons = progress_service.risk_reasons(first_at_risk, progress, today)
+    reviews, reviews_count = review_service.first_reviews_due(
+        sa.select(Enrolment.id).where(Enrolment.cohort_id.in_(cohort_ids)),
+        today,
+        LIST_ITEMS_ON_HOME,
+    )
     return TrainerHome(
         cohorts=cohorts,
         open_cohorts=open_cohorts,
-        active=active,
-        progress=progress,
-        at_risk=at_risk,
-        reviews_due=review_service.due_reviews(enrolments, today),
-        cohort_lines=cohort_lines,
+        cohort_lines=lines,
+        at_risk=[AtRisk(e, reasons[e.id], progress[e.id]) for e in first_at_risk],
+        at_risk_count=sum(line.at_risk for line in lines),
+        reviews_due=reviews,
+        reviews_due_count=reviews_count,
     )
 
 

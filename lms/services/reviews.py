@@ -10,6 +10,7 @@ from datetime import date, datetime, timedelta
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
+from sqlalchemy.orm import joinedload
 
 from lms.extensions import db
 from lms.models import (
@@ -171,8 +172,6 @@ def reviews_due(trainer: User, today: date) -> list[ReviewDue]:
 
     The next review is due twelve weeks after the last one, or after the start of the cohort (or the
     enrolment, if later) when there was none yet."""
-    from sqlalchemy.orm import joinedload
-
     enrolments = db.session.scalars(
         sa.select(Enrolment)
         .join(CohortTrainer, CohortTrainer.cohort_id == Enrolment.cohort_id)
@@ -199,6 +198,49 @@ def due_reviews(enrolments: Sequence[Enrolment], today: date) -> list[ReviewDue]
         if due_on <= today + UPCOMING_WITHIN:
             result.append(ReviewDue(enrolment, held, due_on))
     return sorted(result, key=lambda r: (r.due_on, r.enrolment.participant.sort_key))
+
+
+def first_reviews_due(
+    enrolments: sa.Select[tuple[int]], today: date, limit: int
+) -> tuple[list[ReviewDue], int]:
+    """The same rule as ``due_reviews`` in SQL, for more enrolments than a page loads: the first
+    ``limit`` reviews due among the active ``enrolments`` (a query of enrolment ids), soonest first,
+    and how many are due in all. One statement."""
+    last_held = (
+        sa.select(sa.func.max(ProgressReview.held_on))
+        .where(ProgressReview.enrolment_id == Enrolment.id)
+        .correlate(Enrolment)
+        .scalar_subquery()
+    )
+    started = sa.case(
+        (Cohort.start_date > Enrolment.enrolled_on, Cohort.start_date), else_=Enrolment.enrolled_on
+    )
+    # Due on base + REVIEW_INTERVAL, shown from UPCOMING_WITHIN before: compare the base with a date.
+    shown_from = today + UPCOMING_WITHIN - REVIEW_INTERVAL
+    base = sa.func.coalesce(last_held, started)
+    rows = db.session.execute(
+        sa.select(Enrolment, last_held.label("last_held"), sa.func.count().over().label("due"))
+        .join(Enrolment.cohort)
+        .join(Enrolment.participant)
+        .where(
+            Enrolment.id.in_(enrolments),
+            Enrolment.status == EnrolmentStatus.ACTIVE,
+            base <= shown_from,
+        )
+        .order_by(base, User.sort_key, Enrolment.id)
+        .limit(limit)
+        .options(joinedload(Enrolment.participant), joinedload(Enrolment.cohort))
+    ).all()
+    due = [
+        ReviewDue(
+            row.Enrolment,
+            row.last_held,
+            (row.last_held or max(row.Enrolment.cohort.start_date, row.Enrolment.enrolled_on))
+            + REVIEW_INTERVAL,
+        )
+        for row in rows
+    ]
+    return due, (rows[0].due if rows else 0)
 
 
 def last_review_dates(enrolment_ids: list[int]) -> dict[int, date]:

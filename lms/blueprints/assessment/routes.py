@@ -26,7 +26,7 @@ from lms.models import (
 from lms.pagination import paginate
 from lms.permissions import enrolment_or_404, is_trainer_of, role_required
 from lms.services import assessment as assessment_service
-from lms.services.dashboards import trainer_home
+from lms.services.dashboards import cohort_participants, open_cohorts_of
 from lms.services.participant_overview import overview_loading, participant_overview
 from lms.services.workplace import latest_handed_in_attempt
 
@@ -39,12 +39,13 @@ RECENT_ASSESSMENTS = 5
 @role_required(Role.TRAINER)
 def index():  # type: ignore[no-untyped-def]
     today = clock.today()
-    home = trainer_home(current_user, today)
-    progress = {enrolment_id: p.assignments for enrolment_id, p in home.progress.items()}
+    cohorts = open_cohorts_of(current_user)
+    participants = cohort_participants(cohorts, today)
+    progress = {enrolment_id: p.assignments for enrolment_id, p in participants.progress.items()}
     return render_template(
         "assessment/index.html",
-        cohorts=home.cohorts,
-        active=home.active,
+        cohorts=cohorts,
+        active=participants.active,
         progress=progress,
         waiting=sum(p.submitted for p in progress.values()),
         today=today,

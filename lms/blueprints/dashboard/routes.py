@@ -31,7 +31,6 @@ from lms.services import reviews as review_service
 bp = Blueprint("dashboard", __name__, url_prefix="/dashboard")
 
 ITEMS_ON_HOME = 5
-LIST_ITEMS_ON_HOME = 10  # participants at risk and reviews coming up: the rest per cohort
 
 
 @bp.get("/trainer")
@@ -54,8 +53,6 @@ def trainer():  # type: ignore[no-untyped-def]
         cohort_id=cohort_id,
         queue=queue,
         queue_count=header_counts().queue,  # counted once with the bell's
-        reviews_due=home.reviews_due,
-        shown=LIST_ITEMS_ON_HOME,
         today=today,
     )
 
