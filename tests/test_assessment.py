@@ -572,6 +572,37 @@ def test_recent_assessments_are_listed_for_correction(auth, client, db, world) -
     assert f'/assessment/submissions/{world["noel_a1"].id}"' in page
 
 
+def test_recent_assessments_are_the_latest_first_in_one_statement(count_queries, db, world) -> None:
+    handed_in = [world["noel_a1"], world["sam_a2"]]
+    for hours, submission in enumerate(handed_in):
+        service.assess_submission(
+            submission,
+            actor=world["trainer"],
+            verdict=Verdict.APPROVED,
+            feedback="",
+            at=MONDAY + timedelta(hours=hours),
+        )
+    db.session.commit()
+    expected = [world["sam_a2"].id, world["noel_a1"].id]
+    db.session.expire_all()
+    assert world["trainer"].id  # loaded again before counting
+    with count_queries() as counter:
+        recent = service.recent_assessments(world["trainer"], 5)
+        shown = [
+            (a.attempt.submission.id, a.attempt.submission.enrolment.participant.full_name)
+            for a in recent
+        ]
+    assert [submission_id for submission_id, _ in shown] == [
+        world["sam_a2"].id,
+        world["noel_a1"].id,
+    ]
+    assert counter.count == 1  # the page shows these without a statement per row
+    assert [a.attempt.submission.id for a in service.recent_assessments(world["trainer"], 1)] == [
+        world["sam_a2"].id
+    ]
+    assert service.recent_assessments(world["other_trainer"], 2) == []
+
+
 def test_trainer_home_links_to_the_queue(auth, client, world) -> None:
     auth.login(world["trainer"].email)
     page = client.get("/assessment/").get_data(as_text=True)

@@ -14,10 +14,12 @@ import sqlalchemy as sa
 from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from sqlalchemy.orm import joinedload
 
 from lms.extensions import db
 from lms.models import (
     Assessment,
+    Attempt,
     Enrolment,
     EnrolmentStatus,
     InvalidTransition,
@@ -71,6 +73,34 @@ def queue_count_query(trainer: User) -> sa.Select[tuple[int]]:
 def queue_count(trainer: User) -> int:
     """How many submissions wait for the trainer, in one query."""
     return db.session.scalar(queue_count_query(trainer)) or 0
+
+
+def recent_assessments(assessor: User, limit: int) -> list[Assessment]:
+    """The assessor's latest verdicts with the attempt, submission, assignment and participant: one
+    statement. The latest are chosen first (from the assessor's index), and only they are joined,
+    so the cost does not grow with how many the assessor ever gave."""
+    latest = (
+        sa.select(Assessment.id)
+        .where(Assessment.assessor_id == assessor.id)
+        .order_by(Assessment.created_at.desc(), Assessment.id.desc())
+        .limit(limit)
+        .subquery()
+    )
+    return list(
+        db.session.scalars(
+            sa.select(Assessment)
+            .join(latest, latest.c.id == Assessment.id)
+            .order_by(Assessment.created_at.desc(), Assessment.id.desc())
+            .options(
+                joinedload(Assessment.attempt)
+                .joinedload(Attempt.submission)
+                .options(
+                    joinedload(Submission.assignment),
+                    joinedload(Submission.enrolment).joinedload(Enrolment.participant),
+                )
+            )
+        )
+    )
 
 
 def may_assess(user: User, submission: Submission) -> bool:

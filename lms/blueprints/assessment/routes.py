@@ -66,20 +66,7 @@ def queue():  # type: ignore[no-untyped-def]
             ),
         )
     )
-    recent = db.session.scalars(
-        db.select(Assessment)
-        .where(Assessment.assessor_id == current_user.id)
-        .order_by(Assessment.created_at.desc(), Assessment.id.desc())
-        .limit(RECENT_ASSESSMENTS)
-        .options(
-            joinedload(Assessment.attempt)
-            .joinedload(Attempt.submission)
-            .options(
-                joinedload(Submission.assignment),
-                joinedload(Submission.enrolment).joinedload(Enrolment.participant),
-            )
-        )
-    ).all()
+    recent = assessment_service.recent_assessments(current_user, RECENT_ASSESSMENTS)
     today = clock.today()
     return render_template(
         "assessment/queue.html",
