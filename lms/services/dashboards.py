@@ -12,7 +12,7 @@ from typing import TypeVar
 
 import sqlalchemy as sa
 from flask_sqlalchemy.pagination import Pagination
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import contains_eager, joinedload
 
 from lms.extensions import db
 from lms.models import (
@@ -191,28 +191,25 @@ def trainer_home(trainer: User, today: date, cohort_id: int | None = None) -> Tr
             participants=participants,
         )
 
-    cohort_ids = [cohort.id for cohort in cohorts]
+    in_cohorts = Enrolment.cohort_id.in_([cohort.id for cohort in cohorts])
     first_at_risk = db.session.scalars(
         sa.select(Enrolment)
         .join(Enrolment.cohort)
         .join(Enrolment.participant)
-        .join(ProgressSummary, ProgressSummary.enrolment_id == Enrolment.id)
-        .where(Enrolment.cohort_id.in_(cohort_ids), progress_service.at_risk_on(today))
+        .join(Enrolment.summary)
+        .where(in_cohorts, progress_service.at_risk_on(today))
         .order_by(Cohort.start_date.desc(), Cohort.name, User.sort_key, Enrolment.id)
         .limit(LIST_ITEMS_ON_HOME)
         .options(
-            joinedload(Enrolment.participant),
+            contains_eager(Enrolment.cohort),
+            contains_eager(Enrolment.participant),
+            contains_eager(Enrolment.summary),
             joinedload(Enrolment.employer),
-            joinedload(Enrolment.summary),
         )
     ).all()
     progress = {e.id: progress_service.loaded_progress(e, today) for e in first_at_risk}
     reasons = progress_service.risk_reasons(first_at_risk, progress, today)
-    reviews, reviews_count = review_service.first_reviews_due(
-        sa.select(Enrolment.id).where(Enrolment.cohort_id.in_(cohort_ids)),
-        today,
-        LIST_ITEMS_ON_HOME,
-    )
+    reviews, reviews_count = review_service.first_reviews_due(in_cohorts, today, LIST_ITEMS_ON_HOME)
     return TrainerHome(
         cohorts=cohorts,
         open_cohorts=open_cohorts,

@@ -10,7 +10,7 @@ from datetime import date, datetime, timedelta
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import contains_eager, joinedload
 
 from lms.extensions import db
 from lms.models import (
@@ -201,11 +201,11 @@ def due_reviews(enrolments: Sequence[Enrolment], today: date) -> list[ReviewDue]
 
 
 def first_reviews_due(
-    enrolments: sa.Select[tuple[int]], today: date, limit: int
+    enrolments: sa.ColumnElement[bool], today: date, limit: int
 ) -> tuple[list[ReviewDue], int]:
     """The same rule as ``due_reviews`` in SQL, for more enrolments than a page loads: the first
-    ``limit`` reviews due among the active ``enrolments`` (a query of enrolment ids), soonest first,
-    and how many are due in all. One statement."""
+    ``limit`` reviews due among the active enrolments meeting the condition ``enrolments``, soonest
+    first, and how many are due in all. One statement."""
     last_held = (
         sa.select(sa.func.max(ProgressReview.held_on))
         .where(ProgressReview.enrolment_id == Enrolment.id)
@@ -222,14 +222,10 @@ def first_reviews_due(
         sa.select(Enrolment, last_held.label("last_held"), sa.func.count().over().label("due"))
         .join(Enrolment.cohort)
         .join(Enrolment.participant)
-        .where(
-            Enrolment.id.in_(enrolments),
-            Enrolment.status == EnrolmentStatus.ACTIVE,
-            base <= shown_from,
-        )
+        .where(enrolments, Enrolment.status == EnrolmentStatus.ACTIVE, base <= shown_from)
         .order_by(base, User.sort_key, Enrolment.id)
         .limit(limit)
-        .options(joinedload(Enrolment.participant), joinedload(Enrolment.cohort))
+        .options(contains_eager(Enrolment.participant), contains_eager(Enrolment.cohort))
     ).all()
     due = [
         ReviewDue(
