@@ -84,6 +84,8 @@ def test_generator_and_runner_work_at_a_tiny_scale(bench_url: str) -> None:
     assert {r.name for r in results} >= {"floor: /healthz", "trainer dashboard", "checklist matrix"}
     assert [r.name for r in results if r.status != 200] == []
     assert all(r.queries >= 1 and r.p95_ms > 0 for r in results)
+    assert {r.name for r in results if r.html_bytes} >= {"trainer dashboard", "checklist matrix"}
+    assert all(r.html_bytes is None for r in results if r.name.startswith("API"))
 
     certificate = run.measure_certificate(bench, repeat=1)
     assert certificate.queries > 0
@@ -202,7 +204,12 @@ def test_each_row_says_whether_its_target_was_met_on_that_runs_p95() -> None:
     assert run.Result("page", 1.0, 1.0, 1, status=404).target == "missed: HTTP 404"
     pdf = run.Result("certificate download", 50.0, 60.0, 2, target_ms=run.CERTIFICATE_MS)
     assert pdf.target == "met"
-    assert "| 60.0 | 2 | met |" in pdf.row()
+    assert "| 60.0 | 2 |  | met |" in pdf.row()
+    # HTML pages: the body's size, at most PAGE_HTML_KIB.
+    small = run.Result("page", 10.0, 40.0, 3, html_bytes=int(run.PAGE_HTML_KIB * 1024))
+    assert small.target == "met" and "| 100.0 | met |" in small.row()
+    big = run.Result("page", 10.0, 40.0, 3, html_bytes=int(run.PAGE_HTML_KIB * 1024) + 1)
+    assert big.target == "missed: HTML > 100 KiB"
 
 
 def test_the_report_starts_with_its_exact_command_line(
@@ -217,5 +224,5 @@ def test_the_report_starts_with_its_exact_command_line(
         .split("`", 1)[0]
         .endswith("-m benchmarks.run " + " ".join(argv + ["--only", "healthz"]))
     )
-    assert "| page | p50 ms | p95 ms | queries | target | note |" in out
+    assert "| page | p50 ms | p95 ms | queries | HTML KiB | target | note |" in out
     assert "progress summaries: OK: 60 enrolments" in out
