@@ -25,7 +25,7 @@ from hypothesis import strategies as st
 
 from lms import clock
 from lms.extensions import db as _db
-from lms.models import Role
+from lms.models import LoginSession, Role
 from tests.conftest import CSRF_PATTERN
 from tests.factories import login_token, make_user
 from tests.scenarios import World, build_world
@@ -112,7 +112,16 @@ def log_in_as(client, world: World, role: str) -> None:  # type: ignore[no-untyp
         "coordinator": world.coordinator,
     }.get(role)
     # A new login session each time: an earlier example may have logged out or changed the password.
-    token = login_token(user) if user is not None else None
+    # The one before it ends, as when the browser logs out: otherwise the account page, which lists
+    # every device the person is logged in on, grows with each example (and the run with its square).
+    token = None
+    if user is not None:
+        _db.session.execute(
+            sa.update(LoginSession)
+            .where(LoginSession.user_id == user.id, LoginSession.ended_at.is_(None))
+            .values(ended_at=clock.now())
+        )
+        token = login_token(user)
     _db.session.commit()
     with client.session_transaction() as session:
         session.clear()
