@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import re
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
 
 from lms import clock
 from lms.models import Attempt, EnrolmentStatus, Role, Submission, SubmissionStatus
-from lms.services import progress
+from lms.services import dashboards, progress
 from lms.services.certificates import issue_certificate, revoke_certificate
 from tests.certificate_helpers import AT, make_eligible_enrolment
 from tests.factories import make_cohort, make_employer, make_enrolment, make_programme, make_user
@@ -212,6 +212,38 @@ def test_a_revoked_certificate_is_not_offered_at_home(auth, client, db) -> None:
     page = client.get("/dashboard/participant").get_data(as_text=True)
     assert "Je certificaat is klaar" not in page
     assert f"/certificates/{certificate.id}/download" not in page
+
+
+def test_the_employer_home_lists_the_latest_certificates_and_each_on_its_holders_card(
+    auth, client, db
+) -> None:
+    company = make_employer(name="Kerkrade Precisie")
+    contact = make_user(Role.EMPLOYER, employer=company)
+    coordinator = make_user(Role.COORDINATOR)
+    cohort = None
+    certificates = []
+    for n in range(7):
+        enrolment = make_eligible_enrolment(cohort, employer=company)
+        cohort = enrolment.cohort
+        certificates.append(
+            issue_certificate(enrolment, actor=coordinator, now=AT + timedelta(hours=n))
+        )
+    revoke_certificate(certificates[0], actor=coordinator, reason="Verkeerde naam", now=AT)
+    db.session.commit()
+    auth.login(contact.email)
+    page = client.get("/dashboard/employer").get_data(as_text=True)
+    listed = page[page.index('id="certificates-title"') :]
+    cards = page[: page.index('id="certificates-title"')]
+    newest_first = [c for c in reversed(certificates[1:])]
+    for certificate in newest_first[: dashboards.CERTIFICATES_ON_HOME]:
+        assert certificate.number in listed
+    for certificate in newest_first[dashboards.CERTIFICATES_ON_HOME :]:
+        assert certificate.number not in listed
+    assert "En nog 1. Elk certificaat staat ook bij de medewerker onder Mijn medewerkers." in listed
+    # Each valid certificate is on its holder's card; the revoked one nowhere.
+    for certificate in certificates[1:]:
+        assert f'href="/certificates/{certificate.id}/download">Certificaat (pdf)' in cards
+    assert f"/certificates/{certificates[0].id}/download" not in page
 
 
 def test_participant_home_says_what_to_do_now_with_links_to_the_work_and_the_review(

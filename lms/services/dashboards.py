@@ -330,7 +330,12 @@ class EmployerHome:
     enrolments: list[Enrolment]
     progress: dict[int, Progress]
     hours: dict[int, HoursProgress]
-    certificates: list[Certificate]
+    certificates: list[Certificate]  # the latest CERTIFICATES_ON_HOME
+    certificates_count: int = 0
+
+
+# The latest certificates the employer's home lists; each is also on its holder's card.
+CERTIFICATES_ON_HOME = 5
 
 
 def employer_enrolments(contact: User, term: str = "") -> sa.Select[tuple[Enrolment]]:
@@ -359,20 +364,20 @@ def employer_enrolments(contact: User, term: str = "") -> sa.Select[tuple[Enrolm
 
 
 def employer_home(contact: User, enrolments: Sequence[Enrolment], today: date) -> EmployerHome:
-    """The certificates of the company's employees (one statement) and the progress of the
-    ``enrolments`` shown, read from the summaries loaded with them (``employer_enrolments``)."""
-    certificates = list(
-        db.session.scalars(
-            sa.select(Certificate)
-            .where(
-                Certificate.revoked_at.is_(None),
-                Certificate.enrolment_id.in_(
-                    visible_enrolments(contact).with_only_columns(Enrolment.id)
-                ),
-            )
-            .options(joinedload(Certificate.enrolment).joinedload(Enrolment.participant))
-            .order_by(Certificate.issued_at.desc())
+    """The latest certificates of the company's employees with their total (one statement) and the
+    progress of the ``enrolments`` shown, read from the summaries loaded with them
+    (``employer_enrolments``)."""
+    certificates, certificates_count = first_with_total(
+        sa.select(Certificate)
+        .where(
+            Certificate.revoked_at.is_(None),
+            Certificate.enrolment_id.in_(
+                visible_enrolments(contact).with_only_columns(Enrolment.id)
+            ),
         )
+        .options(joinedload(Certificate.enrolment).joinedload(Enrolment.participant))
+        .order_by(Certificate.issued_at.desc(), Certificate.id.desc()),
+        CERTIFICATES_ON_HOME,
     )
     progress = {e.id: progress_service.loaded_progress(e, today) for e in enrolments}
     return EmployerHome(
@@ -380,6 +385,7 @@ def employer_home(contact: User, enrolments: Sequence[Enrolment], today: date) -
         progress=progress,
         hours={enrolment_id: p.hours for enrolment_id, p in progress.items()},
         certificates=certificates,
+        certificates_count=certificates_count,
     )
 
 
