@@ -5,9 +5,12 @@ the time after it where the moment matters ("9 okt 2026 14:30"). Templates use t
 from __future__ import annotations
 
 from datetime import date, datetime
+from functools import lru_cache
 
+from babel import Locale
+from babel.dates import format_date
 from flask import Flask
-from flask_babel import format_date, format_datetime
+from flask_babel import format_datetime, get_locale
 
 DATE_PATTERN = "d MMM yyyy"
 DATETIME_PATTERN = "d MMM yyyy HH:mm"
@@ -19,7 +22,14 @@ def short_date(value: date | datetime | None) -> str:
         return ""
     if isinstance(value, datetime):
         return format_datetime(value, DATE_PATTERN)  # converted to the local time zone first
-    return format_date(value, DATE_PATTERN)
+    return _day(value, get_locale())
+
+
+@lru_cache(maxsize=4096)
+def _day(day: date, locale: Locale | None) -> str:
+    """What ``flask_babel.format_date(day, DATE_PATTERN)`` gives in ``locale``, formatted once per day
+    and language: a reminder sweep shows the same few due dates in thousands of mails."""
+    return format_date(day, DATE_PATTERN, locale=locale)
 
 
 def short_datetime(value: datetime | None) -> str:

@@ -2,17 +2,24 @@
 
 ``queue_mail`` renders ``templates/mail/<name>.txt`` and ``.html`` in the recipient's language and adds
 an OutboxMessage; a scheduled job delivers it (``lms.services.outbox``). Nothing here talks to SMTP.
+``render_mails`` renders many at once (the reminder sweep), the same mails as ``render_mail``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 from typing import Any
 
 import sqlalchemy as sa
 from flask import current_app, render_template
-from flask_babel import force_locale
+from flask_babel import force_locale, get_locale, get_translations
+from flask_babel.speaklater import LazyString
+from jinja2 import pass_context
+from jinja2.runtime import Context
+from markupsafe import Markup
 
 from lms import clock
 from lms.extensions import db
@@ -99,6 +106,112 @@ def queue_mail(
     db.session.add(message)
     db.session.flush()
     return message
+
+
+@dataclass(frozen=True)
+class Mail:
+    """A mail still to be rendered: the arguments of ``render_mail``, for ``render_mails``."""
+
+    recipient: User
+    template: str
+    subject: Any
+    context: dict[str, Any] = field(default_factory=dict)
+    working_hours_only: bool = False
+
+    def render(self) -> dict[str, Any]:
+        """The outbox row's values through ``render_mail``, one mail at a time."""
+        return render_mail(
+            self.recipient,
+            self.template,
+            self.subject,
+            working_hours_only=self.working_hours_only,
+            **self.context,
+        )
+
+
+class _Translated(str):
+    """A lazy string (``lazy_gettext``) translated once for a batch of mails. To a template it is what
+    the lazy string was: text that counts as safe HTML (``LazyString.__html__``), not escaped."""
+
+    __slots__ = ()
+
+    def __html__(self) -> str:
+        return str(self)
+
+
+def _template_gettext(translate: Callable[[str], str]) -> Callable[..., str]:
+    """A template's ``_()`` and ``gettext()`` bound to one catalogue: what ``jinja2.ext`` installs for
+    Flask-Babel (new style: the translation is always a format string, marked safe when escaping),
+    without looking up the request's catalogue on every call."""
+
+    @pass_context
+    def gettext(context: Context, string: str, /, **variables: Any) -> str:
+        text = translate(string)
+        if context.eval_ctx.autoescape:
+            text = Markup(text)
+        return text % variables  # type: ignore[no-any-return]
+
+    return gettext
+
+
+def render_mails(mails: Sequence[Mail]) -> list[dict[str, Any]]:
+    """``render_mail`` for many mails, in their order: the same rows, byte for byte
+    (tests/test_mail.py), for a fraction of the cost. What does not depend on the mail is done once
+    per template and language instead of once per mail: the template lookup, the switch of locale, the
+    context processors, the catalogue behind the templates' ``_()``, the translation of the subject and
+    of the lazy strings in the context. One moment for all of them (``clock.now``)."""
+    now = clock.now()
+    held = next_working_moment(now)
+    environment = current_app.jinja_env
+    groups: dict[tuple[str, str], list[int]] = defaultdict(list)
+    for index, mail in enumerate(mails):
+        groups[(mail.template, language_of(mail.recipient))].append(index)
+    rows: list[dict[str, Any]] = [{} for _ in mails]
+    for (template, language), indexes in groups.items():
+        text_template = environment.get_or_select_template(f"mail/{template}.txt")
+        html_template = environment.get_or_select_template(f"mail/{template}.html")
+        with force_locale(language):
+            shared: dict[str, Any] = {}
+            current_app.update_template_context(shared)  # nothing there depends on the mail
+            catalogue = get_translations()
+            translated: dict[str, str] = {}
+
+            def translate(string: str) -> str:
+                if string not in translated:
+                    translated[string] = catalogue.ugettext(string)
+                return translated[string]
+
+            locale = get_locale()
+            # ``_`` too: jinja2.ext's alias only looks up ``gettext`` and calls it.
+            shared["gettext"] = shared["_"] = _template_gettext(translate)
+            shared["get_locale"] = lambda: locale
+            # Lazy strings by identity (kept alive here): the same constants come back in every mail.
+            fixed: dict[int, tuple[Any, _Translated]] = {}
+
+            def settle(value: Any) -> Any:
+                if not isinstance(value, LazyString):
+                    return value
+                if id(value) not in fixed:
+                    fixed[id(value)] = (value, _Translated(value))
+                return fixed[id(value)][1]
+
+            for index in indexes:
+                mail = mails[index]
+                context = {
+                    **shared,
+                    "recipient": mail.recipient,
+                    **{name: settle(value) for name, value in mail.context.items()},
+                }
+                rows[index] = {
+                    "recipient": mail.recipient.email,
+                    "subject": str(settle(mail.subject)),
+                    "body_text": text_template.render(context),
+                    "body_html": html_template.render(context),
+                    "working_hours_only": mail.working_hours_only,
+                    "next_attempt_at": held if mail.working_hours_only else now,
+                    "created_at": now,
+                }
+    return rows
 
 
 def queue_mails(messages: Sequence[dict[str, Any]]) -> int:

@@ -23,7 +23,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from lms import clock
-from lms.extensions import db
+from lms.extensions import db, insert_rows
 from lms.i18n import label
 from lms.models import Notification, NotificationSubject, SubmissionStatus, User
 
@@ -107,7 +107,7 @@ class NewNotification:
 
 def notify_many(new: Sequence[NewNotification]) -> int:
     """``notify`` for many at once (the reminder sweep), at most one per user and kind: one INSERT for
-    the notifications and one for their subjects, each sent by SQLAlchemy in multi-row batches.
+    the notifications and one for their subjects (``insert_rows``).
     The rows are not loaded into the session. Returns how many."""
     if not new:
         return 0
@@ -115,10 +115,11 @@ def notify_many(new: Sequence[NewNotification]) -> int:
     if len(by_key) != len(new):
         raise ValueError("notify_many: more than one notification for a user and kind")
     now = clock.now()
-    # RETURNING without asking for the order of the parameters keeps the multi-row batches on every
-    # database; (user, kind) says which row is which.
-    inserted = db.session.execute(
-        sa.insert(Notification).returning(Notification.id, Notification.user_id, Notification.kind),
+    # ``insert_rows``: one statement on PostgreSQL, multi-row batches elsewhere; RETURNING in no
+    # particular order, so (user, kind) says which row is which.
+    table = Notification.__table__
+    inserted = insert_rows(
+        table,
         [
             {
                 "user_id": note.user_id,
@@ -130,14 +131,14 @@ def notify_many(new: Sequence[NewNotification]) -> int:
             }
             for note in new
         ],
-    ).all()
+        returning=(table.c.id, table.c.user_id, table.c.kind),
+    )
     subjects = [
         {"notification_id": notification_id, "subject_key": key}
         for notification_id, user_id, kind in inserted
         for key in sorted(set(by_key[(user_id, kind)].subjects))
     ]
-    if subjects:
-        db.session.execute(sa.insert(NotificationSubject), subjects)
+    insert_rows(NotificationSubject.__table__, subjects)
     return len(inserted)
 
 

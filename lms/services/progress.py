@@ -215,9 +215,9 @@ class Figures:
 
     @classmethod
     def of(cls, summary: ProgressSummary) -> Figures:
-        values = {f.name: getattr(summary, f.name) for f in fields(cls)}
+        values = {name: getattr(summary, name) for name in _FIGURES}
         for name in ("due_dates", "open_due_dates", "open_item_due_dates"):
-            values[name] = tuple(date.fromisoformat(day) for day in values[name])
+            values[name] = tuple(map(date.fromisoformat, values[name]))
         for name in ("hours_approved", "hours_waiting", "hours_learning"):
             values[name] = float(values[name])
         return cls(**values)
@@ -254,6 +254,9 @@ class Figures:
             ),
             certificate_due=enrolment_status is EnrolmentStatus.ACTIVE and self.work_complete,
         )
+
+
+_FIGURES = tuple(f.name for f in fields(Figures))  # read for every summary: looked up once
 
 
 def compute_figures(enrolments: Sequence[Enrolment]) -> dict[int, Figures]:
@@ -694,8 +697,22 @@ def hours_progress(enrolments: Sequence[Enrolment], today: date) -> dict[int, Ho
 
 def last_activity(enrolments: Sequence[Enrolment]) -> dict[int, date]:
     """The day each enrolment last showed activity: work saved or handed in, hours logged, or else
-    the day of enrolment."""
-    return {e.id: stored.figures.last_activity_on for e, stored in _summaries(enrolments).items()}
+    the day of enrolment. One statement, for that one column of the summaries (an enrolment without
+    a row yet is computed from the raw rows, as in ``enrolment_progress``)."""
+    if not enrolments:
+        return {}
+    stored: dict[int, date] = {
+        enrolment_id: day
+        for enrolment_id, day in db.session.execute(
+            sa.select(ProgressSummary.enrolment_id, ProgressSummary.last_activity_on).where(
+                ProgressSummary.enrolment_id.in_([e.id for e in enrolments])
+            )
+        )
+    }
+    missing = [e for e in enrolments if e.id not in stored]
+    for enrolment_id, figures in compute_figures(missing).items():
+        stored[enrolment_id] = figures.last_activity_on
+    return {e.id: stored[e.id] for e in enrolments}
 
 
 def _read(enrolments: Sequence[Enrolment], today: date) -> Iterator[tuple[Enrolment, Progress]]:
