@@ -8,7 +8,6 @@ from contextlib import contextmanager
 from typing import Any
 
 import sqlalchemy as sa
-
 from flask_babel import Babel
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address

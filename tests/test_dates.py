@@ -48,6 +48,20 @@ def test_the_short_dutch_form(app) -> None:
         assert short_date(None) == ""
 
 
+def test_a_day_is_shown_in_the_language_of_the_moment(app) -> None:
+    """``short_date`` formats each day once per language (a sweep shows the same few due dates in
+    thousands of mails): the Dutch form never comes back in English, nor the other way round."""
+    from flask_babel import force_locale
+
+    day = date(2026, 10, 9)
+    with app.test_request_context():
+        for _ in range(2):
+            with force_locale("nl"):
+                assert short_date(day) == "9 okt 2026"
+            with force_locale("en"):
+                assert short_date(day) == "9 Oct 2026"
+
+
 def _sources() -> list[Path]:
     templates = [path for path in (ROOT / "templates").rglob("*") if path.is_file()]
     code = [path for path in (ROOT / "lms").rglob("*.py") if path.name != "dates.py"]

@@ -9,6 +9,7 @@ from datetime import date, datetime, time, timedelta
 
 import pytest
 import sqlalchemy as sa
+from flask import session
 
 from lms import clock
 from lms.extensions import db as _db
@@ -27,6 +28,7 @@ from lms.models import (
 )
 from lms.services import progress, reminders
 from lms.services.assessment import assess_submission
+from lms.services.mail import render_mails
 from lms.services.outbox import deliver_outbox
 from lms.services.reminders import sweep
 from tests.certificate_helpers import complete
@@ -318,6 +320,62 @@ def test_reminder_mail_is_held_until_working_hours(world: World) -> None:
     [mail] = mails(world.idle.participant)
     assert mail.working_hours_only
     assert mail.next_attempt_at == at(date(2026, 9, 21), 8)
+
+
+@pytest.mark.parametrize("in_request", [False, True], ids=["job", "request"])
+def test_the_sweep_renders_each_mail_byte_for_byte_as_render_mail_does(
+    app, world: World, in_request: bool
+) -> None:
+    """The sweep renders its mails in one batch (``render_mails``: each template and language set up
+    once); every mail is what ``render_mail`` makes of it alone: subject, text and HTML, for every
+    kind of reminder, in both languages, one item or several, text that HTML must escape."""
+    dutch = world.contact
+    english = make_user(
+        Role.EMPLOYER, employer=world.idle.employer, first_name="Sam <&> O'Neil", locale="en"
+    )
+    items = (
+        reminders.Item(
+            "A1 Lassen & <b>solderen</b> 'veilig'", date(2026, 9, 25), "/portfolio/a/A1"
+        ),
+        reminders.Item('A2 "Opdracht" 2', date(2026, 10, 16), "/portfolio/a/A2"),
+        reminders.Item("Zonder datum", None, "/certificates/"),
+    )
+    mails = []
+    for rule in reminders.RULES:
+        for recipient in (english, dutch):
+            for chosen in (items[:1], items):
+                _, mail = reminders.reminder(rule, recipient, chosen, {"enrolment:1"})
+                assert mail is not None
+                mails.append(mail)
+    with clock.frozen_at(at(date(2026, 9, 19), 22)):
+        if in_request:  # a page's request, in the other language than the recipient's
+            with app.test_request_context():
+                session["locale"] = "en"
+                batch, one_by_one = render_mails(mails), [mail.render() for mail in mails]
+        else:
+            batch, one_by_one = render_mails(mails), [mail.render() for mail in mails]
+    assert batch == one_by_one
+    assert len({row["body_html"] for row in batch}) == len(mails)  # no two alike: all were rendered
+    # What the comparison covers: escaping in both bodies, both languages, the button's sentence.
+    english_digest = batch[2 * 2 * reminders.RULES.index(reminders.EMPLOYER_OVERDUE) + 1]
+    assert english_digest["subject"] == "Weekly overview: your employees' work past its due date"
+    assert "Hello Sam &lt;&amp;&gt; O&#39;Neil," in english_digest["body_html"]
+    assert "Hello Sam <&> O'Neil," in english_digest["body_text"]
+
+
+def test_claim_all_returns_the_keys_it_inserted(world: World) -> None:
+    """One statement on PostgreSQL, batches on SQLite: a key claimed before, or twice in the same
+    call, counts once, and only the keys inserted now come back."""
+    now = clock.now()
+    participant = world.idle.participant
+
+    def hit(subject: str) -> reminders.Hit:
+        return reminders.Hit(reminders.DUE_SOON, participant, subject, "due:2026-09-25", ())
+
+    assert reminders.claim_all([hit("s:1")], now) == {hit("s:1").key}
+    claimed = reminders.claim_all([hit("s:1"), hit("s:2"), hit("s:3"), hit("s:2")], now)
+    assert claimed == {hit("s:2").key, hit("s:3").key}
+    assert rows(SentReminder) == 3
 
 
 def test_the_unique_key_refuses_a_second_row(world: World) -> None:
@@ -661,3 +719,27 @@ def test_the_nightly_job_forgets_old_sweeps_but_never_the_latest(app, world: Wor
     _db.session.commit()
     assert run_nightly_prune(app)["reminder sweeps"] == 1
     assert rows(ReminderSweep) == 1
+
+
+def test_the_cycle_collector_rests_during_a_sweep_only(world: World, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """The first sweep holds every enrolment, hit and mail at once: the collector went through them
+    all again and again (a third of its time at scale 1). Off during the sweep, as it was after."""
+    import gc
+
+    seen: list[bool] = []
+    all_hits = reminders.all_hits
+
+    def watched(window: reminders.Window):  # type: ignore[no-untyped-def]
+        seen.append(gc.isenabled())
+        return all_hits(window)
+
+    monkeypatch.setattr(reminders, "all_hits", watched)
+    assert gc.isenabled()
+    run(at(date(2026, 9, 28)))
+    assert seen == [False] and gc.isenabled()
+    gc.disable()  # a caller that had it off keeps it off
+    try:
+        run(at(date(2026, 9, 29)))
+        assert not gc.isenabled()
+    finally:
+        gc.enable()

@@ -139,6 +139,37 @@ class _Translated(str):
         return str(self)
 
 
+class _Language:
+    """What the mails of one language share in a batch, made inside ``force_locale``: the templates'
+    context (context processors, ``_()`` bound to the catalogue, ``get_locale()``), and every string
+    translated once."""
+
+    def __init__(self) -> None:
+        self.catalogue = get_translations()
+        self.translated: dict[str, str] = {}
+        # Lazy strings by identity (kept alive here): the same constants come back in every mail.
+        self.settled: dict[int, tuple[Any, _Translated]] = {}
+        locale = get_locale()
+        self.context: dict[str, Any] = {}
+        current_app.update_template_context(self.context)  # nothing there depends on the mail
+        # ``_`` too: jinja2.ext's alias only looks up ``gettext`` and calls it.
+        self.context["gettext"] = self.context["_"] = _template_gettext(self.gettext)
+        self.context["get_locale"] = lambda: locale
+
+    def gettext(self, string: str) -> str:
+        if string not in self.translated:
+            self.translated[string] = self.catalogue.ugettext(string)
+        return self.translated[string]
+
+    def settle(self, value: Any) -> Any:
+        """A lazy string translated (once), anything else as it is."""
+        if not isinstance(value, LazyString):
+            return value
+        if id(value) not in self.settled:
+            self.settled[id(value)] = (value, _Translated(value))
+        return self.settled[id(value)][1]
+
+
 def _template_gettext(translate: Callable[[str], str]) -> Callable[..., str]:
     """A template's ``_()`` and ``gettext()`` bound to one catalogue: what ``jinja2.ext`` installs for
     Flask-Babel (new style: the translation is always a format string, marked safe when escaping),
@@ -156,10 +187,10 @@ def _template_gettext(translate: Callable[[str], str]) -> Callable[..., str]:
 
 def render_mails(mails: Sequence[Mail]) -> list[dict[str, Any]]:
     """``render_mail`` for many mails, in their order: the same rows, byte for byte
-    (tests/test_mail.py), for a fraction of the cost. What does not depend on the mail is done once
-    per template and language instead of once per mail: the template lookup, the switch of locale, the
-    context processors, the catalogue behind the templates' ``_()``, the translation of the subject and
-    of the lazy strings in the context. One moment for all of them (``clock.now``)."""
+    (tests/test_reminders.py), for a fraction of the cost. What does not depend on the mail is done
+    once per template and language instead of once per mail: the template lookup, the switch of
+    locale, the context processors, the catalogue behind the templates' ``_()``, the translation of
+    the subject and of the lazy strings in the context. One moment for all of them (``clock.now``)."""
     now = clock.now()
     held = next_working_moment(now)
     environment = current_app.jinja_env
@@ -167,44 +198,21 @@ def render_mails(mails: Sequence[Mail]) -> list[dict[str, Any]]:
     for index, mail in enumerate(mails):
         groups[(mail.template, language_of(mail.recipient))].append(index)
     rows: list[dict[str, Any]] = [{} for _ in mails]
-    for (template, language), indexes in groups.items():
+    for (template, language_code), indexes in groups.items():
         text_template = environment.get_or_select_template(f"mail/{template}.txt")
         html_template = environment.get_or_select_template(f"mail/{template}.html")
-        with force_locale(language):
-            shared: dict[str, Any] = {}
-            current_app.update_template_context(shared)  # nothing there depends on the mail
-            catalogue = get_translations()
-            translated: dict[str, str] = {}
-
-            def translate(string: str) -> str:
-                if string not in translated:
-                    translated[string] = catalogue.ugettext(string)
-                return translated[string]
-
-            locale = get_locale()
-            # ``_`` too: jinja2.ext's alias only looks up ``gettext`` and calls it.
-            shared["gettext"] = shared["_"] = _template_gettext(translate)
-            shared["get_locale"] = lambda: locale
-            # Lazy strings by identity (kept alive here): the same constants come back in every mail.
-            fixed: dict[int, tuple[Any, _Translated]] = {}
-
-            def settle(value: Any) -> Any:
-                if not isinstance(value, LazyString):
-                    return value
-                if id(value) not in fixed:
-                    fixed[id(value)] = (value, _Translated(value))
-                return fixed[id(value)][1]
-
+        with force_locale(language_code):
+            language = _Language()
             for index in indexes:
                 mail = mails[index]
                 context = {
-                    **shared,
+                    **language.context,
                     "recipient": mail.recipient,
-                    **{name: settle(value) for name, value in mail.context.items()},
+                    **{name: language.settle(value) for name, value in mail.context.items()},
                 }
                 rows[index] = {
                     "recipient": mail.recipient.email,
-                    "subject": str(settle(mail.subject)),
+                    "subject": str(language.settle(mail.subject)),
                     "body_text": text_template.render(context),
                     "body_html": html_template.render(context),
                     "working_hours_only": mail.working_hours_only,
