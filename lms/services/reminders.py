@@ -223,13 +223,15 @@ class SweepReport:
 def path_for(endpoint: str, **values: Any) -> str:
     """A path on this site, with or without a request (one URL adapter per application context, and
     each path built once: a sweep links to the same few pages thousands of times)."""
-    if "reminder_url_adapter" not in g:
-        g.reminder_url_adapter = current_app.url_map.bind("localhost")
-        g.reminder_paths = {}
+    paths: dict[tuple[Any, ...], str] | None = g.get("reminder_paths")
+    if paths is None:
+        paths = g.reminder_paths = {}
     key = (endpoint, *sorted(values.items()))
-    path: str | None = g.reminder_paths.get(key)
+    path = paths.get(key)
     if path is None:
-        path = g.reminder_paths[key] = g.reminder_url_adapter.build(endpoint, values)
+        if "reminder_url_adapter" not in g:
+            g.reminder_url_adapter = current_app.url_map.bind("localhost")
+        path = paths[key] = g.reminder_url_adapter.build(endpoint, values)
     return path
 
 
@@ -581,9 +583,24 @@ def assignment_hits(
             sa.select(Assignment).where(Assignment.programme_id.in_(programme_ids))
         )
     }
+    # Per programme, once: its assignments in id order, each with its line and link.
+    lines: dict[int, list[tuple[int, int, str, str]]] = {
+        programme_id: [
+            (
+                assignment_id,
+                due_week,
+                f"{assignments[assignment_id].code} {assignments[assignment_id].title}",
+                path_for("portfolio.assignment", code=assignments[assignment_id].code),
+            )
+            for assignment_id, due_week in sorted(due_weeks.items())
+        ]
+        for programme_id, due_weeks in facts.due_weeks_by_programme.items()
+    }
     contacts = _employer_contacts({enrolment.employer_id for enrolment in enrolments})
     employer_items: dict[int, list[Item]] = defaultdict(list)
+    employer_link = path_for("employer.index")
     week = iso_week(today)
+    soon = today + timedelta(days=DUE_SOON_DAYS)
     for enrolment in enrolments:
         cohort = facts.cohorts[enrolment.cohort_id]
         if today > cohort.end_date:
@@ -591,17 +608,12 @@ def assignment_hits(
         own = facts.statuses[enrolment.id]
         participant = enrolment.participant
         overdue_items: list[Item] = []
-        for assignment_id, due_week in sorted(
-            facts.due_weeks_by_programme[cohort.programme_id].items()
-        ):
+        for assignment_id, due_week, label, link in lines.get(cohort.programme_id, ()):
             if own.get(assignment_id) in HANDED_IN:
                 continue  # the participant has done their part
-            due = cohort.due_date(due_week)
-            if due > today + timedelta(days=DUE_SOON_DAYS):
+            due = facts.due_date(cohort, due_week)
+            if due > soon:
                 continue
-            assignment = assignments[assignment_id]
-            label = f"{assignment.code} {assignment.title}"
-            link = path_for("portfolio.assignment", code=assignment.code)
             if due >= today:
                 if participant.is_active_account and (due_soon is None or enrolment.id in due_soon):
                     subject = notifications.assignment_subject(enrolment.id, assignment_id)
@@ -614,11 +626,9 @@ def assignment_hits(
         subject = f"enrolment:{enrolment.id}"
         if participant.is_active_account:
             yield Hit(OVERDUE, participant, subject, week, tuple(overdue_items))
+        name = _participant_name(enrolment)
         employer_items[enrolment.employer_id].extend(
-            Item(
-                f"{_participant_name(enrolment)}: {item.text}", item.on, path_for("employer.index")
-            )
-            for item in overdue_items
+            Item(f"{name}: {item.text}", item.on, employer_link) for item in overdue_items
         )
     # One digest a week per contact, with all of the company's employees' overdue work.
     for employer_id, items in sorted(employer_items.items()):
