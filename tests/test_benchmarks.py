@@ -226,3 +226,29 @@ def test_the_report_starts_with_its_exact_command_line(
     )
     assert "| page | p50 ms | p95 ms | queries | HTML KiB | target | note |" in out
     assert "progress summaries: OK: 60 enrolments" in out
+
+
+def _report(p95: dict[str, float]) -> str:
+    rows = "\n".join(f"| {name} | 1.0 | {ms} | 3 | 10.0 | met |  |" for name, ms in p95.items())
+    return (
+        "Pages (...):\n\n| page | p50 ms | p95 ms | queries | HTML KiB | target | note |\n"
+        f"|---|---:|---:|---:|---:|---|---|\n{rows}\n\n| other | p50 ms | p95 ms | queries |\n"
+        "|---|---:|---:|---:|\n| reminder sweep | 5 | | 4 |\n"
+    )
+
+
+def test_the_comparison_judges_each_persons_page_on_its_ratio() -> None:
+    from benchmarks import compare
+
+    persons = compare.person_pages()
+    assert "trainer dashboard" in persons and "my checklist" in persons
+    assert "coordinator dashboard" not in persons and "API sign-offs" not in persons
+    small = _report({name: 20.0 for name in persons} | {"coordinator dashboard": 5.0})
+    large = dict.fromkeys(persons, 30.0) | {"trainer dashboard": 30.2, "my checklist": 25.0}
+    rows = compare.compare(small, _report(large))
+    assert "| trainer dashboard | 20.0 | 30.2 | 1.51 | missed: > 1.5× |" in rows
+    assert "| my checklist | 20.0 | 25.0 | 1.25 | met |" in rows
+    assert "| employer dashboard | 20.0 | 30.0 | 1.50 | met |" in rows
+    assert not any("coordinator" in row or "reminder" in row for row in rows)
+    del large["reviews"]
+    assert "| reviews | | | | not measured in both |" in compare.compare(small, _report(large))
