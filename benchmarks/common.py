@@ -63,12 +63,18 @@ def evidence_folder(database_url: str) -> Path:
 def summaries_line(check: Any) -> str:
     """One line for ``progress.verify_summaries()``'s answer, as ``lms progress verify`` words it."""
     if check.ok:
-        return f"progress summaries: OK: {check.checked:,} enrolments"
+        return (
+            f"progress summaries: OK: {check.checked:,} enrolments,"
+            f" {check.cohorts_checked:,} cohorts"
+        )
     ids = ", ".join(str(d.enrolment_id) for d in check.differences[:10])
     more = " ..." if len(check.differences) > 10 else ""
+    cohorts = ", ".join(str(d.cohort_id) for d in check.cohort_differences[:10])
+    more_cohorts = " ..." if len(check.cohort_differences) > 10 else ""
     return (
         f"progress summaries: DIFFER: {len(check.differences):,} of {check.checked:,} enrolments"
-        f" (enrolments {ids}{more})"
+        f" (enrolments {ids}{more}), {len(check.cohort_differences):,} of"
+        f" {check.cohorts_checked:,} cohorts (cohorts {cohorts}{more_cohorts})"
     )
 
 

@@ -15,9 +15,9 @@ hash is computed exactly as ``SignOff.compute_hash`` does (``lms ledger verify``
 
 Each certificate's PDF is made as issuing makes it (``certificate_text`` and ``render_certificate``) and
 stored through the application's storage under a real key, in a folder per database
-(``benchmarks.common.evidence_folder``), so it downloads. The progress summaries are built by
-``progress.rebuild_summaries``, the code path of ``lms progress rebuild``, and checked with
-``progress.verify_summaries`` (printed).
+(``benchmarks.common.evidence_folder``), so it downloads. The progress summaries (per enrolment and
+per cohort) are built by ``progress.rebuild_summaries`` and ``progress.rebuild_cohort_summaries``, the
+code path of ``lms progress rebuild``, and checked with ``progress.verify_summaries`` (printed).
 
 Without --force an existing benchmark database of the same scale is left as it is; one of another scale
 (``make bench BENCH_SCALE=5`` after a run at scale 1) is dropped and generated again.
@@ -313,6 +313,7 @@ def generate(
             from lms.services import progress
 
             progress.rebuild_summaries()
+            progress.rebuild_cohort_summaries()
             db.session.commit()
         return counts(db.engine)
 

@@ -229,25 +229,30 @@ def progress_group() -> None:
 @progress_group.command("verify")
 @with_appcontext
 def progress_verify() -> None:
-    """Recompute every summary from the raw rows: "OK: N enrolments", or each enrolment whose stored
-    summary differs and exit status 1."""
+    """Recompute every summary from the raw rows, and sum up every cohort again from them: "OK: N
+    enrolments, M cohorts", or each enrolment and cohort whose stored summary differs and exit
+    status 1."""
     from lms.services.progress import verify_summaries
 
     check = verify_summaries()
     if check.ok:
-        click.echo(f"OK: {check.checked} enrolments")
+        click.echo(f"OK: {check.checked} enrolments, {check.cohorts_checked} cohorts")
         return
-    for difference in check.differences[:50]:
+    differing = [(f"enrolment {d.enrolment_id}", d.fields) for d in check.differences] + [
+        (f"cohort {d.cohort_id}", d.fields) for d in check.cohort_differences
+    ]
+    for name, fields in differing[:50]:
         figures = ", ".join(
-            f"{name} stored {_shown(stored)}, recomputed {_shown(recomputed)}"
-            for name, (stored, recomputed) in difference.fields.items()
+            f"{field} stored {_shown(stored)}, recomputed {_shown(recomputed)}"
+            for field, (stored, recomputed) in fields.items()
         )
-        click.echo(f"DIFFERS: enrolment {difference.enrolment_id}: {figures}", err=True)
-    if len(check.differences) > 50:
-        click.echo(f"... and {len(check.differences) - 50} more enrolments.", err=True)
+        click.echo(f"DIFFERS: {name}: {figures}", err=True)
+    if len(differing) > 50:
+        click.echo(f"... and {len(differing) - 50} more.", err=True)
     click.echo(
-        f"{len(check.differences)} of {check.checked} summaries differ; `flask --app wsgi lms"
-        " progress rebuild` rewrites them.",
+        f"{len(check.differences)} of {check.checked} summaries differ, and"
+        f" {len(check.cohort_differences)} of {check.cohorts_checked} cohort summaries;"
+        " `flask --app wsgi lms progress rebuild` rewrites them.",
         err=True,
     )
     sys.exit(1)
@@ -265,12 +270,13 @@ def _shown(value: object) -> str:
 @progress_group.command("rebuild")
 @with_appcontext
 def progress_rebuild() -> None:
-    """Recompute and rewrite every summary."""
-    from lms.services.progress import rebuild_summaries
+    """Recompute and rewrite every summary, then every cohort's."""
+    from lms.services.progress import rebuild_cohort_summaries, rebuild_summaries
 
     count = rebuild_summaries()
+    cohorts = rebuild_cohort_summaries()
     db.session.commit()
-    click.echo(f"Rebuilt {count} progress summaries.")
+    click.echo(f"Rebuilt {count} progress summaries and {cohorts} cohort summaries.")
 
 
 # --- reminders, mail and the scheduler ----------------------------------------------------------

@@ -326,6 +326,7 @@ def load_demo_data(today: date | None = None) -> bool:
         _create_reviews_and_hours(cohorts, today)
         # The demo writes its rows directly, not through the services: summarise them all at once.
         progress.rebuild_summaries()
+        progress.rebuild_cohort_summaries()
     return True
 
 

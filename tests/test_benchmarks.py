@@ -93,7 +93,7 @@ def test_generator_and_runner_work_at_a_tiny_scale(bench_url: str) -> None:
     first, again = swept.rows
     assert first[2] > 0 and "reminders" in first[3]
     assert again[2] > 0
-    assert swept.summaries == "progress summaries: OK: 60 enrolments"
+    assert swept.summaries == "progress summaries: OK: 60 enrolments, 5 cohorts"
     with bench.app.app_context():
         from lms.extensions import db
 
@@ -159,7 +159,7 @@ def test_the_generated_summaries_verify_and_the_ledger_holds_revocations(generat
         )
         assert revocations and revocations > 0
         assert verify_ledger().ok
-    assert run.summaries(bench) == "progress summaries: OK: 60 enrolments"
+    assert run.summaries(bench) == "progress summaries: OK: 60 enrolments, 5 cohorts"
     bench.engine.dispose()
 
 
@@ -225,7 +225,7 @@ def test_the_report_starts_with_its_exact_command_line(
         .endswith("-m benchmarks.run " + " ".join(argv + ["--only", "healthz"]))
     )
     assert "| page | p50 ms | p95 ms | queries | HTML KiB | target | note |" in out
-    assert "progress summaries: OK: 60 enrolments" in out
+    assert "progress summaries: OK: 60 enrolments, 5 cohorts" in out
 
 
 def _report(p95: dict[str, float]) -> str:

@@ -291,6 +291,7 @@ def test_the_coordinator_overview_per_region_and_cohort(auth, client, db, world)
     done = make_enrolment(world.cohort, make_user(Role.PARTICIPANT))
     done.status = EnrolmentStatus.COMPLETED
     done.ended_on = date(2026, 10, 1)
+    progress.refresh_summaries([gone, done])  # raw changes: the services would have done this
     db.session.commit()
     auth.login(world.coordinator.email)
     with clock.frozen_at(TODAY):

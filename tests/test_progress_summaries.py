@@ -81,7 +81,7 @@ def test_verify_says_ok_with_the_count_of_enrolments(db, runner) -> None:
     result = runner.invoke(args=["lms", "progress", "verify"])
 
     assert result.exit_code == 0, result.output
-    assert result.output.strip() == f"OK: {len(enrolments) + 1} enrolments"
+    assert result.output.strip() == f"OK: {len(enrolments) + 1} enrolments, 2 cohorts"
 
 
 def test_verify_names_a_summary_changed_behind_the_services_back_and_rebuild_fixes_it(
@@ -112,11 +112,11 @@ def test_verify_names_a_summary_changed_behind_the_services_back_and_rebuild_fix
 
     rebuilt = runner.invoke(args=["lms", "progress", "rebuild"])
     assert rebuilt.exit_code == 0, rebuilt.output
-    assert "Rebuilt 3 progress summaries." in rebuilt.output
+    assert "Rebuilt 3 progress summaries and 1 cohort summaries." in rebuilt.output
 
     again = runner.invoke(args=["lms", "progress", "verify"])
     assert again.exit_code == 0, again.output
-    assert again.output.strip() == "OK: 3 enrolments"
+    assert again.output.strip() == "OK: 3 enrolments, 1 cohorts"
     assert summary_of(changed.enrolment_id).assignments_approved == 1
 
 
@@ -431,7 +431,7 @@ def test_the_migration_builds_a_summary_for_every_existing_enrolment(
         assert check.checked == 3
         verified = runner.invoke(args=["lms", "progress", "verify"])
         assert verified.exit_code == 0, verified.output
-        assert verified.output.strip() == "OK: 3 enrolments"
+        assert verified.output.strip() == "OK: 3 enrolments, 1 cohorts"
         _db.session.remove()
         _db.engine.dispose()
 

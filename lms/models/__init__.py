@@ -38,7 +38,7 @@ from lms.models.portfolio import (
     Verdict,
     WorkplaceConfirmation,
 )
-from lms.models.progress import ProgressSummary
+from lms.models.progress import CohortSummary, ProgressSummary
 from lms.models.reviews import ProgressReview
 from lms.models.signoffs import (
     LedgerCheckpoint,
@@ -64,6 +64,7 @@ __all__ = [
     "ChecklistItem",
     "ChecklistKind",
     "Cohort",
+    "CohortSummary",
     "CohortTrainer",
     "Employer",
     "Enrolment",

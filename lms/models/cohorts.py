@@ -16,7 +16,7 @@ from lms.models.base import Region, UTCDateTime, created_at_column, enum_column
 if TYPE_CHECKING:
     from lms.models.curriculum import Programme
     from lms.models.people import Employer, User
-    from lms.models.progress import ProgressSummary
+    from lms.models.progress import CohortSummary, ProgressSummary
 
 DEFAULT_CAPACITY = 12
 
@@ -58,6 +58,9 @@ class Cohort(db.Model):
         secondary="cohort_trainers", back_populates="trained_cohorts", order_by="User.sort_key"
     )
     enrolments: Mapped[list[Enrolment]] = relationship(back_populates="cohort")
+    # The enrolments counted (the progress read model's row, written only by
+    # lms.services.progress), to load with the cohorts of a page that shows many.
+    summary: Mapped[CohortSummary | None] = relationship(viewonly=True)
 
     def __repr__(self) -> str:
         return f"<Cohort {self.name}>"

@@ -1,9 +1,13 @@
 """The progress read model: one summary row per enrolment, kept by ``lms.services.progress``.
 
-Every figure here is computed from the raw rows (submissions, sign-offs, hours, attempts, certificates)
+Every figure of ``ProgressSummary`` is computed from the raw rows (submissions, sign-offs, hours, attempts, certificates)
 by the same code that ``lms progress verify`` runs, and rewritten in the same transaction as every write
 that changes it. Nothing here depends on today's date: what does (overdue, behind, inactive, the week of
 the programme) is derived when a page reads the row, from the dates stored here.
+
+``CohortSummary`` sums up the enrolment rows of one cohort, for the pages that show many cohorts at
+once (the coordinator's overview, the programme report): they read one row per cohort in view, never
+one per enrolment. It is rewritten in the same transaction as the enrolment rows it sums up.
 """
 
 from __future__ import annotations
@@ -82,4 +86,42 @@ class ProgressSummary(db.Model):
     revoked_certificate_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("certificates.id", ondelete="SET NULL")
     )
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=clock.now)
+
+
+class CohortSummary(db.Model):
+    """One cohort's enrolments counted, from the enrolment rows and their progress summaries (kept by
+    ``lms.services.progress.refresh_summaries``, checked by ``lms progress verify``).
+
+    Nothing here depends on today's date either: the four risk lists hold, for each active
+    enrolment, the first day on which it counts as overdue, behind, inactive or at risk (any of the
+    three) while its summary stays as it is; a page counts those on or before its day (and none
+    before the cohort's start). Lists are space-separated and ascending: ISO dates (which sort as
+    the days do), or ids."""
+
+    __tablename__ = "cohort_summaries"
+
+    cohort_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("cohorts.id", ondelete="CASCADE"), primary_key=True
+    )
+    # Enrolments by status (a transferred one is counted in the cohort it moved to).
+    active: Mapped[int]
+    completed: Mapped[int]
+    withdrawn: Mapped[int]
+    # Enrolments not transferred, by intake type (``IntakeType``'s values).
+    intake_side_entrant: Mapped[int]
+    intake_employed: Mapped[int]
+    # Enrolments not transferred whose summary names a valid certificate.
+    certificates: Mapped[int]
+    # Active enrolments with a summary row, and their assignments approved and in all.
+    summarised: Mapped[int]
+    assignments_approved: Mapped[int]
+    assignments_total: Mapped[int]
+    overdue_from: Mapped[str] = mapped_column(sa.Text)
+    behind_from: Mapped[str] = mapped_column(sa.Text)
+    inactive_from: Mapped[str] = mapped_column(sa.Text)
+    at_risk_from: Mapped[str] = mapped_column(sa.Text)
+    # The participants and employers of the enrolments not transferred (each once).
+    participant_ids: Mapped[str] = mapped_column(sa.Text)
+    employer_ids: Mapped[str] = mapped_column(sa.Text)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=clock.now)

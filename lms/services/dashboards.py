@@ -21,6 +21,7 @@ from lms.models import (
     Attempt,
     Certificate,
     Cohort,
+    CohortSummary,
     Enrolment,
     EnrolmentStatus,
     IntakeType,
@@ -467,6 +468,25 @@ def _percent(part: int, whole: int) -> int:
     return round(100 * part / whole) if whole else 0
 
 
+def _cohort_figures(
+    cohort: Cohort, totals: progress_service.CohortTotals, due_weeks: list[int], today: date
+) -> CohortFigures:
+    """One cohort's line from its summary row: what is expected by now are the assignments whose due
+    date (per cohort) has passed, by the rule of Progress.expected_assignments."""
+    started = cohort.start_date <= today
+    expected = sum(1 for week in due_weeks if cohort.due_date(week) < today)
+    return CohortFigures(
+        cohort=cohort,
+        seats_taken=totals.active + totals.completed,
+        active=totals.active,
+        completed=totals.completed,
+        withdrawn=totals.withdrawn,
+        at_risk=progress_service.days_through(totals.at_risk_from, today) if started else 0,
+        percent_approved=_percent(totals.assignments_approved, totals.assignments_total),
+        expected_percent=_percent(totals.summarised * expected, totals.assignments_total),
+    )
+
+
 def coordinator_overview(
     today: date,
     region: Region | None = None,
@@ -474,53 +494,72 @@ def coordinator_overview(
     page_number: int = 1,
 ) -> CoordinatorOverview:
     """Per region: cohorts, seats, active participants, at risk (and why), completions, withdrawals
-    and the share of assignments approved, summed in SQL over the progress summaries; and one page
-    of cohorts (by region, newest first) with the same figures. Four statements however many
-    cohorts and enrolments; never a list of all enrolments or their ids."""
+    and the share of assignments approved; and one page of cohorts (by region, newest first) with the
+    same figures. Read from the cohorts' summary rows (``CohortSummary``), one per cohort in view,
+    never a row per enrolment: its cost follows the cohorts shown, not the programme's history. Four
+    statements: the sums per region, the risk days of the cohorts that have started, the page of
+    cohorts with their rows, and the due weeks of their programmes."""
     conditions: list[sa.ColumnElement[bool]] = []
     if region is not None:
         conditions.append(Cohort.region == region)
     if not include_closed:
         conditions.append(Cohort.closed_at.is_(None))
 
-    # Per cohort, then per region: a cohort's seats count once, however many enrolments it has.
-    per_cohort = (
-        sa.select(Enrolment.cohort_id, *_enrolment_counts(today))
-        .join(Cohort, Cohort.id == Enrolment.cohort_id)
-        .outerjoin(ProgressSummary, ProgressSummary.enrolment_id == Enrolment.id)
-        .where(*conditions)
-        .group_by(Enrolment.cohort_id)
-        .subquery()
-    )
-    names = ["active", "completed", "withdrawn", "at_risk", "behind", "overdue", "inactive"]
-    region_rows = db.session.execute(
+    def total(column: sa.ColumnElement[int]) -> sa.ColumnElement[int]:
+        return sa.func.coalesce(sa.func.sum(column), 0)
+
+    regions = {r: RegionFigures(r) for r in Region if region is None or r is region}
+    for row in db.session.execute(
         sa.select(
             Cohort.region,
             sa.func.count(Cohort.id).label("cohort_count"),
-            sa.func.coalesce(sa.func.sum(Cohort.capacity), 0).label("seats"),
-            *(sa.func.coalesce(sa.func.sum(per_cohort.c[name]), 0).label(name) for name in names),
-            sa.func.coalesce(sa.func.sum(per_cohort.c.approved), 0).label("approved"),
-            sa.func.coalesce(sa.func.sum(per_cohort.c.assignments), 0).label("assignments"),
+            total(Cohort.capacity).label("seats"),
+            total(CohortSummary.active).label("active"),
+            total(CohortSummary.completed).label("completed"),
+            total(CohortSummary.withdrawn).label("withdrawn"),
+            total(CohortSummary.assignments_approved).label("approved"),
+            total(CohortSummary.assignments_total).label("assignments"),
         )
-        .outerjoin(per_cohort, per_cohort.c.cohort_id == Cohort.id)
+        .outerjoin(CohortSummary, CohortSummary.cohort_id == Cohort.id)
         .where(*conditions)
         .group_by(Cohort.region)
-    ).all()
-    regions = {r: RegionFigures(r) for r in Region if region is None or r is region}
-    for row in region_rows:
+    ):
         figures = regions.get(row.region)
         if figures is None:
             continue
         figures.cohort_count = int(row.cohort_count)
         figures.seats = int(row.seats)
-        for name in names:
-            setattr(figures, name, int(row._mapping[name]))
+        figures.active = int(row.active)
+        figures.completed = int(row.completed)
+        figures.withdrawn = int(row.withdrawn)
         figures.seats_taken = figures.active + figures.completed
         figures.percent_approved = _percent(int(row.approved), int(row.assignments))
 
+    # At risk on ``today``: per cohort that has started, its active participants whose first day
+    # at risk (per reason) is on or before today.
+    days_through = progress_service.days_through
+    for region_of, at_risk, behind, overdue, inactive in db.session.execute(
+        sa.select(
+            Cohort.region,
+            CohortSummary.at_risk_from,
+            CohortSummary.behind_from,
+            CohortSummary.overdue_from,
+            CohortSummary.inactive_from,
+        )
+        .join(CohortSummary, CohortSummary.cohort_id == Cohort.id)
+        .where(*conditions, Cohort.start_date <= today, CohortSummary.at_risk_from != "")
+    ):
+        figures = regions.get(region_of)
+        if figures is None:
+            continue
+        figures.at_risk += days_through(at_risk, today)
+        figures.behind += days_through(behind, today)
+        figures.overdue += days_through(overdue, today)
+        figures.inactive += days_through(inactive, today)
+
     # The page of cohorts: its number bounded by the total the regions already counted.
-    total = sum(figures.cohort_count for figures in regions.values())
-    pages = max(1, -(-total // COHORTS_PER_PAGE))
+    count = sum(figures.cohort_count for figures in regions.values())
+    pages = max(1, -(-count // COHORTS_PER_PAGE))
     region_order = sa.case(
         *((Cohort.region == r, i) for i, r in enumerate(Region)), else_=len(Region)
     )
@@ -530,35 +569,23 @@ def coordinator_overview(
         .order_by(region_order, Cohort.start_date.desc(), Cohort.name, Cohort.id)
     )
     page = db.paginate(
-        in_order.options(joinedload(Cohort.programme)),
+        in_order.options(joinedload(Cohort.summary)),
         page=min(max(page_number, 1), pages),
         per_page=COHORTS_PER_PAGE,
         error_out=False,
         count=False,
     )
-    page.total = total
+    page.total = count
     cohorts: list[Cohort] = list(page.items)
     if not cohorts:
         return CoordinatorOverview(list(regions.values()), page)
-    # The same page again as a subquery: the database, not a list of ids, says which cohorts.
+    # The same page again as a subquery: the database, not a list of ids, says which programmes.
+    # A handful of programmes, a few dozen rows.
     page_ids = (
         in_order.with_only_columns(Cohort.id)
         .limit(COHORTS_PER_PAGE)
         .offset((page.page - 1) * COHORTS_PER_PAGE)
     )
-
-    counts = {
-        row.cohort_id: row
-        for row in db.session.execute(
-            sa.select(Enrolment.cohort_id, *_enrolment_counts(today))
-            .join(Cohort, Cohort.id == Enrolment.cohort_id)
-            .outerjoin(ProgressSummary, ProgressSummary.enrolment_id == Enrolment.id)
-            .where(Enrolment.cohort_id.in_(page_ids.scalar_subquery()))
-            .group_by(Enrolment.cohort_id)
-        )
-    }
-    # What is expected by now: the assignments whose due date (per cohort) has passed, by the rule
-    # of Progress.expected_assignments. A handful of programmes, a few dozen rows.
     due_weeks: dict[int, list[int]] = {}
     for programme_id, due_week in db.session.execute(
         sa.select(Assignment.programme_id, Assignment.due_week).where(
@@ -569,23 +596,14 @@ def coordinator_overview(
     ):
         due_weeks.setdefault(programme_id, []).append(due_week)
     for cohort in cohorts:
-        row = counts.get(cohort.id)
-        figures = CohortFigures(cohort=cohort)
-        if row is not None:
-            figures.active = int(row.active)
-            figures.completed = int(row.completed)
-            figures.withdrawn = int(row.withdrawn)
-            figures.seats_taken = figures.active + figures.completed
-            figures.at_risk = int(row.at_risk)
-            assignments = int(row.assignments)
-            expected = sum(
-                1
-                for week in due_weeks.get(cohort.programme_id, [])
-                if cohort.due_date(week) < today
+        regions[cohort.region].cohorts.append(
+            _cohort_figures(
+                cohort,
+                progress_service.CohortTotals.of(cohort.summary),
+                due_weeks.get(cohort.programme_id, []),
+                today,
             )
-            figures.percent_approved = _percent(int(row.approved), assignments)
-            figures.expected_percent = _percent(int(row.summarised) * expected, assignments)
-        regions[cohort.region].cohorts.append(figures)
+        )
     return CoordinatorOverview(list(regions.values()), page)
 
 
@@ -616,60 +634,61 @@ def report_years() -> list[int]:
 def programme_report(year: int | None = None) -> ProgrammeReport:
     """The figures the funding partners ask for, per region: participants by intake type,
     completions, withdrawals, certificates issued (not revoked) and employers involved. A transfer
-    counts once: at the cohort the participant ended up in. Two aggregate queries over enrolments and
-    their progress summaries (per region, and the total: distinct participants and employers do not
-    add up over regions), however many enrolments.
+    counts once: at the cohort the participant ended up in. Read from the cohorts' summary rows
+    (``CohortSummary``), one per cohort in the report, never a row per enrolment: one statement.
+    Participants and employers are counted once per region and once in the total (they do not add
+    up over regions), from each cohort's list of them.
 
-    ``year`` limits to cohorts starting in that school year (1 August - 31 July)."""
-
-    def count_where(condition: sa.ColumnElement[bool]) -> sa.ColumnElement[int]:
-        return sa.func.coalesce(sa.func.sum(sa.case((condition, 1), else_=0)), 0)
-
-    columns = [
-        *(
-            count_where(Enrolment.intake_type == intake).label(intake.value)
-            for intake in IntakeType
-        ),
-        sa.func.count(sa.distinct(Enrolment.participant_id)).label("participants"),
-        count_where(Enrolment.status == EnrolmentStatus.COMPLETED).label("completions"),
-        count_where(Enrolment.status == EnrolmentStatus.WITHDRAWN).label("withdrawals"),
-        # An enrolment holding a valid certificate: its summary names it.
-        sa.func.count(ProgressSummary.valid_certificate_id).label("certificates"),
-        sa.func.count(sa.distinct(Enrolment.employer_id)).label("employers"),
-    ]
-    query = (
-        sa.select(*columns)
-        .select_from(Enrolment)
-        .join(Enrolment.cohort)
-        .outerjoin(ProgressSummary, ProgressSummary.enrolment_id == Enrolment.id)
-        .where(Enrolment.status != EnrolmentStatus.TRANSFERRED)
-    )
+    ``year`` limits to cohorts starting in that school year (1 August - 31 July): only those
+    cohorts' rows are read."""
+    query = sa.select(
+        Cohort.region,
+        *(getattr(CohortSummary, f"intake_{intake.value}") for intake in IntakeType),
+        CohortSummary.completed,
+        CohortSummary.withdrawn,
+        CohortSummary.certificates,
+        CohortSummary.participant_ids,
+        CohortSummary.employer_ids,
+    ).join(CohortSummary, CohortSummary.cohort_id == Cohort.id)
     if year is not None:
         query = query.where(
             Cohort.start_date >= date(year, 8, 1), Cohort.start_date < date(year + 1, 8, 1)
         )
 
-    def report_row(region: Region | None, row: sa.Row | None) -> ReportRow:  # type: ignore[type-arg]
-        figures = row._mapping if row is not None else {}
-        return ReportRow(
-            region=region,  # type: ignore[arg-type]
-            by_intake={intake: int(figures.get(intake.value, 0)) for intake in IntakeType},
-            participants=int(figures.get("participants", 0)),
-            completions=int(figures.get("completions", 0)),
-            withdrawals=int(figures.get("withdrawals", 0)),
-            certificates=int(figures.get("certificates", 0)),
-            employers=int(figures.get("employers", 0)),
-        )
-
-    by_region = {
-        row.region: row
-        for row in db.session.execute(
-            query.add_columns(Cohort.region).group_by(Cohort.region)
-        ).all()
+    rows = {
+        region: ReportRow(region, {intake: 0 for intake in IntakeType}, 0, 0, 0, 0, 0)
+        for region in Region
     }
-    total = db.session.execute(query).one()
-    return ProgrammeReport(
-        year=year,
-        rows=[report_row(region, by_region.get(region)) for region in Region],
-        total=report_row(None, total),
+    # Per region, each cohort's list of participant ids and of employer ids (space-separated).
+    lists: dict[Region, tuple[list[str], list[str]]] = {r: ([], []) for r in Region}
+    intakes = list(IntakeType)
+    for record in db.session.execute(query):
+        row = rows[record.region]
+        for intake in intakes:
+            row.by_intake[intake] += record._mapping[f"intake_{intake.value}"]
+        row.completions += record.completed
+        row.withdrawals += record.withdrawn
+        row.certificates += record.certificates
+        lists[record.region][0].append(record.participant_ids)
+        lists[record.region][1].append(record.employer_ids)
+    every_participant: set[str] = set()
+    every_employer: set[str] = set()
+    for region, (participant_lists, employer_lists) in lists.items():
+        participants = set(" ".join(participant_lists).split())
+        employers = set(" ".join(employer_lists).split())
+        rows[region].participants = len(participants)
+        rows[region].employers = len(employers)
+        every_participant |= participants
+        every_employer |= employers
+    total = ReportRow(
+        region=None,  # type: ignore[arg-type]
+        by_intake={
+            intake: sum(row.by_intake[intake] for row in rows.values()) for intake in IntakeType
+        },
+        participants=len(every_participant),
+        completions=sum(row.completions for row in rows.values()),
+        withdrawals=sum(row.withdrawals for row in rows.values()),
+        certificates=sum(row.certificates for row in rows.values()),
+        employers=len(every_employer),
     )
+    return ProgrammeReport(year=year, rows=list(rows.values()), total=total)

@@ -15,14 +15,19 @@ What depends on today's date (overdue, behind, inactive, the week) is derived wh
 dates stored in the summary; ``overdue_on``, ``behind_on``, ``inactive_on`` and ``at_risk_on`` say the
 same in SQL for lists that filter or count across many enrolments. ``verify_summaries`` recomputes
 every row from the raw rows and compares.
+
+Pages that show many cohorts at once read one ``CohortSummary`` row per cohort instead of every
+enrolment: ``refresh_summaries`` rewrites the rows of the cohorts it touched, in the same
+transaction, from the enrolment rows and their summaries (``cohort_totals``); ``RiskStarts`` and
+``days_through`` count the risk conditions above from those rows on any day.
 """
 
 from __future__ import annotations
 
 import enum
-from bisect import bisect_left
+from bisect import bisect_left, bisect_right
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from datetime import UTC, date, datetime, timedelta
 
@@ -39,9 +44,11 @@ from lms.models import (
     ChecklistItem,
     ChecklistKind,
     Cohort,
+    CohortSummary,
     Enrolment,
     EnrolmentStatus,
     HoursStatus,
+    IntakeType,
     Programme,
     ProgressSummary,
     Submission,
@@ -509,7 +516,9 @@ def refresh_summaries(enrolments: Iterable[Enrolment | int]) -> None:
     in its own transaction, for the enrolments its write touched.
 
     On PostgreSQL the summary rows are locked first, so two writes for the same participant at the
-    same moment take turns: the second computes after the first committed, and sees its rows.
+    same moment take turns: the second computes after the first committed, and sees its rows. Then
+    the cohorts of these enrolments are summed up again (``_refresh_cohorts``, locked the same way:
+    two writes for different participants of one cohort take turns there).
     """
     ids = {e if isinstance(e, int) else e.id for e in enrolments}
     if not ids:
@@ -531,22 +540,28 @@ def refresh_summaries(enrolments: Iterable[Enrolment | int]) -> None:
         .with_for_update()
     ).all()
     _store(compute_figures(family))
+    _refresh_cohorts({e.cohort_id for e in family})
+
+
+def _insert(model: type[ProgressSummary] | type[CohortSummary]):  # type: ignore[no-untyped-def]
+    """An INSERT with ON CONFLICT for the database in use (PostgreSQL or SQLite)."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    return insert(model)
 
 
 def _store(figures: Mapping[int, Figures]) -> None:
     """Insert or update the summary rows (one statement per batch)."""
     if not figures:
         return
-    if db.session.get_bind().dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
     now = clock.now()
     rows = [
         {"enrolment_id": enrolment_id, **values.columns(), "updated_at": now}
         for enrolment_id, values in figures.items()
     ]
-    statement = insert(ProgressSummary)
+    statement = _insert(ProgressSummary)
     statement = statement.on_conflict_do_update(
         index_elements=[ProgressSummary.enrolment_id],
         set_={name: statement.excluded[name] for name in rows[0] if name != "enrolment_id"},
@@ -583,6 +598,203 @@ def rebuild_summaries(batch_size: int = REBUILD_BATCH) -> int:
     return count
 
 
+# --- One row per cohort ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CohortTotals:
+    """What the summary row of one cohort holds (see ``CohortSummary``): its enrolments counted, from
+    their rows and their stored progress summaries. Lists are space-separated and ascending."""
+
+    active: int = 0
+    completed: int = 0
+    withdrawn: int = 0
+    intake_side_entrant: int = 0
+    intake_employed: int = 0
+    certificates: int = 0
+    summarised: int = 0
+    assignments_approved: int = 0
+    assignments_total: int = 0
+    overdue_from: str = ""
+    behind_from: str = ""
+    inactive_from: str = ""
+    at_risk_from: str = ""
+    participant_ids: str = ""
+    employer_ids: str = ""
+
+    def columns(self) -> dict[str, object]:
+        return {f.name: getattr(self, f.name) for f in fields(self)}
+
+    @classmethod
+    def of(cls, summary: CohortSummary | None) -> CohortTotals:
+        """A stored row's totals; no row yet: a cohort without enrolments."""
+        if summary is None:
+            return cls()
+        return cls(**{f.name: getattr(summary, f.name) for f in fields(cls)})
+
+
+def _days(days: Iterable[date]) -> str:
+    return " ".join(sorted(day.isoformat() for day in days))
+
+
+def _ids(ids: Iterable[int]) -> str:
+    return " ".join(str(i) for i in sorted(set(ids)))
+
+
+def cohort_totals(cohort_ids: Collection[int]) -> dict[int, CohortTotals]:
+    """The totals of these cohorts (every one of them, also without enrolments) from the enrolment
+    rows and their stored summaries: one query, a row per enrolment of these cohorts."""
+    if not cohort_ids:
+        return {}
+    status: dict[int, dict[EnrolmentStatus, int]] = defaultdict(lambda: defaultdict(int))
+    intake: dict[int, dict[IntakeType, int]] = defaultdict(lambda: defaultdict(int))
+    sums: dict[int, list[int]] = defaultdict(lambda: [0, 0, 0, 0])  # certificates, summarised, ...
+    starts: dict[int, list[RiskStarts]] = defaultdict(list)
+    people: dict[int, tuple[set[int], set[int]]] = defaultdict(lambda: (set(), set()))
+    for row in db.session.execute(
+        sa.select(
+            Enrolment.cohort_id,
+            Enrolment.status,
+            Enrolment.intake_type,
+            Enrolment.participant_id,
+            Enrolment.employer_id,
+            ProgressSummary.enrolment_id.label("summary"),
+            ProgressSummary.assignments_approved,
+            ProgressSummary.assignments_total,
+            ProgressSummary.first_open_due_on,
+            ProgressSummary.behind_from,
+            ProgressSummary.last_activity_on,
+            ProgressSummary.valid_certificate_id,
+        )
+        .outerjoin(ProgressSummary, ProgressSummary.enrolment_id == Enrolment.id)
+        .where(Enrolment.cohort_id.in_(cohort_ids))
+    ):
+        cohort_id = row.cohort_id
+        status[cohort_id][row.status] += 1
+        figures = sums[cohort_id]
+        if row.status is not EnrolmentStatus.TRANSFERRED:
+            intake[cohort_id][row.intake_type] += 1
+            participants, employers = people[cohort_id]
+            participants.add(row.participant_id)
+            employers.add(row.employer_id)
+            if row.valid_certificate_id is not None:
+                figures[0] += 1
+        if row.status is EnrolmentStatus.ACTIVE and row.summary is not None:
+            figures[1] += 1
+            figures[2] += row.assignments_approved
+            figures[3] += row.assignments_total
+            starts[cohort_id].append(
+                RiskStarts.of(row.first_open_due_on, row.behind_from, row.last_activity_on)
+            )
+    result = {}
+    for cohort_id in cohort_ids:
+        certificates, summarised, approved, total = sums[cohort_id]
+        risk = starts[cohort_id]
+        participants, employers = people[cohort_id]
+        result[cohort_id] = CohortTotals(
+            active=status[cohort_id][EnrolmentStatus.ACTIVE],
+            completed=status[cohort_id][EnrolmentStatus.COMPLETED],
+            withdrawn=status[cohort_id][EnrolmentStatus.WITHDRAWN],
+            intake_side_entrant=intake[cohort_id][IntakeType.SIDE_ENTRANT],
+            intake_employed=intake[cohort_id][IntakeType.EMPLOYED],
+            certificates=certificates,
+            summarised=summarised,
+            assignments_approved=approved,
+            assignments_total=total,
+            overdue_from=_days(r.overdue for r in risk if r.overdue is not None),
+            behind_from=_days(r.behind for r in risk if r.behind is not None),
+            inactive_from=_days(r.inactive for r in risk),
+            at_risk_from=_days(r.at_risk for r in risk),
+            participant_ids=_ids(participants),
+            employer_ids=_ids(employers),
+        )
+    return result
+
+
+def _refresh_cohorts(cohort_ids: Collection[int]) -> None:
+    """Sum up these cohorts again and store their rows. Each row is locked first (made first if it is
+    missing), so two writes in one cohort at the same moment take turns, and the second sums up
+    after the first committed. Always after the enrolment rows are locked, in the order of the
+    cohorts: no two writes wait for each other."""
+    if not cohort_ids:
+        return
+    ordered = sorted(cohort_ids)
+
+    def lock(ids: list[int]) -> set[int]:
+        return set(
+            db.session.scalars(
+                sa.select(CohortSummary.cohort_id)
+                .where(CohortSummary.cohort_id.in_(ids))
+                .order_by(CohortSummary.cohort_id)
+                .with_for_update()
+            )
+        )
+
+    missing = [cohort_id for cohort_id in ordered if cohort_id not in lock(ordered)]
+    if missing:
+        now = clock.now()
+        db.session.execute(
+            _insert(CohortSummary).on_conflict_do_nothing(index_elements=[CohortSummary.cohort_id]),
+            [
+                {"cohort_id": cohort_id, **CohortTotals().columns(), "updated_at": now}
+                for cohort_id in missing
+            ],
+        )
+        lock(missing)
+    _store_cohorts(cohort_totals(ordered))
+
+
+def _store_cohorts(totals: Mapping[int, CohortTotals]) -> None:
+    """Insert or update the cohort rows (one statement)."""
+    if not totals:
+        return
+    now = clock.now()
+    rows = [
+        {"cohort_id": cohort_id, **values.columns(), "updated_at": now}
+        for cohort_id, values in totals.items()
+    ]
+    statement = _insert(CohortSummary)
+    statement = statement.on_conflict_do_update(
+        index_elements=[CohortSummary.cohort_id],
+        set_={name: statement.excluded[name] for name in rows[0] if name != "cohort_id"},
+    )
+    db.session.execute(statement, rows)
+    for summary in [o for o in db.session.identity_map.values() if isinstance(o, CohortSummary)]:
+        if summary.cohort_id in totals:
+            db.session.expire(summary)
+
+
+def _cohort_batches(batch_size: int) -> Iterator[list[int]]:
+    """Every cohort id, in batches (keyset)."""
+    after = 0
+    while True:
+        batch = list(
+            db.session.scalars(
+                sa.select(Cohort.id).where(Cohort.id > after).order_by(Cohort.id).limit(batch_size)
+            )
+        )
+        if not batch:
+            return
+        yield batch
+        after = batch[-1]
+
+
+def rebuild_cohort_summaries(batch_size: int = REBUILD_BATCH) -> int:
+    """Sum up every cohort again from the stored enrolment rows (run ``rebuild_summaries`` first when
+    those are not to be trusted); returns how many. Flushes, never commits."""
+    count = 0
+    for batch in _cohort_batches(batch_size):
+        _store_cohorts(cohort_totals(batch))
+        count += len(batch)
+    return count
+
+
+@dataclass(frozen=True)
+class CohortSummaryDifference:
+    cohort_id: int
+    fields: dict[str, tuple[object, object]]  # (stored, summed up again)
+
+
 @dataclass(frozen=True)
 class SummaryDifference:
     enrolment_id: int
@@ -592,16 +804,19 @@ class SummaryDifference:
 
 @dataclass(frozen=True)
 class SummaryCheck:
-    checked: int
+    checked: int  # enrolments
     differences: list[SummaryDifference]
+    cohorts_checked: int = 0
+    cohort_differences: list[CohortSummaryDifference] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
-        return not self.differences
+        return not self.differences and not self.cohort_differences
 
 
 def verify_summaries(batch_size: int = REBUILD_BATCH) -> SummaryCheck:
-    """Recompute every summary from the raw rows and compare it with the stored one."""
+    """Recompute every summary from the raw rows and compare it with the stored one; then sum up every
+    cohort again from the stored enrolment rows (just checked) and compare it with its row."""
     checked = 0
     differences = []
     for batch in _in_batches(batch_size):
@@ -623,7 +838,28 @@ def verify_summaries(batch_size: int = REBUILD_BATCH) -> SummaryCheck:
             }
             if differing:
                 differences.append(SummaryDifference(enrolment_id, differing))
-    return SummaryCheck(checked, differences)
+    cohorts_checked = 0
+    cohort_differences = []
+    for cohort_batch in _cohort_batches(batch_size):
+        kept_rows = {
+            summary.cohort_id: CohortTotals.of(summary)
+            for summary in db.session.scalars(
+                sa.select(CohortSummary)
+                .where(CohortSummary.cohort_id.in_(cohort_batch))
+                .execution_options(populate_existing=True)
+            )
+        }
+        for cohort_id, summed in cohort_totals(cohort_batch).items():
+            cohorts_checked += 1
+            kept_totals = kept_rows.get(cohort_id, CohortTotals())
+            differing = {
+                f.name: (getattr(kept_totals, f.name), getattr(summed, f.name))
+                for f in fields(CohortTotals)
+                if getattr(kept_totals, f.name) != getattr(summed, f.name)
+            }
+            if differing:
+                cohort_differences.append(CohortSummaryDifference(cohort_id, differing))
+    return SummaryCheck(checked, differences, cohorts_checked, cohort_differences)
 
 
 # --- Reading the summaries -------------------------------------------------------------------------
@@ -791,6 +1027,47 @@ def inactive_on(today: date) -> sa.ColumnElement[bool]:
 def at_risk_on(today: date) -> sa.ColumnElement[bool]:
     """Any of the three reasons of ``risk_reasons``."""
     return sa.or_(overdue_on(today), behind_on(today), inactive_on(today))
+
+
+@dataclass(frozen=True)
+class RiskStarts:
+    """The first day on which each condition above holds for one active enrolment, its cohort's start
+    aside (None: never, while its summary stays as it is): a condition holds on ``today`` exactly
+    when its day is on or before ``today`` and the cohort has started. Per cohort, these days are
+    kept in its summary row, so a page counts the conditions over many cohorts without reading
+    their enrolments (``days_through``)."""
+
+    overdue: date | None  # first_open_due_on < today
+    behind: date | None  # behind_from < today
+    inactive: date  # last_activity_on <= today - INACTIVE_AFTER_DAYS
+
+    @property
+    def at_risk(self) -> date:
+        return min(day for day in (self.overdue, self.behind, self.inactive) if day is not None)
+
+    @classmethod
+    def of(
+        cls, first_open_due_on: date | None, behind_from: date | None, last_activity_on: date
+    ) -> RiskStarts:
+        next_day = timedelta(days=1)
+        return cls(
+            overdue=first_open_due_on + next_day if first_open_due_on is not None else None,
+            behind=behind_from + next_day if behind_from is not None else None,
+            inactive=last_activity_on + timedelta(days=INACTIVE_AFTER_DAYS),
+        )
+
+
+def days_through(days: str, today: date) -> int:
+    """How many of ``days`` (a cohort summary's list: ISO dates, space-separated, ascending) are on or
+    before ``today``. Mostly all or none of them: those are answered without splitting the list."""
+    if not days:
+        return 0
+    day = today.isoformat()
+    if days[-10:] <= day:  # the last one: all of them (ten characters a date, one space between)
+        return (len(days) + 1) // 11
+    if days[:10] > day:
+        return 0
+    return bisect_right(days.split(), day)
 
 
 # --- Per assignment, for the one cohort a report shows ------------------------------------------------
