@@ -32,6 +32,7 @@ from lms.models import (
     WorkplaceConfirmation,
 )
 from lms.models.base import UTCDateTime
+from lms.services import progress
 from lms.services.signoff import verify_ledger
 
 EARLY = date(2026, 10, 9)  # week 5 of the school year 2026-2027 (start Monday 7 September 2026)
@@ -124,6 +125,9 @@ def test_demo_command_creates_the_named_accounts_employers_and_cohorts(db, runne
         }
         assert all(e.employer.region is region for e in active)
         assert {e.intake_type for e in active} == set(IntakeType)
+    # Its rows are summarised as the services would have: per enrolment and per cohort.
+    check = progress.verify_summaries()
+    assert check.ok and check.cohorts_checked == len(db.session.scalars(sa.select(Cohort)).all())
 
 
 def test_second_run_changes_nothing(db, runner) -> None:

@@ -438,3 +438,28 @@ def test_the_overview_never_loads_enrolments_or_the_ledger(auth, client, db, wor
         assert "signoffs" not in statement and "submissions" not in statement
         # Enrolments only inside aggregates, never as rows.
         assert "enrolments.participant_id" not in statement, statement
+
+
+def test_the_overview_and_the_report_read_a_row_per_cohort_never_one_per_enrolment(  # type: ignore[no-untyped-def]
+    auth, client, db, world
+):
+    """Their cost follows the cohorts they show (and the report's year reads only that year's
+    cohorts): no statement reads the enrolments or their summaries, only the cohorts' rows."""
+    add_cohorts(world, 3, participants=3)
+    auth.login(world.coordinator.email)
+    for path in (
+        "/dashboard/coordinator",
+        "/dashboard/coordinator?closed=1&region=parkstad",
+        "/reports/programme",
+        "/reports/programme?year=2026",
+    ):
+        with clock.frozen_at(TODAY):
+            client.get(path)
+            with StatementLog() as log:
+                assert client.get(path).status_code == 200
+        read = " ".join(statement for statement, _ in log.statements)
+        assert "cohort_summaries" in read, path
+        assert not re.search(r"\b(enrolments|progress_summaries)\b", read), path
+        if "year=" in path:
+            report = next(s for s, _ in log.statements if "cohort_summaries" in s)
+            assert "cohorts.start_date >=" in report and "cohorts.start_date <" in report

@@ -1,6 +1,7 @@
 """The progress read model can be trusted: summaries are kept in the writing transaction, checked and
 rebuilt by the CLI, read in one statement, built by their migration, and the SQL risk conditions say
-exactly what ``risk_reasons`` says."""
+exactly what ``risk_reasons`` says; the cohort rows sum up the enrolment rows, also when two writes in one
+cohort come at the same moment, and count the risk conditions on any day."""
 
 from __future__ import annotations
 
@@ -13,21 +14,27 @@ from lms.extensions import db as _db
 from lms.models import (
     Attempt,
     Cohort,
+    CohortSummary,
     Enrolment,
     EnrolmentStatus,
+    IntakeType,
     ProgressSummary,
     Role,
     Submission,
     SubmissionStatus,
+    User,
     Verdict,
     WorkplaceHours,
 )
+from lms.services import enrolment as enrolment_service
 from lms.services import progress
 from lms.services.assessment import assess_submission
 from lms.services.progress import (
     RiskReason,
     at_risk_on,
     behind_on,
+    cohort_totals,
+    days_through,
     enrolment_progress,
     inactive_on,
     overdue_on,
@@ -35,8 +42,10 @@ from lms.services.progress import (
     risk_reasons,
     verify_summaries,
 )
+from tests.concurrency import hold_first_after
 from tests.factories import (
     make_cohort,
+    make_employer,
     make_enrolment,
     make_handed_in_submission,
     make_programme,
@@ -48,6 +57,9 @@ AT = datetime(2026, 10, 1, 10, tzinfo=clock.LOCAL_TZ)
 # The revision before the one that adds progress_summaries (and fills it).
 BEFORE_SUMMARIES = "c4e1f2a7d9b3"
 SUMMARIES = "3d2ffc2630e3"
+# The revision that adds cohort_summaries (and fills it), and the one before.
+PROGRAMME_FIGURES_INDEX = "7b3e9a41c2d5"
+COHORT_SUMMARIES = "a5c3e8f1d2b4"
 
 
 def summary_of(enrolment_id: int) -> ProgressSummary:
@@ -376,6 +388,158 @@ def test_the_sql_conditions_select_exactly_the_enrolments_risk_reasons_names(db)
     assert len(apart) == 3  # behind/overdue, behind/inactive, overdue/inactive
 
 
+# --- The cohort rows: the enrolments summed up, the risk conditions counted on any day ---------------
+
+
+def test_the_cohort_rows_count_what_the_sql_conditions_select_on_any_day(db) -> None:
+    made = varied_enrolments()
+    db.session.commit()
+    assert verify_summaries().ok
+    rows = {row.cohort_id: row for row in db.session.scalars(sa.select(CohortSummary))}
+    cohorts = {e.cohort for e in made}
+    assert set(rows) == {c.id for c in cohorts}  # every cohort a write touched has its row
+    conditions = {
+        "at_risk_from": at_risk_on,
+        "overdue_from": overdue_on,
+        "behind_from": behind_on,
+        "inactive_from": inactive_on,
+    }
+    seen = {name: 0 for name in conditions}
+    days = [date(2026, 9, 1) + timedelta(days=n) for n in range(0, 200, 2)]
+    days += [date(2026, 9, 26), date(2026, 11, 2), date(2027, 2, 1), date(2027, 2, 20)]
+    for today in days:
+        for cohort in cohorts:
+            for name, condition in conditions.items():
+                selected = db.session.scalar(
+                    sa.select(sa.func.count(Enrolment.id))
+                    .join(ProgressSummary, ProgressSummary.enrolment_id == Enrolment.id)
+                    .join(Cohort, Cohort.id == Enrolment.cohort_id)
+                    .where(Cohort.id == cohort.id, condition(today))
+                )
+                counted = (
+                    days_through(getattr(rows[cohort.id], name), today)
+                    if cohort.start_date <= today
+                    else 0
+                )
+                assert counted == selected, (today, cohort.start_date, name)
+                seen[name] += counted
+    assert all(seen.values()), seen  # each condition held somewhere: the check means something
+
+
+def test_a_cohort_row_sums_up_its_enrolments(db) -> None:
+    made = varied_enrolments()
+    other_employer = make_employer()
+    extra = make_enrolment(made[0].cohort, employer=other_employer, intake_type=IntakeType.EMPLOYED)
+    db.session.commit()
+    for cohort in {e.cohort for e in made}:
+        mine = db.session.scalars(
+            sa.select(Enrolment).where(Enrolment.cohort_id == cohort.id)
+        ).all()
+        kept = [e for e in mine if e.status is not EnrolmentStatus.TRANSFERRED]
+        active = [e for e in mine if e.status is EnrolmentStatus.ACTIVE]
+        row = db.session.get(CohortSummary, cohort.id)
+        assert row is not None
+        assert (row.active, row.completed, row.withdrawn) == (
+            len(active),
+            sum(1 for e in mine if e.status is EnrolmentStatus.COMPLETED),
+            sum(1 for e in mine if e.status is EnrolmentStatus.WITHDRAWN),
+        )
+        assert (row.intake_side_entrant, row.intake_employed) == (
+            sum(1 for e in kept if e.intake_type is IntakeType.SIDE_ENTRANT),
+            sum(1 for e in kept if e.intake_type is IntakeType.EMPLOYED),
+        )
+        assert row.participant_ids.split() == [
+            str(i) for i in sorted({e.participant_id for e in kept})
+        ]
+        assert row.employer_ids.split() == [str(i) for i in sorted({e.employer_id for e in kept})]
+        summaries = [summary_of(e.id) for e in active]
+        assert row.summarised == len(active)
+        assert row.assignments_approved == sum(s.assignments_approved for s in summaries)
+        assert row.assignments_total == sum(s.assignments_total for s in summaries)
+    assert str(other_employer.id) in db.session.get(CohortSummary, extra.cohort_id).employer_ids
+    assert cohort_totals([]) == {}
+
+
+def test_days_through_counts_the_days_on_or_before_a_day() -> None:
+    days = "2026-10-02 2026-10-09 2026-10-09 2026-11-20"
+    assert [days_through(days, date(2026, 10, d)) for d in (1, 2, 8, 9, 31)] == [0, 1, 1, 3, 3]
+    assert days_through(days, date(2026, 11, 20)) == 4
+    assert days_through(days, date(2027, 1, 1)) == 4
+    assert days_through("", date(2027, 1, 1)) == 0
+    assert days_through("2026-10-02", date(2026, 10, 2)) == 1
+
+
+def test_verify_names_a_cohort_row_changed_behind_the_services_back_and_rebuild_fixes_it(
+    db, runner
+) -> None:
+    enrolments, _ = small_world(count=3)
+    gone = enrolments[0]
+    db.session.commit()
+    # A raw change no service made: a withdrawal in the table; the enrolment's own summary holds no
+    # status, so only its cohort's row is wrong.
+    with db.engine.begin() as connection:
+        connection.execute(
+            sa.update(Enrolment.__table__)
+            .where(Enrolment.__table__.c.id == gone.id)
+            .values(status=EnrolmentStatus.WITHDRAWN, ended_on=date(2026, 10, 2))
+        )
+    db.session.expire_all()
+
+    result = runner.invoke(args=["lms", "progress", "verify"])
+
+    assert result.exit_code == 1
+    assert f"cohort {gone.cohort_id}: active stored 3, recomputed 2" in result.output
+    assert "withdrawn stored 0, recomputed 1" in result.output
+    assert "enrolment " not in result.output
+    assert "0 of 3 summaries differ, and 1 of 1 cohort summaries" in result.output
+
+    rebuilt = runner.invoke(args=["lms", "progress", "rebuild"])
+    assert rebuilt.exit_code == 0, rebuilt.output
+    again = runner.invoke(args=["lms", "progress", "verify"])
+    assert again.exit_code == 0, again.output
+    assert again.output.strip() == "OK: 3 enrolments, 1 cohorts"
+    row = db.session.scalars(
+        sa.select(CohortSummary).execution_options(populate_existing=True)
+    ).one()
+    assert (row.active, row.withdrawn) == (2, 1)
+
+
+def test_two_writes_in_one_cohort_at_the_same_moment_both_count(app, db) -> None:
+    """Two coordinators withdraw two participants of one cohort at the same moment. The first is
+    held right after it wrote its cohort's row; the second must wait for it (the row is locked
+    before it is summed up), and then sum up with the first withdrawal committed: without the lock
+    it would sum up what it saw before, and write one active participant too many."""
+    enrolments, _ = small_world(count=3)
+    coordinator = make_user(Role.COORDINATOR)
+    db.session.commit()
+    ids = [e.id for e in enrolments[:2]]
+    cohort_id, coordinator_id = enrolments[0].cohort_id, coordinator.id
+
+    def withdraw(enrolment_id: int):  # type: ignore[no-untyped-def]
+        def run() -> None:
+            with app.app_context():
+                session = _db.session
+                enrolment_service.withdraw(
+                    session.get(Enrolment, enrolment_id),
+                    on=date(2026, 10, 2),
+                    reason="Verhuisd.",
+                    actor=session.get(User, coordinator_id),
+                )
+                session.commit()
+
+        return run
+
+    _, _, second_waited = hold_first_after(
+        "INSERT INTO COHORT_SUMMARIES", withdraw(ids[0]), withdraw(ids[1])
+    )
+
+    assert second_waited
+    db.session.expire_all()
+    row = db.session.get(CohortSummary, cohort_id)
+    assert (row.active, row.withdrawn) == (1, 2)
+    assert verify_summaries().ok
+
+
 # --- The migration builds the rows for the data already there ----------------------------------------
 
 
@@ -427,8 +591,15 @@ def test_the_migration_builds_a_summary_for_every_existing_enrolment(
         assert rows[ids[2]].hours_waiting == 24.0
         assert all(row.assignments_total == 3 for row in rows.values())
         check = verify_summaries()
-        assert check.ok, check.differences
-        assert check.checked == 3
+        assert check.ok, (check.differences, check.cohort_differences)
+        assert (check.checked, check.cohorts_checked) == (3, 1)
+        cohort_row = _db.session.scalars(sa.select(CohortSummary)).one()
+        assert (cohort_row.active, cohort_row.summarised, cohort_row.assignments_approved) == (
+            3,
+            3,
+            1,
+        )
+        assert len(cohort_row.participant_ids.split()) == 3
         verified = runner.invoke(args=["lms", "progress", "verify"])
         assert verified.exit_code == 0, verified.output
         assert verified.output.strip() == "OK: 3 enrolments, 1 cohorts"
@@ -443,6 +614,16 @@ def test_the_summaries_migration_is_the_one_that_fills_the_table() -> None:
     source = next(Path("migrations/versions").glob(f"{SUMMARIES}_*.py")).read_text()
     assert f'down_revision = "{BEFORE_SUMMARIES}"' in source
     assert "rebuild_summaries()" in source
+
+
+def test_the_cohort_summaries_migration_fills_its_table_from_the_enrolment_rows() -> None:
+    """The cohort rows are summed up by the migration that adds their table (run by the test above,
+    which upgrades past it), through the service ``lms progress rebuild`` uses."""
+    from pathlib import Path
+
+    source = next(Path("migrations/versions").glob(f"{COHORT_SUMMARIES}_*.py")).read_text()
+    assert f'down_revision = "{PROGRAMME_FIGURES_INDEX}"' in source
+    assert "rebuild_cohort_summaries()" in source
 
 
 def test_a_certificate_issued_in_a_request_that_fails_leaves_nothing_behind(db) -> None:
