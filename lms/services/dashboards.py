@@ -537,7 +537,7 @@ def coordinator_overview(
 
     # At risk on ``today``: per cohort that has started, its active participants whose first day
     # at risk (per reason) is on or before today.
-    days_through = progress_service.days_through
+    days_through = progress_service.counter_through(today)
     for region_of, at_risk, behind, overdue, inactive in db.session.execute(
         sa.select(
             Cohort.region,
@@ -552,10 +552,10 @@ def coordinator_overview(
         figures = regions.get(region_of)
         if figures is None:
             continue
-        figures.at_risk += days_through(at_risk, today)
-        figures.behind += days_through(behind, today)
-        figures.overdue += days_through(overdue, today)
-        figures.inactive += days_through(inactive, today)
+        figures.at_risk += days_through(at_risk)
+        figures.behind += days_through(behind)
+        figures.overdue += days_through(overdue)
+        figures.inactive += days_through(inactive)
 
     # The page of cohorts: its number bounded by the total the regions already counted.
     count = sum(figures.cohort_count for figures in regions.values())
@@ -662,15 +662,24 @@ def programme_report(year: int | None = None) -> ProgrammeReport:
     # Per region, each cohort's list of participant ids and of employer ids (space-separated).
     lists: dict[Region, tuple[list[str], list[str]]] = {r: ([], []) for r in Region}
     intakes = list(IntakeType)
-    for record in db.session.execute(query):
-        row = rows[record.region]
-        for intake in intakes:
-            row.by_intake[intake] += record._mapping[f"intake_{intake.value}"]
-        row.completions += record.completed
-        row.withdrawals += record.withdrawn
-        row.certificates += record.certificates
-        lists[record.region][0].append(record.participant_ids)
-        lists[record.region][1].append(record.employer_ids)
+    for (
+        region,
+        *counts,
+        completed,
+        withdrawn,
+        certificates,
+        participant_ids,
+        employer_ids,
+    ) in db.session.execute(query):
+        row = rows[region]
+        for intake, count in zip(intakes, counts, strict=True):
+            row.by_intake[intake] += count
+        row.completions += completed
+        row.withdrawals += withdrawn
+        row.certificates += certificates
+        participant_lists, employer_lists = lists[region]
+        participant_lists.append(participant_ids)
+        employer_lists.append(employer_ids)
     every_participant: set[str] = set()
     every_employer: set[str] = set()
     for region, (participant_lists, employer_lists) in lists.items():

@@ -27,7 +27,7 @@ from __future__ import annotations
 import enum
 from bisect import bisect_left, bisect_right
 from collections import defaultdict
-from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from datetime import UTC, date, datetime, timedelta
 
@@ -1057,17 +1057,29 @@ class RiskStarts:
         )
 
 
-def days_through(days: str, today: date) -> int:
-    """How many of ``days`` (a cohort summary's list: ISO dates, space-separated, ascending) are on or
-    before ``today``. Mostly all or none of them: those are answered without splitting the list."""
-    if not days:
-        return 0
+def counter_through(today: date) -> Callable[[str], int]:
+    """A function that tells how many of ``days`` (a cohort summary's list: ISO dates, space-separated,
+    ascending) are on or before ``today``: to call for many lists (as many as there are cohorts).
+    When all or none of them are, the list is not split."""
     day = today.isoformat()
-    if days[-10:] <= day:  # the last one: all of them (ten characters a date, one space between)
-        return (len(days) + 1) // 11
-    if days[:10] > day:
-        return 0
-    return bisect_right(days.split(), day)
+
+    def count(days: str) -> int:
+        if not days:
+            return 0
+        if (
+            days[-10:] <= day
+        ):  # the last one: all of them (ten characters a date, one space between)
+            return (len(days) + 1) // 11
+        if days[:10] > day:
+            return 0
+        return bisect_right(days.split(), day)
+
+    return count
+
+
+def days_through(days: str, today: date) -> int:
+    """How many of ``days`` (a cohort summary's list) are on or before ``today``."""
+    return counter_through(today)(days)
 
 
 # --- Per assignment, for the one cohort a report shows ------------------------------------------------
