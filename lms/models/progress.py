@@ -34,9 +34,10 @@ class ProgressSummary(db.Model):
         sa.Index("ix_progress_summaries_last_activity_on", "last_activity_on"),
         # The reminder sweep looks at the rows rewritten since its last run.
         sa.Index("ix_progress_summaries_updated_at", "updated_at"),
-        # Programme-wide counts (the coordinator's overview per region and cohort, the programme
-        # report, certificates per cohort) read only these narrow columns of every summary: from
-        # this index alone (an index-only scan), not from the wide rows with their date lists.
+        # Counts over many enrolments (the trainer's lines per cohort, certificates per cohort) read
+        # only these narrow columns: from this index alone where PostgreSQL can (an index-only scan
+        # needs a vacuumed table), not from the wide rows with their date lists. The programme-wide
+        # pages read CohortSummary instead.
         sa.Index(
             "ix_progress_summaries_programme_figures",
             "enrolment_id",
