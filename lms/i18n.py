@@ -5,7 +5,9 @@ from __future__ import annotations
 import os
 from enum import Enum
 
-from flask import Flask, current_app, has_request_context, request, session
+from babel.support import NullTranslations
+from flask import Flask, current_app, g, has_request_context, request, session
+from flask_babel import get_translations
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, user_loaded_from_cookie
 
@@ -98,8 +100,34 @@ def init_babel(app: Flask) -> None:
         locale_selector=select_locale,
         default_translation_directories=os.path.join(os.path.dirname(__file__), "translations"),
     )
+    # Templates call _() hundreds of times a page; each goes through the catalogue of the locale
+    # the context has now, looked up once per locale instead of once per call.
+    app.jinja_env.install_gettext_callables(  # type: ignore[attr-defined]
+        gettext=lambda s: template_translations().ugettext(s),
+        ngettext=lambda s, p, n: template_translations().ungettext(s, p, n),
+        newstyle=True,
+        pgettext=lambda c, s: template_translations().upgettext(c, s),
+        npgettext=lambda c, s, p, n: template_translations().unpgettext(c, s, p, n),
+    )
 
     # Logged in again through the remember cookie: a new session, so copy the choice into it.
     @user_loaded_from_cookie.connect_via(app)
     def copy_language(_app: Flask, user: User) -> None:
         keep_in_session(user)
+
+
+def template_translations() -> NullTranslations:
+    """``flask_babel.get_translations()``, remembered with the locale it is for. Flask-Babel keeps
+    the context's locale in ``g._flask_babel.babel_locale`` and replaces that object whenever the
+    locale changes (``force_locale`` for a mail in the recipient's language, and back), so the
+    catalogue is looked up again exactly then; without a locale yet, Flask-Babel chooses one."""
+    state = getattr(g, "_flask_babel", None) if g else None
+    locale = getattr(state, "babel_locale", None)
+    remembered = getattr(state, "lms_translations", None)
+    if locale is not None and remembered is not None and remembered[0] is locale:
+        return remembered[1]  # type: ignore[no-any-return]
+    translations = get_translations()
+    state = getattr(g, "_flask_babel", None) if g else None
+    if state is not None and getattr(state, "babel_locale", None) is not None:
+        state.lms_translations = (state.babel_locale, translations)
+    return translations

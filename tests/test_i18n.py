@@ -202,6 +202,26 @@ def test_plural_forms_follow_the_number(app) -> None:
         assert ngettext(singular, plural, 3) == "3 submissions are waiting for your assessment."
 
 
+def test_templates_follow_a_forced_locale_and_back(app) -> None:
+    """Templates remember the catalogue of the locale they were given (lms.i18n.template_translations);
+    a mail in the recipient's language inside a Dutch request must still be in that language, and the
+    page after it Dutch again."""
+    template = app.jinja_env.from_string(
+        '{{ _("Overview") }}|{{ ngettext("%(num)d submission is waiting for your assessment.",'
+        ' "%(num)d submissions are waiting for your assessment.", 3) }}'
+    )
+    with app.test_request_context("/"):
+        dutch = "Overzicht|3 inzendingen wachten op jouw beoordeling."
+        assert template.render() == dutch
+        with force_locale("en"):
+            assert template.render() == "Overview|3 submissions are waiting for your assessment."
+            with force_locale("nl"):
+                assert template.render() == dutch
+        assert template.render() == dutch
+    with app.app_context(), force_locale("en"):  # a scheduled job: no request
+        assert template.render().startswith("Overview|")
+
+
 # --- pages in the reader's language -------------------------------------------------------------
 
 
