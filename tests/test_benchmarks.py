@@ -252,3 +252,18 @@ def test_the_comparison_judges_each_persons_page_on_its_ratio() -> None:
     assert not any("coordinator" in row or "reminder" in row for row in rows)
     del large["reviews"]
     assert "| reviews | | | | not measured in both |" in compare.compare(small, _report(large))
+
+
+def test_profile_page_splits_a_request_into_sql_rendering_and_the_rest(generated: str) -> None:
+    from benchmarks import profile_page
+
+    bench = run.Bench.create(generated)
+    status, splits = profile_page.measure(bench, "trainer", "/dashboard/trainer", repeat=2)
+    assert status == 200 and len(splits) == 2
+    for split in splits:
+        assert split.sql_ms > 0 and split.render_ms > 0
+        assert split.total_ms >= split.sql_ms + split.render_ms
+        assert any("FROM cohorts" in text for _, text in split.statements)
+    lines = profile_page.report(status, splits)
+    assert lines[0].startswith("status 200") and lines[-1].startswith("other: median")
+    bench.engine.dispose()

@@ -91,7 +91,7 @@ def cohort_participants(cohorts: Sequence[Cohort], today: date) -> CohortPartici
         )
         .order_by(User.sort_key, Enrolment.id)
         .options(
-            joinedload(Enrolment.participant),
+            contains_eager(Enrolment.participant),
             joinedload(Enrolment.employer),
             joinedload(Enrolment.summary),
         )
@@ -348,7 +348,7 @@ def employer_enrolments(contact: User, term: str = "") -> sa.Select[tuple[Enrolm
         .where(Enrolment.status.in_([EnrolmentStatus.ACTIVE, EnrolmentStatus.COMPLETED]))
         .join(Enrolment.participant)
         .options(
-            joinedload(Enrolment.participant),
+            contains_eager(Enrolment.participant),  # the join that sorts and searches loads too
             joinedload(Enrolment.employer),
             joinedload(Enrolment.summary),
             joinedload(Enrolment.cohort).joinedload(Cohort.programme),

@@ -6,7 +6,7 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import contains_eager, joinedload, selectinload
 
 from lms import clock
 from lms.blueprints.employer.forms import ConfirmationForm, NotCarriedOutForm
@@ -48,7 +48,7 @@ def index():  # type: ignore[no-untyped-def]
         .where(Enrolment.status == EnrolmentStatus.ACTIVE)
         .join(Enrolment.participant)
         .options(
-            joinedload(Enrolment.participant),
+            contains_eager(Enrolment.participant),  # the join that sorts loads too
             joinedload(Enrolment.employer),  # the contact's own: no statement for it below
             joinedload(Enrolment.summary),
             joinedload(Enrolment.cohort).joinedload(Cohort.programme),
