@@ -112,16 +112,21 @@ def log_in_as(client, world: World, role: str) -> None:  # type: ignore[no-untyp
         "coordinator": world.coordinator,
     }.get(role)
     # A new login session each time: an earlier example may have logged out or changed the password.
-    # The one before it ends, as when the browser logs out: otherwise the account page, which lists
-    # every device the person is logged in on, grows with each example (and the run with its square).
+    # The one this client got before ends, as when the browser logs out: otherwise the account page,
+    # which lists every device the person is logged in on, grows with each example (and the run with
+    # its square). The world's own sessions (other devices) stay.
     token = None
     if user is not None:
-        _db.session.execute(
-            sa.update(LoginSession)
-            .where(LoginSession.user_id == user.id, LoginSession.ended_at.is_(None))
-            .values(ended_at=clock.now())
-        )
+        started: dict[int, int] = client.__dict__.setdefault("fuzz_login_sessions", {})
+        if user.id in started:
+            _db.session.execute(
+                sa.update(LoginSession)
+                .where(LoginSession.id == started[user.id], LoginSession.ended_at.is_(None))
+                .values(ended_at=clock.now())
+            )
         token = login_token(user)
+        assert user.login_session is not None
+        started[user.id] = user.login_session.id
     _db.session.commit()
     with client.session_transaction() as session:
         session.clear()
