@@ -554,23 +554,32 @@ def _insert(model: type[ProgressSummary] | type[CohortSummary]):  # type: ignore
 
 def _store(figures: Mapping[int, Figures]) -> None:
     """Insert or update the summary rows (one statement per batch)."""
-    if not figures:
+    _upsert(ProgressSummary, "enrolment_id", figures)
+
+
+def _upsert(
+    model: type[ProgressSummary] | type[CohortSummary],
+    key: str,
+    rows_by_key: Mapping[int, Figures] | Mapping[int, CohortTotals],
+) -> None:
+    """Insert or update one summary row per key (one statement), and expire the rows of these keys
+    this session loaded before: they are stale now."""
+    if not rows_by_key:
         return
     now = clock.now()
     rows = [
-        {"enrolment_id": enrolment_id, **values.columns(), "updated_at": now}
-        for enrolment_id, values in figures.items()
+        {key: row_key, **values.columns(), "updated_at": now}
+        for row_key, values in rows_by_key.items()
     ]
-    statement = _insert(ProgressSummary)
+    statement = _insert(model)
     statement = statement.on_conflict_do_update(
-        index_elements=[ProgressSummary.enrolment_id],
-        set_={name: statement.excluded[name] for name in rows[0] if name != "enrolment_id"},
+        index_elements=[getattr(model, key)],
+        set_={name: statement.excluded[name] for name in rows[0] if name != key},
     )
     db.session.execute(statement, rows)
-    # Rows this session loaded before are stale now.
-    for summary in [o for o in db.session.identity_map.values() if isinstance(o, ProgressSummary)]:
-        if summary.enrolment_id in figures:
-            db.session.expire(summary)
+    for loaded in [o for o in db.session.identity_map.values() if isinstance(o, model)]:
+        if getattr(loaded, key) in rows_by_key:
+            db.session.expire(loaded)
 
 
 def _in_batches(batch_size: int) -> Iterator[list[Enrolment]]:
@@ -746,22 +755,7 @@ def _refresh_cohorts(cohort_ids: Collection[int]) -> None:
 
 def _store_cohorts(totals: Mapping[int, CohortTotals]) -> None:
     """Insert or update the cohort rows (one statement)."""
-    if not totals:
-        return
-    now = clock.now()
-    rows = [
-        {"cohort_id": cohort_id, **values.columns(), "updated_at": now}
-        for cohort_id, values in totals.items()
-    ]
-    statement = _insert(CohortSummary)
-    statement = statement.on_conflict_do_update(
-        index_elements=[CohortSummary.cohort_id],
-        set_={name: statement.excluded[name] for name in rows[0] if name != "cohort_id"},
-    )
-    db.session.execute(statement, rows)
-    for summary in [o for o in db.session.identity_map.values() if isinstance(o, CohortSummary)]:
-        if summary.cohort_id in totals:
-            db.session.expire(summary)
+    _upsert(CohortSummary, "cohort_id", totals)
 
 
 def _cohort_batches(batch_size: int) -> Iterator[list[int]]:
