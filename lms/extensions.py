@@ -86,11 +86,11 @@ def insert_rows(
     a row that a unique key refuses is left out (``ON CONFLICT DO NOTHING``), not an error.
 
     On PostgreSQL one statement however many rows: each column's values go as one array parameter,
-    ``INSERT ... SELECT ... FROM unnest(...)``, in the order of ``rows``. SQLAlchemy's own way for an
-    INSERT with RETURNING, multi-row VALUES batches, puts a placeholder in the SQL text for every
-    value, and the driver rewrites the text placeholder by placeholder: most of the time of the first
-    reminder sweep's INSERTs (25,000 reminder keys, 10,000 notifications). Elsewhere (SQLite) those
-    batches. For rows of many columns or long texts (the outbox) a plain executemany is faster."""
+    ``INSERT ... SELECT ... FROM unnest(...)``, in the order of ``rows``. Why not SQLAlchemy's own
+    multi-row VALUES batches for an INSERT with RETURNING: they put a placeholder in the SQL text for
+    every value, which the driver then rewrites one by one; that was most of the time of the first
+    reminder sweep's INSERTs (25,000 reminder keys, 10,000 notifications). On SQLite, those batches
+    are used. For rows of many columns or long texts (the outbox) a plain executemany is faster."""
     if not rows:
         return []
     statement: Any
