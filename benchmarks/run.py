@@ -54,6 +54,7 @@ CERTIFICATE_MS = 100.0
 # Issue 19: the first reminder sweep over the whole backlog, the hourly sweep after it, and the API's
 # sign-offs list, first page and 100th page alike.
 FIRST_SWEEP_S = 10.0
+FIRST_SWEEP_ENROLMENTS = 6_000  # the first sweep's target is for this many (scale 1); larger: not judged
 HOURLY_SWEEP_S = 2.0
 API_SIGNOFFS_MS = 30.0
 GUNICORN_TRAINER_RPS = 40.0
@@ -404,12 +405,16 @@ def measure_certificate(bench: Bench, repeat: int) -> Result:
 class SweepResult:
     rows: list[tuple[str, float, int, str]]  # (label, seconds, queries, report)
     summaries: str  # progress.verify_summaries after the sweeps, before the rollback
+    enrolments: int = 0  # active enrolments swept
 
     def table_rows(self) -> list[str]:
         lines = []
         for name, seconds, queries, described in self.rows:
-            limit = FIRST_SWEEP_S if "first sweep" in name else HOURLY_SWEEP_S
+            first = "first sweep" in name
+            limit = FIRST_SWEEP_S if first else HOURLY_SWEEP_S
             target = "met" if seconds <= limit else f"missed: > {limit:g} s"
+            if first and self.enrolments > FIRST_SWEEP_ENROLMENTS:
+                target = f"no target (it is for {FIRST_SWEEP_ENROLMENTS:,} enrolments)"
             lines.append(
                 f"| {name} | {seconds * 1000:.0f} | | {queries} | | {target} (one run) | {described} |"
             )
@@ -460,7 +465,7 @@ def measure_sweep(bench: Bench) -> SweepResult:
             )
         checked = summaries_line(progress.verify_summaries())
         db.session.rollback()
-    return SweepResult(rows, checked)
+    return SweepResult(rows, checked, enrolments)
 
 
 # --- gunicorn -------------------------------------------------------------------------------------
