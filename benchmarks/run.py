@@ -54,7 +54,9 @@ CERTIFICATE_MS = 100.0
 # Issue 19: the first reminder sweep over the whole backlog, the hourly sweep after it, and the API's
 # sign-offs list, first page and 100th page alike.
 FIRST_SWEEP_S = 10.0
-FIRST_SWEEP_ENROLMENTS = 6_000  # the first sweep's target is for this many (scale 1); larger: not judged
+FIRST_SWEEP_ENROLMENTS = (
+    6_000  # the first sweep's target is for this many (scale 1); larger: not judged
+)
 HOURLY_SWEEP_S = 2.0
 API_SIGNOFFS_MS = 30.0
 GUNICORN_TRAINER_RPS = 40.0
