@@ -26,9 +26,13 @@ translations: $(VENV)/.installed
 migrate: install
 	$(FLASK) db upgrade
 
-# Curriculum load is idempotent; the demo command does nothing when its data is already there.
+# Curriculum and calendar loads are idempotent; `calendar apply` moves running cohorts to the loaded
+# calendar at once (in production, look at `lms calendar apply --dry-run` first); the demo command does
+# nothing when its data is already there.
 seed: migrate
 	$(FLASK) lms curriculum load
+	$(FLASK) lms calendar load
+	$(FLASK) lms calendar apply
 	$(FLASK) lms demo
 
 # The web server and, beside it, the scheduler (reminders, mail); stopping one stops the other.

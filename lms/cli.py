@@ -51,6 +51,61 @@ def curriculum_load(paths: tuple[Path, ...]) -> None:
         click.echo(f"{path}: {outcome.describe()}")
 
 
+# --- school calendar ----------------------------------------------------------------------------
+
+
+@lms_group.group("calendar")
+def calendar_group() -> None:
+    """The school calendar (curriculum/calendar/*.yaml): the holidays programme weeks skip."""
+
+
+@calendar_group.command("load")
+@click.argument("paths", nargs=-1, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@with_appcontext
+def calendar_load(paths: tuple[Path, ...]) -> None:
+    """Validate and load school calendar files (default: every file in curriculum/calendar/)."""
+    from lms.services.school_calendar import CalendarError, calendar_files, load_calendar_files
+
+    files = list(paths) or calendar_files()
+    if not files:
+        raise click.ClickException("No calendar files found in curriculum/calendar/")
+    try:
+        loads = load_calendar_files(files)
+    except CalendarError as error:
+        db.session.rollback()
+        click.echo(str(error), err=True)
+        sys.exit(1)
+    db.session.commit()
+    for path, load in zip(files, loads, strict=True):
+        click.echo(f"{path}: {load.describe()}")
+
+
+@calendar_group.command("apply")
+@click.option("--dry-run", is_flag=True, help="List what would change; change nothing.")
+@with_appcontext
+def calendar_apply(dry_run: bool) -> None:
+    """Move the open cohorts that have not ended to the loaded calendar: their programme weeks, due
+    dates and end dates (ended cohorts keep theirs: they are history)."""
+    from lms import clock
+    from lms.services.school_calendar import apply_change, pending_changes
+
+    changes, ended = pending_changes(clock.today())
+    for change in changes:
+        click.echo(change.describe())
+    if ended:
+        click.echo(f"{ended} ended cohort(s) left as they are.")
+    if not changes:
+        click.echo("Every running cohort already follows the calendar: nothing to change.")
+        return
+    if dry_run:
+        click.echo(f"Dry run: {len(changes)} cohort(s) would change; nothing was changed.")
+        return
+    for change in changes:
+        apply_change(change, actor=None)
+    db.session.commit()
+    click.echo(f"{len(changes)} cohort(s) changed.")
+
+
 # --- demo -------------------------------------------------------------------------------------
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 
@@ -37,8 +37,8 @@ from lms.models import (
     Verdict,
     WorkplaceConfirmation,
 )
-from lms.services import accounts, progress
-from lms.services.cohorts import end_date_for
+from lms.services import accounts, progress, school_calendar
+from lms.services.cohorts import calendar_dates
 from lms.services.signoff import sign_off
 
 DEMO_PASSWORD = "vakkracht-demo"  # nosec B105 - the documented demo password; production refuses demo data
@@ -318,6 +318,7 @@ def load_demo_data(today: date | None = None) -> bool:
     # up to today.
     with clock.frozen_at(local_moment(start - timedelta(weeks=2), 10)):
         programme = demo_programme()
+        school_calendar.ensure_loaded()  # the cohorts' weeks skip the holidays
         cohorts = _create_people_and_cohorts(programme, year, start)
     _create_last_years_cohort(programme, year)
     moment = clock.now() if today == clock.today() else local_moment(today, 7)
@@ -446,7 +447,7 @@ def _create_people_and_cohorts(programme: Programme, year: int, start: date) -> 
             region=region,
             programme=programme,
             start_date=start,
-            end_date=end_date_for(programme, start),
+            **asdict(calendar_dates(programme, start)),
             trainers=cohort_trainers,
         )
         db.session.add(cohort)

@@ -10,7 +10,7 @@ Flushes, never commits.
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import date, datetime, timedelta
 
 import sqlalchemy as sa
@@ -34,7 +34,7 @@ from lms.models import (
     Verdict,
 )
 from lms.services import certificates as certificate_service
-from lms.services.cohorts import end_date_for
+from lms.services.cohorts import calendar_dates
 from lms.services.signoff import sign_off
 
 FIRST_PARTICIPANT_NUMBER = 25
@@ -128,7 +128,7 @@ def create_finished_cohort(
             region=Region.MAASTRICHT_HEUVELLAND,
             programme=programme,
             start_date=start,
-            end_date=end_date_for(programme, start),
+            **asdict(calendar_dates(programme, start)),
             trainers=[trainer],
         )
         db.session.add(cohort)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+from dataclasses import asdict
 from datetime import date, datetime
 
 from lms import clock
@@ -26,7 +27,7 @@ from lms.models import (
     User,
 )
 from lms.services import progress
-from lms.services.cohorts import end_date_for
+from lms.services.cohorts import calendar_dates
 
 PASSWORD = "correct-horse-battery"
 _sequence = itertools.count(1)
@@ -171,7 +172,7 @@ def make_cohort(
         region=region,
         programme=programme,
         start_date=start,
-        end_date=end_date_for(programme, start),
+        **asdict(calendar_dates(programme, start)),
         trainers=trainers or [],
         **fields,
     )

@@ -15,6 +15,7 @@ from lms.models import (
     Attempt,
     ChecklistItem,
     ChecklistKind,
+    ClosureKind,
     Cohort,
     Employer,
     Enrolment,
@@ -31,7 +32,7 @@ from lms.models import (
     WorkplaceConfirmation,
 )
 from lms.models.base import UTCDateTime
-from lms.services import progress
+from lms.services import progress, school_calendar
 from lms.services.signoff import verify_ledger
 
 EARLY = date(2026, 10, 9)  # week 5 of the school year 2026-2027 (start Monday 7 September 2026)
@@ -110,10 +111,13 @@ def test_demo_command_creates_the_named_accounts_employers_and_cohorts(db, runne
     for region, cohort in cohorts.items():
         assert cohort.start_date == date(year, 9, cohort.start_date.day)
         assert cohort.start_date.weekday() == 0 and cohort.start_date.day <= 7
-        # The Friday of the programme's last week, as for a cohort the coordinator creates.
-        assert cohort.end_date == cohort.start_date + timedelta(
-            weeks=programme.duration_weeks - 1, days=4
-        )
+        # The Friday of the programme's last week, as for a cohort the coordinator creates: the
+        # weeks skip the school holidays (curriculum/calendar/), and no work falls due in one.
+        assert cohort.end_date == cohort.due_date(programme.duration_weeks)
+        holidays = school_calendar.closures_between(cohort.start_date, cohort.end_date)
+        assert {holiday.kind for holiday in holidays} >= {ClosureKind.CHRISTMAS, ClosureKind.SPRING}
+        due_dates = [cohort.due_date(assignment.due_week) for assignment in programme.assignments]
+        assert [day for day in due_dates if any(h.covers(day) for h in holidays)] == []
         assert cohort.programme_id == programme.id
         assert cohort.capacity == 12
         assert {trainer.email for trainer in cohort.trainers} == trainer_emails[region]

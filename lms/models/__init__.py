@@ -4,6 +4,7 @@ from lms.models.action_links import ActionLink, LinkAction
 from lms.models.api_tokens import ApiToken, ApiTokenScope
 from lms.models.audit import AuditEvent
 from lms.models.base import InvalidTransition, Region
+from lms.models.calendar import CalendarClosure, ClosureKind, SchoolCalendar
 from lms.models.certificates import Certificate, CertificateState
 from lms.models.cohorts import Cohort, CohortTrainer, Enrolment, EnrolmentStatus, IntakeType
 from lms.models.curriculum import (
@@ -58,6 +59,8 @@ __all__ = [
     "Assignment",
     "Attempt",
     "AuditEvent",
+    "CalendarClosure",
+    "ClosureKind",
     "Certificate",
     "CertificateState",
     "ChecklistGroup",
@@ -91,6 +94,7 @@ __all__ = [
     "Region",
     "Role",
     "ReminderSweep",
+    "SchoolCalendar",
     "SentReminder",
     "SignOff",
     "SignOffKind",

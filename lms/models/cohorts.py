@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import enum
+from bisect import bisect_right
 from datetime import date, datetime, timedelta
+from functools import lru_cache
 from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
@@ -49,6 +51,10 @@ class Cohort(db.Model):
     )
     start_date: Mapped[date]
     end_date: Mapped[date]
+    # The first day (a Monday) of each programme week, ISO dates separated by spaces: the weeks of the
+    # school calendar that are not holidays (lms.services.school_calendar). Empty: every week from
+    # the start date on, one after the other.
+    teaching_weeks: Mapped[str] = mapped_column(sa.Text, default="", server_default="")
     capacity: Mapped[int] = mapped_column(default=DEFAULT_CAPACITY)
     created_at: Mapped[datetime] = created_at_column()
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
@@ -69,15 +75,49 @@ class Cohort(db.Model):
     def is_closed(self) -> bool:
         return self.closed_at is not None
 
+    def week_start(self, week: int) -> date:
+        """The Monday of programme week ``week`` (week 1 starts on the start date); a week past the
+        stored ones follows the last one directly."""
+        weeks = _parse_weeks(self.teaching_weeks)
+        if not weeks:
+            return self.start_date + timedelta(weeks=week - 1)
+        if week <= len(weeks):
+            return weeks[max(week, 1) - 1]
+        return weeks[-1] + timedelta(weeks=week - len(weeks))
+
     def due_date(self, due_week: int) -> date:
-        """The Friday of the given week of the programme (week 1 starts on the start date)."""
-        return self.start_date + timedelta(weeks=due_week - 1, days=4)
+        """The Friday of the given week of the programme."""
+        return self.week_start(due_week) + timedelta(days=4)
 
     def week_of_programme(self, on: date) -> int:
-        """1 in the first week, ... ; 0 before the start."""
+        """1 in the first week, ... ; 0 before the start. In a holiday week, the week before it:
+        the count pauses."""
         if on < self.start_date:
             return 0
-        return (on - self.start_date).days // 7 + 1
+        weeks = _parse_weeks(self.teaching_weeks)
+        if not weeks:
+            return (on - self.start_date).days // 7 + 1
+        counted = bisect_right(weeks, on)
+        if counted == len(weeks) and on > weeks[-1] + timedelta(days=6):
+            return counted + (on - weeks[-1]).days // 7  # after the end, as before the calendar
+        return counted
+
+    def in_holiday(self, on: date) -> bool:
+        """Whether ``on`` falls in a week the programme skips, between its start and its end."""
+        if not self.start_date <= on <= self.end_date or not self.teaching_weeks:
+            return False
+        monday = on - timedelta(days=on.weekday())
+        return monday not in _parse_weeks(self.teaching_weeks)
+
+
+@lru_cache(maxsize=4096)
+def _parse_weeks(text: str) -> tuple[date, ...]:
+    """``Cohort.teaching_weeks`` as dates (cached: pages ask for many due dates of few cohorts)."""
+    return tuple(date.fromisoformat(day) for day in text.split())
+
+
+def format_weeks(weeks: tuple[date, ...] | list[date]) -> str:
+    return " ".join(day.isoformat() for day in weeks)
 
 
 class IntakeType(enum.StrEnum):

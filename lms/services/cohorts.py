@@ -3,23 +3,24 @@
 Functions flush, never commit: the route or command that calls them commits once. Each change is
 recorded as an audit event.
 
-The dates follow one rule, the one ``Cohort.due_date`` uses: week 1 starts on the start date (a Monday)
-and a week's work is due on its Friday. So a cohort ends on the Friday of the programme's last week.
+The dates follow one rule, the one ``Cohort.due_date`` uses: week 1 starts on the start date (a Monday),
+the weeks the school calendar closes are skipped (``lms.services.school_calendar``), and a week's work
+is due on its Friday. So a cohort ends on the Friday of the programme's last week.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
 
 from lms.extensions import db
 from lms.models import Cohort, Enrolment, Period, Programme, Region, Role, User
-from lms.models.cohorts import DEFAULT_CAPACITY
-from lms.services import audit, characters, progress
+from lms.models.cohorts import DEFAULT_CAPACITY, format_weeks
+from lms.services import audit, characters, progress, school_calendar
 from lms.services.enrolment import lock_cohort, seats_taken
 
 # Groups of at most twelve (the programme's design); the coordinator may set fewer seats.
@@ -42,29 +43,34 @@ class PeriodDates:
     ends_on: date
 
 
-def week_start(start_date: date, week: int) -> date:
-    """The Monday of ``week`` of a cohort that starts on ``start_date`` (week 1 starts on it)."""
-    return start_date + timedelta(weeks=week - 1)
+@dataclass(frozen=True)
+class CalendarDates:
+    teaching_weeks: str  # for Cohort.teaching_weeks
+    end_date: date
 
 
-def week_friday(start_date: date, week: int) -> date:
-    """The Friday of ``week``: the same day as ``Cohort.due_date(week)``."""
-    return start_date + timedelta(weeks=week - 1, days=4)
+def calendar_dates(
+    programme: Programme, start_date: date, cohort_id: int | None = None
+) -> CalendarDates:
+    """A cohort's programme weeks and end date by the loaded school calendar (and, for an existing
+    cohort, its own exceptions)."""
+    weeks = school_calendar.plan_weeks(start_date, programme.duration_weeks, cohort_id)
+    return CalendarDates(format_weeks(weeks), school_calendar.end_date_of(weeks))
 
 
 def end_date_for(programme: Programme, start_date: date) -> date:
-    """The last day of a cohort: the Friday of the programme's last week."""
-    return week_friday(start_date, programme.duration_weeks)
+    """The last day of a new cohort: the Friday of the programme's last week."""
+    return calendar_dates(programme, start_date).end_date
 
 
 def period_dates(cohort: Cohort) -> list[PeriodDates]:
-    """Each period of the cohort's pinned programme with its dates: Monday of its first week to Friday
-    of its last."""
+    """Each period of the cohort's pinned programme with its dates: the Monday of its first programme
+    week to the Friday of its last (holiday weeks in between are the cohort's calendar's)."""
     return [
         PeriodDates(
             period,
-            week_start(cohort.start_date, period.start_week),
-            week_friday(cohort.start_date, period.end_week),
+            cohort.week_start(period.start_week),
+            cohort.due_date(period.end_week),
         )
         for period in cohort.programme.periods
     ]
@@ -86,12 +92,14 @@ def create_cohort(
     _check_start_date(start_date)
     _check_capacity(capacity)
     _check_trainers(trainers)
+    dates = calendar_dates(programme, start_date)
     cohort = Cohort(
         name=name,
         region=region,
         programme=programme,
         start_date=start_date,
-        end_date=end_date_for(programme, start_date),
+        end_date=dates.end_date,
+        teaching_weeks=dates.teaching_weeks,
         capacity=capacity,
         trainers=list(trainers),
     )
@@ -143,11 +151,12 @@ def update_cohort(
             ),
             field="capacity",
         )
+    dates = calendar_dates(cohort.programme, start_date, cohort.id)
     new_values: dict[str, object] = {
         "name": name,
         "region": region.value,
         "start_date": start_date.isoformat(),
-        "end_date": end_date_for(cohort.programme, start_date).isoformat(),
+        "end_date": dates.end_date.isoformat(),
         "capacity": capacity,
         "trainers": sorted(trainer.email for trainer in trainers),
     }
@@ -169,12 +178,13 @@ def update_cohort(
     cohort.name = name
     cohort.region = region
     cohort.start_date = start_date
-    cohort.end_date = end_date_for(cohort.programme, start_date)
+    cohort.end_date = dates.end_date
+    cohort.teaching_weeks = dates.teaching_weeks
     cohort.capacity = capacity
     cohort.trainers = list(trainers)
     db.session.flush()
     audit.record("cohort.update", actor, cohort, changes=changes)
-    if "start_date" in changes:  # every due date moves with it
+    if "start_date" in changes or "end_date" in changes:  # every due date moves with it
         progress.refresh_summaries(
             db.session.scalars(sa.select(Enrolment.id).where(Enrolment.cohort_id == cohort.id))
         )
