@@ -22,7 +22,9 @@ from lms.models import (
     ApiToken,
     ApiTokenScope,
     Assignment,
+    CalendarClosure,
     Certificate,
+    ClosureKind,
     Cohort,
     Employer,
     Enrolment,
@@ -87,6 +89,7 @@ class World:
     login_session: LoginSession
     failed_mail: OutboxMessage
     link_secret: str
+    closure: CalendarClosure  # the cohort's own exception (a shutdown week)
 
     def visitors(self) -> dict[str, User | None]:
         return {
@@ -126,6 +129,14 @@ def build_world() -> World:
     )
     enrolment = make_enrolment(cohort, participant, employer)
     other_enrolment = make_enrolment(cohort, other_participant, other_employer)
+    closure = CalendarClosure(
+        cohort_id=cohort.id,
+        kind=ClosureKind.COHORT,
+        name="Bedrijfssluiting",
+        first_day=START + timedelta(weeks=20),
+        last_day=START + timedelta(weeks=20, days=4),
+    )
+    db.session.add(closure)
     assignments = programme.assignments
     assignments[0].requires_workplace_confirmation = True  # handed in, waiting for the employer
     handed_in = make_handed_in_submission(
@@ -234,4 +245,5 @@ def build_world() -> World:
         login_session=phone,
         failed_mail=failed_mail,
         link_secret=link_secret,
+        closure=closure,
     )

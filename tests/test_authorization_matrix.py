@@ -116,6 +116,8 @@ MATRIX: dict[str, tuple[object, ...] | str] = {
     "cohorts.import_participants":            (LOGIN,   404,   404,   404,   404,   404,   404,   200),  # /cohorts/<int:cohort_id>/import
     "cohorts.confirm_import":                 (LOGIN,   404,   404,   404,   404,   404,   404,   302),  # /cohorts/<int:cohort_id>/import/confirm
     "cohorts.import_example":                 (LOGIN,   404,   404,   404,   404,   404,   404,   200),  # /cohorts/<int:cohort_id>/import/example.csv
+    "cohorts.add_exception":                  (LOGIN,   404,   404,   404,   404,   404,   404,   200),  # /cohorts/<int:cohort_id>/exceptions/new
+    "cohorts.remove_exception":               (LOGIN,   404,   404,   404,   404,   404,   404,   200),  # /cohorts/<int:cohort_id>/exceptions/<int:closure_id>/remove
     "cohorts.reopen":                         (LOGIN,   404,   404,   404,   404,   404,   404,   302),  # /cohorts/<int:cohort_id>/reopen
     "cohorts.create":                         (LOGIN,   403,   403,   403,   403,   403,   403,   200),  # /cohorts/new
     "dashboard.coordinator":                  (LOGIN,   403,   403,   403,   403,   403,   403,   200),  # /dashboard/coordinator
@@ -209,6 +211,7 @@ def url_values(world: World) -> dict[str, object]:
         "filename": "css/app.css",
         "list_id": 1,  # the Open Badges status list
         "session_id": world.login_session.id,  # the participant logged in on another device
+        "closure_id": world.closure.id,
     }
 
 

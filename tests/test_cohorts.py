@@ -10,7 +10,9 @@ import sqlalchemy as sa
 from lms import clock
 from lms.models import AuditEvent, Cohort, EnrolmentStatus, Period, Region, Role
 from lms.services import cohorts as cohort_service
+from lms.services import school_calendar
 from lms.services.cohorts import CohortError
+from lms.services.school_calendar import PlanKind
 from tests.factories import make_cohort, make_employer, make_enrolment, make_programme, make_user
 
 MONDAY = date(2026, 9, 7)
@@ -57,9 +59,15 @@ def test_period_dates_run_from_monday_of_first_week_to_friday_of_last(db) -> Non
     )
     db.session.flush()
     cohort = make_cohort(programme, start=MONDAY)
-    first, second = cohort_service.period_dates(cohort)
-    assert (first.period.code, first.starts_on, first.ends_on) == ("P1", MONDAY, date(2026, 11, 13))
-    assert (second.starts_on, second.ends_on) == (date(2026, 11, 16), date(2027, 6, 11))
+    first, second = [
+        line for line in school_calendar.year_plan(cohort, []) if line.kind is PlanKind.PERIOD
+    ]
+    assert (first.title, first.first_day, first.last_day) == (
+        "P1 Veilig starten",
+        MONDAY,
+        date(2026, 11, 13),
+    )
+    assert (second.first_day, second.last_day) == (date(2026, 11, 16), date(2027, 6, 11))
 
 
 # --- the cohort service ------------------------------------------------------------------------

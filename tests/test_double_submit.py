@@ -195,6 +195,11 @@ ROWS: dict[str, Row | str] = {
     "checklists.sign": Row(
         "trainer", lambda w: f"/checklists/enrolments/{w.enrolment.id}/sign-off"
     ),
+    "cohorts.add_exception": Row(
+        "coordinator",
+        lambda w: f"/cohorts/{w.cohort.id}/exceptions/new",
+        {"name": "Bedrijfssluiting week 45", "first_day": "2026-11-02", "last_day": "2026-11-06"},
+    ),
     "cohorts.close": Row("coordinator", lambda w: f"/cohorts/{w.cohort.id}/close"),
     "cohorts.confirm_import": Row(
         "coordinator", lambda w: f"/cohorts/{w.cohort.id}/import", before_page=_import_preview
@@ -214,6 +219,9 @@ ROWS: dict[str, Row | str] = {
         url=lambda w: f"/cohorts/{w.other_cohort.id}/enrol",
     ),
     "cohorts.import_participants": "shows a preview and writes nothing (the confirmation writes)",
+    "cohorts.remove_exception": Row(
+        "coordinator", lambda w: f"/cohorts/{w.cohort.id}/exceptions/{w.closure.id}/remove"
+    ),
     "cohorts.reopen": Row("coordinator", lambda w: f"/cohorts/{w.cohort.id}", setup=_close),
     "cohorts.transfer": Row(
         "coordinator",

@@ -80,6 +80,7 @@ def url_values(world: World) -> dict[str, object]:
         "employer_id": world.employer.id,
         "signoff_id": world.signoff.id,
         "code": world.assignment.code,
+        "closure_id": world.closure.id,
     }
 
 

@@ -13,7 +13,7 @@ from lms.models import AuditEvent, CalendarClosure, Cohort, Region, Role, School
 from lms.services import cohorts as cohort_service
 from lms.services import progress
 from lms.services import school_calendar as calendar
-from lms.services.school_calendar import CalendarError, Span, count_weeks
+from lms.services.school_calendar import CalendarError, PlanKind, Span, count_weeks
 from tests.factories import make_cohort, make_enrolment, make_programme, make_user
 
 START = date(2026, 9, 7)  # the first Monday of September 2026
@@ -143,8 +143,8 @@ def test_a_september_cohort_skips_the_holidays_and_ends_before_the_summer(db) ->
     assert not cohort.in_holiday(CARNAVAL + timedelta(days=7))
     assert cohort.week_of_programme(START - timedelta(days=1)) == 0
     # The periods run through the holidays: their first Monday to their last Friday.
-    period = cohort_service.period_dates(cohort)[0]
-    assert (period.starts_on, period.ends_on) == (START, cohort.due_date(10))
+    period = next(line for line in calendar.year_plan(cohort, []) if line.kind is PlanKind.PERIOD)
+    assert (period.first_day, period.last_day) == (START, cohort.due_date(10))
     assert cohort.due_date(10) == date(2026, 11, 20)  # ten weeks with the autumn week skipped
 
 
@@ -218,11 +218,17 @@ def test_a_cohort_exception_moves_the_weeks_once_with_an_audit_record(db) -> Non
 @pytest.mark.parametrize(
     ("name", "first", "last", "field", "message"),
     [
-        ("", date(2026, 11, 2), date(2026, 11, 6), "name", "Say why"),
-        ("Sluiting", date(2026, 11, 6), date(2026, 11, 2), "last_day", "before the first day"),
-        ("Sluiting", date(2026, 11, 2), date(2027, 1, 2), "last_day", "at most 6 weeks"),
-        ("Sluiting", date(2026, 8, 3), date(2026, 8, 7), "first_day", "between the cohort's start"),
-        ("x" * 121, date(2026, 11, 2), date(2026, 11, 6), "name", "120 characters"),
+        ("", date(2026, 11, 2), date(2026, 11, 6), "name", "Geef aan waarom"),
+        ("Sluiting", date(2026, 11, 6), date(2026, 11, 2), "last_day", "vóór de eerste dag"),
+        ("Sluiting", date(2026, 11, 2), date(2027, 1, 2), "last_day", "hoogstens 6 weken"),
+        (
+            "Sluiting",
+            date(2026, 8, 3),
+            date(2026, 8, 7),
+            "first_day",
+            "(7 sep 2026) en het einde (11 jun 2027)",
+        ),
+        ("x" * 121, date(2026, 11, 2), date(2026, 11, 6), "name", "hoogstens 120 tekens"),
     ],
 )
 def test_an_exception_is_refused_with_a_reason(db, name, first, last, field, message) -> None:
@@ -261,3 +267,67 @@ def test_apply_lists_first_then_moves_running_cohorts_only(db, runner) -> None:
     assert db.session.get(Cohort, ended.id).teaching_weeks == ended_weeks
     assert progress.verify_summaries().ok
     assert "nothing to change" in runner.invoke(args=["lms", "calendar", "apply"]).output
+
+
+# --- the cohort page --------------------------------------------------------------------------
+
+
+def test_the_cohort_page_shows_the_year_and_takes_an_exception(auth, client, db) -> None:
+    load_shipped_calendars()
+    coordinator = make_user(Role.COORDINATOR)
+    cohort = cohort_service.create_cohort(
+        name="Parkstad 2026-2027",
+        region=Region.PARKSTAD,
+        programme=make_programme(assignments=13),
+        start_date=START,
+        trainers=[make_user(Role.TRAINER)],
+        actor=coordinator,
+    )
+    db.session.commit()
+    auth.login(coordinator.email)
+    page = client.get(f"/cohorts/{cohort.id}").get_data(as_text=True)
+    assert "Het jaar in één overzicht" in page
+    assert "Kerstvakantie" in page and "19 dec 2026 – 3 jan 2027" in page
+    assert "A3 Opdracht 3" in page and "13 nov 2026" in page  # due in week 9, after the autumn week
+    assert "Voortgangsgesprek" in page and "16 jul 2027" in page  # the end
+    assert "geen schoolkalender geladen" not in page.lower()
+    assert "Geen: het cohort volgt de schoolkalender" in page
+
+    form = f"/cohorts/{cohort.id}/exceptions/new"
+    refused = auth.post(
+        form, {"name": "Sluiting", "first_day": "2026-11-06", "last_day": "2026-11-02"}
+    )
+    assert refused.status_code == 200
+    text = refused.get_data(as_text=True)
+    assert "De laatste dag ligt vóór de eerste dag." in text and 'value="Sluiting"' in text
+    added = auth.post(
+        form,
+        {"name": "Bedrijfssluiting week 45", "first_day": "2026-11-02", "last_day": "2026-11-06"},
+    )
+    assert added.status_code == 302 and added.headers["Location"].endswith("#year-title")
+    page = client.get(f"/cohorts/{cohort.id}").get_data(as_text=True)
+    assert "schuiven mee" in page  # the message
+    assert "Bedrijfssluiting week 45: 2 nov 2026 – 6 nov 2026" in page
+    assert "20 nov 2026" in page  # A3 moved a week
+    db.session.expire_all()
+    closure = db.session.scalar(
+        sa.select(CalendarClosure).where(CalendarClosure.cohort_id == cohort.id)
+    )
+    assert closure is not None
+
+    remove = f"/cohorts/{cohort.id}/exceptions/{closure.id}/remove"
+    confirm = client.get(remove).get_data(as_text=True)
+    assert "„Bedrijfssluiting week 45” verwijderen?" in confirm
+    assert auth.post(remove, {}).status_code == 302
+    db.session.expire_all()
+    assert db.session.get(Cohort, cohort.id).due_date(9) == date(2026, 11, 13)
+    assert client.get(remove).status_code == 404  # gone
+
+
+def test_the_cohort_page_warns_when_its_school_year_has_no_calendar(auth, client, db) -> None:
+    coordinator = make_user(Role.COORDINATOR)
+    cohort = make_cohort(make_programme(), start=START)
+    db.session.commit()
+    auth.login(coordinator.email)
+    page = client.get(f"/cohorts/{cohort.id}").get_data(as_text=True)
+    assert "Er is geen schoolkalender geladen voor 2026-2027" in page

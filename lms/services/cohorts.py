@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from flask_babel import gettext as _
 
 from lms.extensions import db
-from lms.models import Cohort, Enrolment, Period, Programme, Region, Role, User
+from lms.models import Cohort, Enrolment, Programme, Region, Role, User
 from lms.models.cohorts import DEFAULT_CAPACITY, format_weeks
 from lms.services import audit, characters, progress, school_calendar
 from lms.services.enrolment import lock_cohort, seats_taken
@@ -34,13 +34,6 @@ class CohortError(ValueError):
     def __init__(self, message: str, field: str | None = None) -> None:
         super().__init__(message)
         self.field = field
-
-
-@dataclass(frozen=True)
-class PeriodDates:
-    period: Period
-    starts_on: date
-    ends_on: date
 
 
 @dataclass(frozen=True)
@@ -61,19 +54,6 @@ def calendar_dates(
 def end_date_for(programme: Programme, start_date: date) -> date:
     """The last day of a new cohort: the Friday of the programme's last week."""
     return calendar_dates(programme, start_date).end_date
-
-
-def period_dates(cohort: Cohort) -> list[PeriodDates]:
-    """Each period of the cohort's pinned programme with its dates: the Monday of its first programme
-    week to the Friday of its last (holiday weeks in between are the cohort's calendar's)."""
-    return [
-        PeriodDates(
-            period,
-            cohort.week_start(period.start_week),
-            cohort.due_date(period.end_week),
-        )
-        for period in cohort.programme.periods
-    ]
 
 
 def create_cohort(

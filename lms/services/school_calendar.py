@@ -16,6 +16,7 @@ Functions flush, never commit: the caller commits once.
 
 from __future__ import annotations
 
+import enum
 import hashlib
 import json
 import re
@@ -29,6 +30,7 @@ import sqlalchemy as sa
 from flask_babel import gettext as _
 from pydantic import Field, StringConstraints, ValidationError
 
+from lms.dates import short_date
 from lms.extensions import db
 from lms.holidays import is_public_holiday
 from lms.models import (
@@ -281,14 +283,18 @@ class Span:
 def closures_between(
     first: date, last: date, cohort_id: int | None = None
 ) -> list[CalendarClosure]:
-    """The school years' closures and the cohort's own exceptions overlapping ``first``..``last``."""
-    of_whom = CalendarClosure.calendar_id.is_not(None)
+    """The school years' closures overlapping ``first``..``last``, and every exception of the cohort."""
+    wanted = sa.and_(
+        CalendarClosure.calendar_id.is_not(None),
+        CalendarClosure.first_day <= last,
+        CalendarClosure.last_day >= first,
+    )
     if cohort_id is not None:
-        of_whom = sa.or_(of_whom, CalendarClosure.cohort_id == cohort_id)
+        wanted = sa.or_(wanted, CalendarClosure.cohort_id == cohort_id)
     return list(
         db.session.scalars(
             sa.select(CalendarClosure)
-            .where(of_whom, CalendarClosure.first_day <= last, CalendarClosure.last_day >= first)
+            .where(wanted)
             .order_by(CalendarClosure.first_day, CalendarClosure.id)
         )
     )
@@ -529,44 +535,73 @@ def _check_exception(cohort: Cohort, name: str, first_day: date, last_day: date)
         raise CalendarError(
             _(
                 "Choose a day between the cohort's start (%(start)s) and end (%(end)s).",
-                start=cohort.start_date.strftime("%d-%m-%Y"),
-                end=cohort.end_date.strftime("%d-%m-%Y"),
+                start=short_date(cohort.start_date),
+                end=short_date(cohort.end_date),
             ),
             "first_day",
         )
 
 
-def cohort_exceptions(cohort: Cohort) -> list[CalendarClosure]:
-    return list(
-        db.session.scalars(
-            sa.select(CalendarClosure)
-            .where(CalendarClosure.cohort_id == cohort.id)
-            .order_by(CalendarClosure.first_day, CalendarClosure.id)
-        )
-    )
-
-
 # --- the year as a plan ---------------------------------------------------------------------------
+
+REVIEW_EVERY_WEEKS = (
+    12  # lms.services.reviews: a progress review is due twelve weeks after the last
+)
+
+
+class PlanKind(enum.StrEnum):
+    START = "start"
+    PERIOD = "period"
+    CLOSED = "closed"  # a school holiday, a closed day of the programme, the cohort's exception
+    DUE = "due"  # an assignment's due date
+    REVIEW = "review"  # a progress review, by the rhythm of twelve programme weeks
+    END = "end"
 
 
 @dataclass(frozen=True)
-class PlanWeek:
-    """One calendar week of the cohort's year: a programme week (its number) or a closed one."""
+class PlanLine:
+    kind: PlanKind
+    first_day: date
+    last_day: date | None  # for what lasts more than a day
+    title: str
+    week: int | None = None  # the programme week it falls in
 
-    starts_on: date
-    number: int | None  # the programme week, None when skipped
-    closed_by: list[str]  # the names of what closes it (holiday, exception)
 
-
-def year_plan(cohort: Cohort) -> list[PlanWeek]:
-    """Every calendar week from the cohort's start to its end, numbered or closed with the reason."""
-    numbers = {day: n for n, day in enumerate(stored_weeks(cohort), start=1)}
-    closures = closures_between(cohort.start_date, cohort.end_date, cohort.id)
-    plan = []
-    monday = cohort.start_date
-    while monday <= cohort.end_date:
-        friday = monday + timedelta(days=4)
-        names = [c.name for c in closures if c.first_day <= friday and c.last_day >= monday]
-        plan.append(PlanWeek(monday, numbers.get(monday), names))
-        monday += timedelta(weeks=1)
-    return plan
+def year_plan(cohort: Cohort, closures: Sequence[CalendarClosure]) -> list[PlanLine]:
+    """The cohort's year in date order: start, periods, ``closures`` (``closures_between`` the
+    cohort's start and end), due dates, review moments and end. ``cohort.programme`` with its
+    periods and assignments is read."""
+    programme = cohort.programme
+    lines = [PlanLine(PlanKind.START, cohort.start_date, None, "", 1)]
+    lines += [
+        PlanLine(
+            PlanKind.PERIOD,
+            cohort.week_start(period.start_week),
+            cohort.due_date(period.end_week),
+            f"{period.code} {period.title}",
+            period.start_week,
+        )
+        for period in programme.periods
+    ]
+    lines += [
+        PlanLine(PlanKind.CLOSED, c.first_day, c.last_day, c.name)
+        for c in closures
+        if c.first_day <= cohort.end_date and c.last_day >= cohort.start_date
+    ]
+    lines += [
+        PlanLine(
+            PlanKind.DUE,
+            cohort.due_date(assignment.due_week),
+            None,
+            f"{assignment.code} {assignment.title}",
+            assignment.due_week,
+        )
+        for assignment in programme.assignments
+    ]
+    lines += [
+        PlanLine(PlanKind.REVIEW, cohort.week_start(week), None, "", week)
+        for week in range(REVIEW_EVERY_WEEKS, programme.duration_weeks + 1, REVIEW_EVERY_WEEKS)
+    ]
+    lines.append(PlanLine(PlanKind.END, cohort.end_date, None, "", programme.duration_weeks))
+    order = list(PlanKind)
+    return sorted(lines, key=lambda line: (line.first_day, order.index(line.kind), line.title))

@@ -118,6 +118,19 @@ class NewCohortForm(CohortForm):
     submit = SubmitField(_l("Create cohort"))
 
 
+class CohortExceptionForm(Form):
+    """Days on which one cohort does not run (the company's shutdown week, ...)."""
+
+    name = StringField(
+        _l("Reason"),
+        validators=[DataRequired(_l("Say why the cohort is closed.")), Length(max=120)],
+        filters=[strip],
+    )
+    first_day = DateField(_l("First day"), validators=[InputRequired(_l("Fill in the first day."))])
+    last_day = DateField(_l("Last day"), validators=[InputRequired(_l("Fill in the last day."))])
+    submit = SubmitField(_l("Add exception"))
+
+
 class ConfirmForm(Form):
     """A required "yes, I mean it" checkbox before closing a cohort."""
 

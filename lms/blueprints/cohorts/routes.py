@@ -14,6 +14,7 @@ from wtforms.fields.choices import SelectChoice
 
 from lms import clock
 from lms.blueprints.cohorts.forms import (
+    CohortExceptionForm,
     CohortForm,
     ConfirmForm,
     EmptyForm,
@@ -24,6 +25,7 @@ from lms.blueprints.cohorts.forms import (
 )
 from lms.extensions import db
 from lms.models import (
+    CalendarClosure,
     Cohort,
     Employer,
     Enrolment,
@@ -39,6 +41,7 @@ from lms.pagination import contains, paginate, search_term
 from lms.permissions import role_required, visible_cohorts
 from lms.services import cohorts as cohort_service
 from lms.services import enrolment as enrolment_service
+from lms.services import school_calendar
 
 bp = Blueprint("cohorts", __name__, url_prefix="/cohorts")
 
@@ -225,7 +228,9 @@ def detail(cohort_id: int):  # type: ignore[no-untyped-def]
         sa.select(Cohort)
         .where(Cohort.id == cohort_id)
         .options(
-            joinedload(Cohort.programme).selectinload(Programme.periods),
+            joinedload(Cohort.programme).options(
+                selectinload(Programme.periods), selectinload(Programme.assignments)
+            ),
             selectinload(Cohort.trainers),
         )
     )
@@ -260,6 +265,7 @@ def detail(cohort_id: int):  # type: ignore[no-untyped-def]
                 .options(joinedload(Enrolment.cohort))
             )
         }
+    closures = school_calendar.closures_between(cohort.start_date, cohort.end_date, cohort.id)
     employers: dict[int, tuple[Employer, int]] = {}
     for enrolment in active:
         employer, count = employers.get(enrolment.employer_id, (enrolment.employer, 0))
@@ -272,8 +278,58 @@ def detail(cohort_id: int):  # type: ignore[no-untyped-def]
         ended=ended,
         successors=successors,
         employers=sorted(employers.values(), key=lambda pair: fold(pair[0].name)),
-        periods=cohort_service.period_dates(cohort),
+        plan=school_calendar.year_plan(cohort, closures),
+        exceptions=[closure for closure in closures if closure.cohort_id == cohort.id],
+        missing_years=school_calendar.missing_school_years(cohort.start_date, cohort.end_date),
+        today=clock.today(),
         reopen_form=EmptyForm(),
+    )
+
+
+@bp.route("/<int:cohort_id>/exceptions/new", methods=["GET", "POST"])
+@role_required(Role.COORDINATOR)
+def add_exception(cohort_id: int):  # type: ignore[no-untyped-def]
+    cohort = _cohort_or_404(cohort_id)
+    form = CohortExceptionForm()
+    if form.validate_on_submit():
+        try:
+            school_calendar.add_exception(
+                cohort,
+                name=form.name.data,
+                first_day=form.first_day.data,
+                last_day=form.last_day.data,
+                actor=_actor(),
+            )
+        except school_calendar.CalendarError as error:
+            _show_error(form, error)
+        else:
+            db.session.commit()
+            flash(
+                _(
+                    "The exception is added; the weeks and due dates of %(name)s follow it.",
+                    name=cohort.name,
+                ),
+                "success",
+            )
+            return redirect(url_for("cohorts.detail", cohort_id=cohort.id, _anchor="year-title"))
+    return render_template("cohorts/exception.html", form=form, cohort=cohort)
+
+
+@bp.route("/<int:cohort_id>/exceptions/<int:closure_id>/remove", methods=["GET", "POST"])
+@role_required(Role.COORDINATOR)
+def remove_exception(cohort_id: int, closure_id: int):  # type: ignore[no-untyped-def]
+    cohort = _cohort_or_404(cohort_id)
+    closure = db.session.get(CalendarClosure, closure_id)
+    if closure is None or closure.cohort_id != cohort.id:
+        abort(404)
+    form = EmptyForm()
+    if form.validate_on_submit():
+        school_calendar.remove_exception(closure, actor=_actor())
+        db.session.commit()
+        flash(_("The exception is removed; the weeks are counted again without it."), "success")
+        return redirect(url_for("cohorts.detail", cohort_id=cohort.id, _anchor="year-title"))
+    return render_template(
+        "cohorts/remove_exception.html", form=form, cohort=cohort, closure=closure
     )
 
 
