@@ -105,6 +105,46 @@ def run_migrations_online():
 
         with context.begin_transaction():
             context.run_migrations()
+            summarise_at_head(connection)
+
+
+def summarise_at_head(connection):
+    """Fill the progress read model (progress_summaries, cohort_summaries) for what has no row yet:
+    data from before the read model. Its rows are computed by the application's own code
+    (lms/services/progress.py), which fits only the newest schema: so this runs once the upgrade
+    reached the head, on the migration's connection and transaction, never inside a migration."""
+    from sqlalchemy import inspect, orm, text
+
+    from alembic.script import ScriptDirectory
+
+    heads = set(ScriptDirectory.from_config(config).get_heads())
+    if set(context.get_context().get_current_heads()) != heads:
+        return
+    if not {"progress_summaries", "cohort_summaries"} <= set(inspect(connection).get_table_names()):
+        return
+    missing = connection.execute(
+        text(
+            "SELECT (SELECT count(*) FROM enrolments e WHERE NOT EXISTS"
+            " (SELECT 1 FROM progress_summaries s WHERE s.enrolment_id = e.id))"
+            " + (SELECT count(*) FROM cohorts c WHERE NOT EXISTS"
+            " (SELECT 1 FROM cohort_summaries s WHERE s.cohort_id = c.id))"
+        )
+    ).scalar()
+    if not missing:
+        return
+    from lms.extensions import db
+    from lms.services.progress import rebuild_cohort_summaries, rebuild_summaries
+
+    # In a savepoint of the migration's transaction, which commits it with the upgrade.
+    session = orm.Session(bind=connection, join_transaction_mode="create_savepoint")
+    db.session.registry.set(session)
+    try:
+        rebuild_summaries()
+        rebuild_cohort_summaries()
+        session.commit()
+    finally:
+        session.close()
+        db.session.registry.clear()
 
 
 if context.is_offline_mode():

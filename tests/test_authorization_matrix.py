@@ -211,7 +211,8 @@ def url_values(world: World) -> dict[str, object]:
         "filename": "css/app.css",
         "list_id": 1,  # the Open Badges status list
         "session_id": world.login_session.id,  # the participant logged in on another device
-        "closure_id": world.closure.id,
+        # Read from the identity: a request may have removed the exception (no reload).
+        "closure_id": sa.inspect(world.closure).identity[0],
     }
 
 

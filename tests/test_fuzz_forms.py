@@ -80,7 +80,8 @@ def url_values(world: World) -> dict[str, object]:
         "employer_id": world.employer.id,
         "signoff_id": world.signoff.id,
         "code": world.assignment.code,
-        "closure_id": world.closure.id,
+        # Read from the identity: a request may have removed the exception (no reload).
+        "closure_id": sa.inspect(world.closure).identity[0],
     }
 
 

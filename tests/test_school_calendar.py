@@ -3,16 +3,29 @@ holidays, a cohort's own exceptions, and `lms calendar apply` for the cohorts al
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 
-from lms.models import AuditEvent, CalendarClosure, Cohort, Region, Role, SchoolCalendar
+from lms import clock
+from lms.extensions import db as _db
+from lms.models import (
+    AuditEvent,
+    CalendarClosure,
+    Cohort,
+    Enrolment,
+    Notification,
+    ProgressSummary,
+    Region,
+    Role,
+    SchoolCalendar,
+)
 from lms.services import cohorts as cohort_service
-from lms.services import progress
+from lms.services import progress, reminders
 from lms.services import school_calendar as calendar
+from lms.services.progress import RiskReason
 from lms.services.school_calendar import CalendarError, PlanKind, Span, count_weeks
 from tests.factories import make_cohort, make_enrolment, make_programme, make_user
 
@@ -331,3 +344,97 @@ def test_the_cohort_page_warns_when_its_school_year_has_no_calendar(auth, client
     auth.login(coordinator.email)
     page = client.get(f"/cohorts/{cohort.id}").get_data(as_text=True)
     assert "Er is geen schoolkalender geladen voor 2026-2027" in page
+
+
+# --- inactivity and reminders in the holidays ----------------------------------------------------
+
+
+def christmas_cohort(db):  # type: ignore[no-untyped-def]
+    """A September cohort on the shipped calendar, one participant enrolled on Friday 11 December
+    (so nothing done since then) and a trainer."""
+    load_shipped_calendars()
+    trainer = make_user(Role.TRAINER, first_name="Tinus")
+    cohort = cohort_service.create_cohort(
+        name="Parkstad 2026-2027",
+        region=Region.PARKSTAD,
+        programme=make_programme(assignments=13),
+        start_date=START,
+        trainers=[trainer],
+        actor=make_user(Role.COORDINATOR),
+    )
+    enrolment = make_enrolment(cohort, enrolled_on=date(2026, 12, 11))
+    progress.refresh_summaries([enrolment])
+    db.session.commit()
+    return cohort, enrolment, trainer
+
+
+def test_the_christmas_weeks_do_not_count_as_inactive(db) -> None:
+    cohort, enrolment, _ = christmas_cohort(db)
+    # 9 days to Sunday 20 December, the two holiday weeks not counted, then 5 more: 8 January.
+    assert cohort.quiet_days(date(2026, 12, 11), date(2027, 1, 3)) == 9
+    summary = db.session.get(ProgressSummary, enrolment.id)
+    assert summary.inactive_from == date(2027, 1, 8)
+    for day, inactive in (
+        (date(2026, 12, 28), False),
+        (date(2027, 1, 7), False),
+        (date(2027, 1, 8), True),
+    ):
+        [found] = progress.enrolment_progress([enrolment], day).values()
+        assert (
+            RiskReason.INACTIVE
+            in progress.risk_reasons([enrolment], {enrolment.id: found}, day)[enrolment.id]
+        ) is inactive
+        in_sql = db.session.scalar(
+            sa.select(sa.func.count())
+            .select_from(Enrolment)
+            .join(Enrolment.cohort)
+            .join(ProgressSummary, ProgressSummary.enrolment_id == Enrolment.id)
+            .where(progress.inactive_on(day))
+        )
+        assert in_sql == int(inactive), day
+
+
+def sweep_on(day: date) -> None:
+    with clock.frozen_at(datetime.combine(day, time(10), tzinfo=clock.LOCAL_TZ)):
+        reminders.sweep(clock.now())
+    _db.session.commit()
+
+
+def notes_of(user, kind: str | None = None) -> list[Notification]:  # type: ignore[no-untyped-def]
+    query = sa.select(Notification).where(Notification.user_id == user.id)
+    if kind:
+        query = query.where(Notification.kind == kind)
+    return list(_db.session.scalars(query))
+
+
+def test_no_reminders_in_the_holiday_and_inactivity_counts_only_school_weeks(db) -> None:
+    cohort, enrolment, trainer = christmas_cohort(db)
+    participant = enrolment.participant
+    sweep_on(date(2026, 12, 14))  # the first sweep: whatever is due by then
+    before = len(notes_of(participant))
+    for day in (date(2026, 12, 21), date(2026, 12, 22), date(2026, 12, 29), date(2027, 1, 2)):
+        sweep_on(day)
+    assert len(notes_of(participant)) == before  # nothing in the holiday
+    sweep_on(date(2027, 1, 4))  # back: what fell due in the holiday comes now
+    assert len(notes_of(participant)) > before
+    # 21 days without work, the holiday not counted: 9 before it and 12 after it, on 15 January.
+    sweep_on(date(2027, 1, 14))
+    assert notes_of(participant, reminders.INACTIVE) == []
+    sweep_on(date(2027, 1, 15))
+    assert len(notes_of(participant, reminders.INACTIVE)) == 1
+    assert len(notes_of(trainer, reminders.INACTIVE)) == 1
+    sweep_on(date(2027, 1, 16))
+    assert len(notes_of(participant, reminders.INACTIVE)) == 1
+
+
+def test_the_participant_sees_the_holiday_on_the_home_page(auth, client, db) -> None:
+    cohort, enrolment, _ = christmas_cohort(db)
+    with clock.frozen_at(datetime(2026, 12, 22, 10, tzinfo=clock.LOCAL_TZ)):
+        auth.login(enrolment.participant.email)
+        page = client.get("/dashboard/participant").get_data(as_text=True)
+    assert "Week 14 van 40 van je opleiding." in page
+    assert "Het is een vakantieweek" in page
+    with clock.frozen_at(datetime(2027, 1, 5, 10, tzinfo=clock.LOCAL_TZ)):
+        auth.login(enrolment.participant.email)
+        page = client.get("/dashboard/participant").get_data(as_text=True)
+    assert "Week 15 van 40 van je opleiding." in page and "vakantieweek" not in page

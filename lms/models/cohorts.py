@@ -102,6 +102,30 @@ class Cohort(db.Model):
             return counted + (on - weeks[-1]).days // 7  # after the end, as before the calendar
         return counted
 
+    def holiday_weeks(self) -> frozenset[date]:
+        """The Mondays of the weeks between the start and the last programme week that the programme
+        skips (holidays, closed weeks)."""
+        return _holiday_weeks(self.start_date, self.teaching_weeks)
+
+    def quiet_days(self, since: date, until: date) -> int:
+        """The days after ``since`` up to ``until`` that count for inactivity: every day but those of
+        the weeks the programme skips (nobody is expected to work on the programme in a holiday)."""
+        if until <= since:
+            return 0
+        days = (until - since).days
+        for monday in self.holiday_weeks():
+            first, last = max(monday, since + timedelta(days=1)), min(monday + timedelta(days=6), until)
+            if first <= last:
+                days -= (last - first).days + 1
+        return days
+
+    def quiet_until(self, since: date, days: int) -> date:
+        """The first day on which ``quiet_days(since, day)`` reaches ``days``."""
+        day = since + timedelta(days=days)
+        while (short := days - self.quiet_days(since, day)) > 0:
+            day += timedelta(days=short)
+        return day
+
     def in_holiday(self, on: date) -> bool:
         """Whether ``on`` falls in a week the programme skips, between its start and its end."""
         if not self.start_date <= on <= self.end_date or not self.teaching_weeks:
@@ -114,6 +138,20 @@ class Cohort(db.Model):
 def _parse_weeks(text: str) -> tuple[date, ...]:
     """``Cohort.teaching_weeks`` as dates (cached: pages ask for many due dates of few cohorts)."""
     return tuple(date.fromisoformat(day) for day in text.split())
+
+
+@lru_cache(maxsize=1024)
+def _holiday_weeks(start: date, text: str) -> frozenset[date]:
+    weeks = _parse_weeks(text)
+    if not weeks:
+        return frozenset()
+    counted = set(weeks)
+    span = (weeks[-1] - start).days // 7 + 1
+    return frozenset(
+        monday
+        for monday in (start + timedelta(weeks=n) for n in range(span))
+        if monday not in counted
+    )
 
 
 def format_weeks(weeks: tuple[date, ...] | list[date]) -> str:

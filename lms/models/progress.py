@@ -32,6 +32,7 @@ class ProgressSummary(db.Model):
         sa.Index("ix_progress_summaries_first_open_due_on", "first_open_due_on"),
         sa.Index("ix_progress_summaries_behind_from", "behind_from"),
         sa.Index("ix_progress_summaries_last_activity_on", "last_activity_on"),
+        sa.Index("ix_progress_summaries_inactive_from", "inactive_from"),
         # The reminder sweep looks at the rows rewritten since its last run.
         sa.Index("ix_progress_summaries_updated_at", "updated_at"),
         # Counts over many enrolments (the trainer's lines per cohort, certificates per cohort) read
@@ -46,6 +47,7 @@ class ProgressSummary(db.Model):
             "first_open_due_on",
             "behind_from",
             "last_activity_on",
+            "inactive_from",
             "work_complete",
             "valid_certificate_id",
         ),
@@ -78,6 +80,9 @@ class ProgressSummary(db.Model):
     hours_learning: Mapped[float] = mapped_column(HOURS)
     # The local day of the latest work saved or handed in or hours logged, never before enrolment.
     last_activity_on: Mapped[date]
+    # The day from which the participant counts as inactive: INACTIVE_AFTER_DAYS days after the last
+    # activity, the days of holiday weeks not counted (lms.services.progress).
+    inactive_from: Mapped[date]
     # Every assignment approved and every checklist item at its required level.
     work_complete: Mapped[bool]
     # The enrolment's valid certificate; without one, its latest revoked certificate.

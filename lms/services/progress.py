@@ -131,6 +131,9 @@ class AssignmentStanding:
     week: int
     expected_assignments: int
     last_active_on: date
+    # From this day nothing was done for INACTIVE_AFTER_DAYS days, the days of holiday weeks not
+    # counted (the summary's inactive_from).
+    inactive_from: date = date.max
 
     @property
     def behind(self) -> bool:
@@ -196,6 +199,7 @@ class Figures:
     hours_waiting: float
     hours_learning: float
     last_activity_on: date
+    inactive_from: date  # INACTIVE_AFTER_DAYS after last_activity_on, holiday weeks not counted
     work_complete: bool
     valid_certificate_id: int | None
     revoked_certificate_id: int | None
@@ -247,6 +251,7 @@ class Figures:
             week=week,
             expected_assignments=bisect_left(self.due_dates, today),
             last_active_on=self.last_activity_on,
+            inactive_from=self.inactive_from,
             technical=ItemProgress(self.technical_signed, self.technical_required),
             skills=ItemProgress(self.skills_signed, self.skills_required),
             items_overdue=bisect_left(self.open_item_due_dates, today),
@@ -336,6 +341,7 @@ def compute_figures(enrolments: Sequence[Enrolment]) -> dict[int, Figures]:
             hours_waiting=waiting[0],
             hours_learning=approved[1],
             last_activity_on=activity[enrolment.id],
+            inactive_from=cohort.quiet_until(activity[enrolment.id], INACTIVE_AFTER_DAYS),
             work_complete=complete,
             valid_certificate_id=valid.get(enrolment.id),
             revoked_certificate_id=None if enrolment.id in valid else revoked.get(enrolment.id),
@@ -672,7 +678,7 @@ def cohort_totals(cohort_ids: Collection[int]) -> dict[int, CohortTotals]:
             ProgressSummary.assignments_total,
             ProgressSummary.first_open_due_on,
             ProgressSummary.behind_from,
-            ProgressSummary.last_activity_on,
+            ProgressSummary.inactive_from,
             ProgressSummary.valid_certificate_id,
         )
         .outerjoin(ProgressSummary, ProgressSummary.enrolment_id == Enrolment.id)
@@ -693,7 +699,7 @@ def cohort_totals(cohort_ids: Collection[int]) -> dict[int, CohortTotals]:
             figures[2] += row.assignments_approved
             figures[3] += row.assignments_total
             starts[cohort_id].append(
-                RiskStarts.of(row.first_open_due_on, row.behind_from, row.last_activity_on)
+                RiskStarts.of(row.first_open_due_on, row.behind_from, row.inactive_from)
             )
     result = {}
     for cohort_id in cohort_ids:
@@ -986,7 +992,7 @@ def risk_reasons(
             result[enrolment.id].append(RiskReason.BEHIND)
         if p.assignments.overdue:
             result[enrolment.id].append(RiskReason.OVERDUE)
-        if (today - p.last_active_on).days >= INACTIVE_AFTER_DAYS:
+        if p.inactive_from <= today:
             result[enrolment.id].append(RiskReason.INACTIVE)
     return result
 
@@ -1011,11 +1017,8 @@ def behind_on(today: date) -> sa.ColumnElement[bool]:
 
 
 def inactive_on(today: date) -> sa.ColumnElement[bool]:
-    """Nothing done for ``INACTIVE_AFTER_DAYS`` days."""
-    return sa.and_(
-        _started_and_active(today),
-        ProgressSummary.last_activity_on <= today - timedelta(days=INACTIVE_AFTER_DAYS),
-    )
+    """Nothing done for ``INACTIVE_AFTER_DAYS`` days (holiday weeks not counted)."""
+    return sa.and_(_started_and_active(today), ProgressSummary.inactive_from <= today)
 
 
 def at_risk_on(today: date) -> sa.ColumnElement[bool]:
@@ -1033,7 +1036,7 @@ class RiskStarts:
 
     overdue: date | None  # first_open_due_on < today
     behind: date | None  # behind_from < today
-    inactive: date  # last_activity_on <= today - INACTIVE_AFTER_DAYS
+    inactive: date  # inactive_from <= today
 
     @property
     def at_risk(self) -> date:
@@ -1041,13 +1044,13 @@ class RiskStarts:
 
     @classmethod
     def of(
-        cls, first_open_due_on: date | None, behind_from: date | None, last_activity_on: date
+        cls, first_open_due_on: date | None, behind_from: date | None, inactive_from: date
     ) -> RiskStarts:
         next_day = timedelta(days=1)
         return cls(
             overdue=first_open_due_on + next_day if first_open_due_on is not None else None,
             behind=behind_from + next_day if behind_from is not None else None,
-            inactive=last_activity_on + timedelta(days=INACTIVE_AFTER_DAYS),
+            inactive=inactive_from,
         )
 
 

@@ -22,7 +22,13 @@ The rules (``period`` is what "once" means for each):
 - ``end_approaching``: six weeks or less before the cohort's end with assignments or checklist items
   still open -> participant, trainers and coordinators (once per enrolment). Urgent.
 - ``certificate_due``: every requirement met but no certificate issued -> coordinators (weekly).
-- ``inactive``: nothing done for 21 days -> participant and trainers (after 21, 42, ... days).
+- ``inactive``: nothing done for 21 days -> participant and trainers (after 21, 42, ... days); the
+  days of the weeks the cohort's programme skips (school holidays, its exceptions) do not count.
+
+Nothing is reminded of for a cohort in a week its programme skips (``lms.services.school_calendar``).
+The first sweep of a day after such a week looks at the cohort's enrolments again with every rule, as
+a first sweep does: what fell due in the holiday is reminded of then, and the keys keep what was sent
+before from being sent again.
 
 Each sweep looks only at what changed or fell due since the previous one (``reminder_sweeps`` holds the
 moment of every run): the enrolments whose progress summary was rewritten since then (a write of
@@ -63,6 +69,7 @@ from lms.extensions import db, insert_rows
 from lms.holidays import is_working_day
 from lms.models import (
     Assignment,
+    CalendarClosure,
     Cohort,
     Enrolment,
     EnrolmentStatus,
@@ -401,6 +408,18 @@ def _days_since(day: date, column: Any) -> sa.ColumnElement[int]:
     )
 
 
+def _in_holiday(day: date) -> sa.ColumnElement[bool]:
+    """The cohort skips the week of ``day`` (``Cohort.in_holiday`` in SQL: its stored programme weeks
+    do not hold that week's Monday, between its start and its last week)."""
+    monday = day - timedelta(days=day.weekday())
+    return sa.and_(
+        Cohort.teaching_weeks != "",
+        Cohort.start_date <= day,
+        Cohort.end_date >= monday,
+        sa.not_(Cohort.teaching_weeks.contains(monday.isoformat(), autoescape=True)),
+    )
+
+
 def _cohorts_with_due_date_in(after: date, until: date, today: date) -> list[int]:
     """Running cohorts with an assignment due after ``after`` up to and including ``until``: two
     statements over cohorts and assignments, none over enrolments."""
@@ -486,15 +505,21 @@ def candidates(window: Window) -> Candidates:
                 )
             )
             silent = ProgressSummary.last_activity_on
-            conditions[INACTIVE_GROUP].append(
-                sa.and_(
-                    silent <= today - timedelta(days=INACTIVE_DAYS),
-                    # another multiple of 21 days of silence reached since the previous sweep
-                    _days_since(today, silent).op("/", return_type=sa.Integer())(INACTIVE_DAYS)
-                    > _days_since(last_day, silent).op("/", return_type=sa.Integer())(
-                        INACTIVE_DAYS
-                    ),
+            # Another multiple of 21 days of silence reached since the previous sweep: counted in
+            # days here; the rule leaves out the days of holiday weeks, so the silences that span
+            # the latest holiday are looked at every day (the rule's keys send each reminder once).
+            crossed = _days_since(today, silent).op("/", return_type=sa.Integer())(
+                INACTIVE_DAYS
+            ) > _days_since(last_day, silent).op("/", return_type=sa.Integer())(INACTIVE_DAYS)
+            holiday_ended = db.session.scalar(
+                sa.select(sa.func.max(CalendarClosure.last_day)).where(
+                    CalendarClosure.last_day < today
                 )
+            )
+            if holiday_ended is not None:
+                crossed = sa.or_(crossed, silent < holiday_ended)
+            conditions[INACTIVE_GROUP].append(
+                sa.and_(silent <= today - timedelta(days=INACTIVE_DAYS), crossed)
             )
             if window.new_week:
                 conditions[CERTIFICATE_GROUP].append(
@@ -503,6 +528,12 @@ def candidates(window: Window) -> Candidates:
                         ProgressSummary.valid_certificate_id.is_(None),
                     )
                 )
+        if window.new_day:
+            # Back from a holiday: every rule looks at the cohort again, as on a first sweep (what
+            # fell due in the holiday is reminded of now; what was sent before is not sent again).
+            back = _in_holiday(last_day)
+            for group in GROUPS:
+                conditions[group].append(back)
     flags = {group: sa.or_(*found) for group, found in conditions.items()}
     rows = db.session.execute(
         sa.select(Enrolment, *(flag.label(group) for group, flag in flags.items()))
@@ -512,6 +543,8 @@ def candidates(window: Window) -> Candidates:
             Enrolment.status == EnrolmentStatus.ACTIVE,
             Cohort.closed_at.is_(None),
             Cohort.start_date <= today,
+            # Nothing is reminded of in a holiday week: nobody works on the programme then.
+            sa.not_(_in_holiday(today)),
             sa.or_(*flags.values()),
         )
         .options(
@@ -813,7 +846,7 @@ def inactive_hits(enrolments: Sequence[Enrolment], today: date) -> Iterator[Hit]
         if today > enrolment.cohort.end_date:
             continue
         last = activity[enrolment.id]
-        silent = (today - last).days
+        silent = enrolment.cohort.quiet_days(last, today)  # holiday weeks do not count
         if silent < INACTIVE_DAYS:
             continue
         subject = f"enrolment:{enrolment.id}"

@@ -2,7 +2,8 @@
 
 progress_summaries (lms/models/progress.py) holds the figures pages list, computed by
 lms/services/progress.py and rewritten in the same transaction as every write that changes them. The
-upgrade fills it for every existing enrolment through that same service (`lms progress rebuild`).
+upgrade ends with it filled for every existing enrolment through that same service (`lms progress
+rebuild`), by migrations/env.py once the head is reached (the service fits the newest schema only).
 
 Revision ID: 3d2ffc2630e3
 Revises: c4e1f2a7d9b3
@@ -12,7 +13,6 @@ Create Date: 2026-12-07 07:05:10.469725
 
 import sqlalchemy as sa
 from alembic import op
-from sqlalchemy import orm
 
 # revision identifiers, used by Alembic.
 revision = "3d2ffc2630e3"
@@ -84,26 +84,8 @@ def upgrade():
         )
 
     # ### end Alembic commands ###
-    _rebuild()
+    # Its rows are filled once the upgrade reached the head: migrations/env.py, summarise_at_head.
 
-
-def _rebuild():
-    """Fill the table through the application's own code, on this migration's connection and
-    transaction (the service uses ``db.session``: point it at that connection for the while)."""
-    connection = op.get_bind()
-    if not connection.execute(sa.text("SELECT 1 FROM enrolments LIMIT 1")).first():
-        return  # a new database: nothing to compute
-    from lms.extensions import db
-    from lms.services.progress import rebuild_summaries
-
-    session = orm.Session(bind=connection)
-    db.session.registry.set(session)
-    try:
-        rebuild_summaries()
-        session.flush()
-    finally:
-        session.close()
-        db.session.registry.clear()
 
 
 def downgrade():

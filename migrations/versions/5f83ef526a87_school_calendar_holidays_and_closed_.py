@@ -135,8 +135,8 @@ def _fill_teaching_weeks():
 
 
 def downgrade():
-    with op.batch_alter_table("cohorts", schema=None) as batch_op:
-        batch_op.drop_column("teaching_weeks")
+    # Not in batch mode: on SQLite that would copy the cohorts table, which other tables refer to.
+    op.drop_column("cohorts", "teaching_weeks")
 
     with op.batch_alter_table("calendar_closures", schema=None) as batch_op:
         batch_op.drop_index("ix_calendar_closures_days")

@@ -4,8 +4,9 @@ cohort_summaries (lms/models/progress.py) holds, per cohort, the enrolments coun
 intake, certificates, assignments approved, the participants and employers, and the first day each
 active participant counts as at risk: the coordinator's overview and the programme report read one row
 per cohort in view instead of every enrolment. lms/services/progress.py rewrites it in the same
-transaction as the enrolment summaries. The upgrade fills it for every existing cohort through that same
-service, from the stored enrolment summaries (`lms progress rebuild` does the same).
+transaction as the enrolment summaries. The upgrade ends with it filled for every existing cohort through
+that same service (`lms progress rebuild` does the same), by migrations/env.py once the head is reached
+(the service fits the newest schema only).
 
 Revision ID: a5c3e8f1d2b4
 Revises: 7b3e9a41c2d5
@@ -15,7 +16,6 @@ Create Date: 2026-12-07 18:30:00.000000
 
 import sqlalchemy as sa
 from alembic import op
-from sqlalchemy import orm
 
 # revision identifiers, used by Alembic.
 revision = "a5c3e8f1d2b4"
@@ -59,26 +59,8 @@ def upgrade():
         ),
         sa.PrimaryKeyConstraint("cohort_id", name=op.f("pk_cohort_summaries")),
     )
-    _rebuild()
+    # Its rows are filled once the upgrade reached the head: migrations/env.py, summarise_at_head.
 
-
-def _rebuild():
-    """Fill the table through the application's own code, on this migration's connection and
-    transaction (the service uses ``db.session``: point it at that connection for the while)."""
-    connection = op.get_bind()
-    if not connection.execute(sa.text("SELECT 1 FROM cohorts LIMIT 1")).first():
-        return  # a new database: nothing to sum up
-    from lms.extensions import db
-    from lms.services.progress import rebuild_cohort_summaries
-
-    session = orm.Session(bind=connection)
-    db.session.registry.set(session)
-    try:
-        rebuild_cohort_summaries()
-        session.flush()
-    finally:
-        session.close()
-        db.session.registry.clear()
 
 
 def downgrade():
