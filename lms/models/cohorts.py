@@ -114,7 +114,10 @@ class Cohort(db.Model):
             return 0
         days = (until - since).days
         for monday in self.holiday_weeks():
-            first, last = max(monday, since + timedelta(days=1)), min(monday + timedelta(days=6), until)
+            first, last = (
+                max(monday, since + timedelta(days=1)),
+                min(monday + timedelta(days=6), until),
+            )
             if first <= last:
                 days -= (last - first).days + 1
         return days
