@@ -84,6 +84,11 @@ class Config:
     PASSWORD_RESET_LIMIT_PER_ADDRESS = "10 per hour"
     # Public certificate checks (/verify/<code>) per client address; VERIFY_RATE_LIMIT in the environment.
     VERIFY_RATE_LIMIT = "30 per minute"
+    # Fetches of one calendar feed link (/calendar/<secret>.ics), and of all links from one address
+    # (Google and Microsoft fetch everyone's subscriptions from a few shared addresses);
+    # CALENDAR_FEED_RATE_LIMIT and CALENDAR_FEED_ADDRESS_RATE_LIMIT in the environment.
+    CALENDAR_FEED_RATE_LIMIT = "60 per hour"
+    CALENDAR_FEED_ADDRESS_RATE_LIMIT = "300 per minute"
 
     # Privacy: participants' data is erased this many months after their last cohort ended
     # (`flask --app wsgi lms retention`); RETENTION_MONTHS in the environment overrides it.
@@ -135,8 +140,13 @@ class Config:
             app.config["TRUSTED_PROXIES"] = int(os.environ["TRUSTED_PROXIES"])
         if os.environ.get("RATELIMIT_STORAGE_URI"):
             app.config["RATELIMIT_STORAGE_URI"] = os.environ["RATELIMIT_STORAGE_URI"]
-        if os.environ.get("VERIFY_RATE_LIMIT"):
-            app.config["VERIFY_RATE_LIMIT"] = os.environ["VERIFY_RATE_LIMIT"]
+        for name in (
+            "VERIFY_RATE_LIMIT",
+            "CALENDAR_FEED_RATE_LIMIT",
+            "CALENDAR_FEED_ADDRESS_RATE_LIMIT",
+        ):
+            if os.environ.get(name):
+                app.config[name] = os.environ[name]
         if os.environ.get("BADGE_DID_DOMAIN"):
             app.config["BADGE_DID_DOMAIN"] = os.environ["BADGE_DID_DOMAIN"]
         if not app.config.get("BADGE_KEY_DIR"):

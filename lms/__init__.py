@@ -81,6 +81,7 @@ def register_blueprints(app: Flask) -> None:
     from lms.blueprints.assessment import bp as assessment_bp
     from lms.blueprints.auth import bp as auth_bp
     from lms.blueprints.badges import bp as badges_bp
+    from lms.blueprints.calendar import bp as calendar_bp
     from lms.blueprints.certificates import bp as certificates_bp
     from lms.blueprints.checklists import bp as checklists_bp
     from lms.blueprints.cohorts import bp as cohorts_bp
@@ -112,6 +113,7 @@ def register_blueprints(app: Flask) -> None:
         dashboard_bp,
         reviews_bp,
         hours_bp,
+        calendar_bp,
         links_bp,
         reports_bp,
         privacy_bp,

@@ -27,7 +27,15 @@ from sqlalchemy.sql.base import ExecutableOption
 
 from lms import clock
 from lms.extensions import db, login_manager
-from lms.models import Certificate, Cohort, CohortTrainer, Enrolment, Role, User
+from lms.models import (
+    Certificate,
+    Cohort,
+    CohortTrainer,
+    Enrolment,
+    EnrolmentStatus,
+    Role,
+    User,
+)
 from lms.services import login_sessions
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -103,6 +111,26 @@ def visible_cohorts(user: User) -> sa.Select[tuple[Cohort]]:
     if user.role is Role.TRAINER:
         return query.join(CohortTrainer, CohortTrainer.cohort_id == Cohort.id).where(
             CohortTrainer.trainer_id == user.id
+        )
+    return query.where(sa.false())
+
+
+def calendar_cohorts(user: User) -> sa.Select[tuple[Cohort]]:
+    """The cohorts whose year a person's calendar feed shows: the cohort of a participant's active
+    enrolment, a trainer's open cohorts, the cohorts of an employer contact's employees (active
+    enrolments), every open cohort for the coordinator. A subset of what they may see already."""
+    query = sa.select(Cohort)
+    if user.role is Role.COORDINATOR:
+        return query.where(Cohort.closed_at.is_(None))
+    if user.role is Role.TRAINER:
+        return visible_cohorts(user).where(Cohort.closed_at.is_(None))
+    active = sa.select(Enrolment.cohort_id).where(Enrolment.status == EnrolmentStatus.ACTIVE)
+    if user.role is Role.PARTICIPANT:
+        return query.where(Cohort.id.in_(active.where(Enrolment.participant_id == user.id)))
+    if user.role is Role.EMPLOYER and user.employer_id is not None:
+        return query.where(
+            Cohort.id.in_(active.where(Enrolment.employer_id == user.employer_id)),
+            Cohort.closed_at.is_(None),
         )
     return query.where(sa.false())
 

@@ -4,8 +4,8 @@ Cohort A (trainer ``trainer``) holds ``participant`` (employed by ``employer``, 
 and ``other_participant`` (employed by ``other_employer``, contact ``other_contact``). Cohort B has
 its own trainer (``other_trainer``) and nobody from A. ``participant`` has handed-in work with a photo,
 approved work, a sign-off, a workplace confirmation and observation, a notification, a certificate, a
-progress review, a week of hours, an API key and a login on a phone; ``contact`` has an unused action
-link; the outbox holds a failed mail.
+progress review, a week of hours, an API key, a calendar feed link and a login on a phone; ``contact``
+has an unused action link; the outbox holds a failed mail.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from lms.models import (
     ApiTokenScope,
     Assignment,
     CalendarClosure,
+    CalendarFeed,
     Certificate,
     ClosureKind,
     Cohort,
@@ -90,6 +91,7 @@ class World:
     failed_mail: OutboxMessage
     link_secret: str
     closure: CalendarClosure  # the cohort's own exception (a shutdown week)
+    calendar_secret: str  # the secret of the participant's calendar feed link
 
     def visitors(self) -> dict[str, User | None]:
         return {
@@ -209,6 +211,8 @@ def build_world() -> World:
         contact, LinkAction.CONFIRM_WORKPLACE, handed_in.id, timedelta(days=7)
     )
     db.session.add(link)
+    calendar_feed, calendar_secret = CalendarFeed.issue(participant)
+    db.session.add(calendar_feed)
     phone = login_sessions.start(
         participant,
         remember=True,
@@ -246,4 +250,5 @@ def build_world() -> World:
         failed_mail=failed_mail,
         link_secret=link_secret,
         closure=closure,
+        calendar_secret=calendar_secret,
     )

@@ -85,6 +85,10 @@ MATRIX: dict[str, tuple[object, ...] | str] = {
     "assessment.assess":                      (LOGIN,   404,   404,   200,   404,   404,   404,   404),  # /assessment/submissions/<int:submission_id>
     "assessment.participant":                 (LOGIN,   404,   404,   200,   404,   404,   404,   200),  # /assessment/participants/<int:enrolment_id>
     "assessment.correct":                     (LOGIN,   404,   404,   200,   404,   404,   404,   404),  # /assessment/submissions/<int:submission_id>/correct
+    "calendar.index":                         (LOGIN,   200,   200,   200,   200,   200,   200,   200),  # /calendar/
+    "calendar.create":                        (LOGIN,   200,   200,   200,   200,   200,   200,   200),  # /calendar/new — shows the new link once
+    "calendar.revoke":                        (LOGIN,   200,   200,   200,   200,   200,   200,   200),  # /calendar/revoke — everyone made a link at /calendar/new just before (without one: back to /calendar/, tests/test_calendar_feeds.py)
+    "calendar.feed":                          (  200,   200,   200,   200,   200,   200,   200,   200),  # /calendar/<secret>.ics — the participant's link: the secret is the credential
     "certificates.index":                     (LOGIN,   200,   200,   200,   200,   200,   200,   200),  # /certificates/
     "certificates.download":                  (LOGIN,   200,   404,   200,   404,   200,   404,   200),  # /certificates/<int:certificate_id>/download
     "certificates.reissue":                   (LOGIN,   404,   404,   404,   404,   404,   404,   200),  # /certificates/<int:certificate_id>/reissue
@@ -213,6 +217,7 @@ def url_values(world: World) -> dict[str, object]:
         "session_id": world.login_session.id,  # the participant logged in on another device
         # Read from the identity: a request may have removed the exception (no reload).
         "closure_id": sa.inspect(world.closure).identity[0],
+        "secret": world.calendar_secret,
     }
 
 

@@ -163,6 +163,8 @@ ROWS: dict[str, Row | str] = {
         {"current_password": PASSWORD, "password": NEW_PASSWORD, "confirm": NEW_PASSWORD},
     ),
     "auth.set_password": "a single-use link of its own: a second send finds the link used",
+    "calendar.create": Row("participant", lambda w: "/calendar/", page_answer=True),
+    "calendar.revoke": Row("participant", lambda w: "/calendar/revoke"),
     "certificates.issue": Row(
         "coordinator",
         lambda w: f"/certificates/enrolment/{w.extra.id}",  # type: ignore[attr-defined]

@@ -5,6 +5,7 @@ from lms.models.api_tokens import ApiToken, ApiTokenScope
 from lms.models.audit import AuditEvent
 from lms.models.base import InvalidTransition, Region
 from lms.models.calendar import CalendarClosure, ClosureKind, SchoolCalendar
+from lms.models.calendar_feeds import CalendarFeed
 from lms.models.certificates import Certificate, CertificateState
 from lms.models.cohorts import Cohort, CohortTrainer, Enrolment, EnrolmentStatus, IntakeType
 from lms.models.curriculum import (
@@ -60,6 +61,7 @@ __all__ = [
     "Attempt",
     "AuditEvent",
     "CalendarClosure",
+    "CalendarFeed",
     "ClosureKind",
     "Certificate",
     "CertificateState",

@@ -34,10 +34,12 @@ from lms.dates import short_date
 from lms.extensions import db
 from lms.holidays import is_public_holiday
 from lms.models import (
+    Assignment,
     CalendarClosure,
     ClosureKind,
     Cohort,
     Enrolment,
+    Period,
     Programme,
     SchoolCalendar,
     User,
@@ -565,6 +567,9 @@ class PlanLine:
     last_day: date | None  # for what lasts more than a day
     title: str
     week: int | None = None  # the programme week it falls in
+    # What the line is about (a period, an assignment, a closure), for whoever needs more than the
+    # title: the calendar feed's stable event ids.
+    subject: Period | Assignment | CalendarClosure | None = None
 
 
 def year_plan(cohort: Cohort, closures: Sequence[CalendarClosure]) -> list[PlanLine]:
@@ -580,11 +585,12 @@ def year_plan(cohort: Cohort, closures: Sequence[CalendarClosure]) -> list[PlanL
             cohort.due_date(period.end_week),
             f"{period.code} {period.title}",
             period.start_week,
+            period,
         )
         for period in programme.periods
     ]
     lines += [
-        PlanLine(PlanKind.CLOSED, c.first_day, c.last_day, c.name)
+        PlanLine(PlanKind.CLOSED, c.first_day, c.last_day, c.name, subject=c)
         for c in closures
         if c.first_day <= cohort.end_date and c.last_day >= cohort.start_date
     ]
@@ -595,6 +601,7 @@ def year_plan(cohort: Cohort, closures: Sequence[CalendarClosure]) -> list[PlanL
             None,
             f"{assignment.code} {assignment.title}",
             assignment.due_week,
+            assignment,
         )
         for assignment in programme.assignments
     ]

@@ -1,0 +1,3 @@
+from lms.blueprints.calendar.routes import bp
+
+__all__ = ["bp"]
