@@ -16,6 +16,8 @@ from lms.models import AuditEvent, CalendarClosure, CalendarFeed, Cohort, Role, 
 from lms.permissions import calendar_cohorts
 from lms.services import calendar_feeds
 from lms.services import school_calendar as calendar
+from tests.concurrency import hold_first_after
+from tests.conftest import AuthActions, csrf_token
 from tests.factories import (
     make_cohort,
     make_employer,
@@ -399,3 +401,34 @@ def test_the_pages_link_to_it(auth, client, db) -> None:  # type: ignore[no-unty
     for page in ("/profile", "/dashboard/participant"):
         response = client.get(page, follow_redirects=True)
         assert 'href="/calendar/"' in response.get_data(as_text=True), page
+
+
+def test_two_links_made_at_the_same_moment_leave_one_that_works(app, db) -> None:  # type: ignore[no-untyped-def]
+    """A double click that the form's token does not catch (a page without it): both answers show a
+    link, and the later one's is the one that works (the one-working-link index and a retry)."""
+    _cohort, participant = a_year(db)
+    tabs = []
+    for _ in range(2):
+        tab = app.test_client()
+        AuthActions(tab).login(participant.email)
+        tabs.append((tab, csrf_token(tab, "/calendar/")))
+
+    def make(tab):  # type: ignore[no-untyped-def]
+        client, token = tab
+        return lambda: client.post("/calendar/new", data={"csrf_token": token})
+
+    first, second, _waited = hold_first_after(
+        "INSERT INTO CALENDAR_FEEDS", make(tabs[0]), make(tabs[1])
+    )
+    assert first.status_code == second.status_code == 200
+    links = [URL.search(r.get_data(as_text=True)).group(1) for r in (first, second)]  # type: ignore[union-attr]
+    client = app.test_client()
+    answers = sorted(
+        client.get(link.removeprefix("http://127.0.0.1:5000")).status_code for link in links
+    )
+    assert answers == [200, 404]
+    db.session.expire_all()
+    active = db.session.scalars(
+        sa.select(CalendarFeed).where(CalendarFeed.revoked_at.is_(None))
+    ).all()
+    assert len(active) == 1
