@@ -212,12 +212,12 @@ def url_values(world: World) -> dict[str, object]:
         "message_id": world.failed_mail.id,
         "token_id": world.api_token.id,
         "token": world.link_secret,
+        "secret": world.calendar_secret,  # the participant's calendar feed link
         "filename": "css/app.css",
         "list_id": 1,  # the Open Badges status list
         "session_id": world.login_session.id,  # the participant logged in on another device
         # Read from the identity: a request may have removed the exception (no reload).
         "closure_id": sa.inspect(world.closure).identity[0],
-        "secret": world.calendar_secret,
     }
 
 
