@@ -6,7 +6,7 @@ at most one link that is not revoked (uq_calendar_feeds_one_active_per_user, a p
 A new table: nothing existing changes.
 
 Revision ID: 1d0809ada79d
-Revises: 5f83ef526a87
+Revises: cbea2fea4eeb
 Create Date: 2026-12-07 21:48:07.525264
 
 """
@@ -16,7 +16,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = "1d0809ada79d"
-down_revision = "5f83ef526a87"
+down_revision = "cbea2fea4eeb"
 branch_labels = None
 depends_on = None
 
