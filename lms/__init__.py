@@ -79,6 +79,7 @@ def register_blueprints(app: Flask) -> None:
     from lms.blueprints.api import bp as api_bp
     from lms.blueprints.api import tokens_bp as api_tokens_bp
     from lms.blueprints.assessment import bp as assessment_bp
+    from lms.blueprints.attendance import bp as attendance_bp
     from lms.blueprints.auth import bp as auth_bp
     from lms.blueprints.badges import bp as badges_bp
     from lms.blueprints.calendar import bp as calendar_bp
@@ -114,6 +115,7 @@ def register_blueprints(app: Flask) -> None:
         reviews_bp,
         hours_bp,
         calendar_bp,
+        attendance_bp,
         links_bp,
         reports_bp,
         privacy_bp,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from datetime import date
 from enum import Enum
 
 from babel.support import NullTranslations
@@ -13,6 +14,8 @@ from flask_login import current_user, user_loaded_from_cookie
 
 from lms.extensions import babel
 from lms.models import (
+    AbsenceReason,
+    AttendanceStatus,
     CertificateState,
     ChecklistKind,
     EnrolmentStatus,
@@ -50,12 +53,40 @@ LABELS: dict[Enum, object] = {
     CertificateState.ENDED: _l("Enrolment ended"),
     ChecklistKind.TECHNICAL: _l("Technical competencies"),
     ChecklistKind.SKILL21: _l("21st-century skills"),
+    AttendanceStatus.PRESENT: _l("present"),
+    AttendanceStatus.LATE: _l("late"),
+    AttendanceStatus.ABSENT: _l("absent"),
+    AbsenceReason.SICK: _l("sick"),
+    AbsenceReason.AUTHORISED: _l("authorised"),
+    AbsenceReason.UNAUTHORISED: _l("unauthorised"),
 }
+# Monday (0) to Sunday (6), as datetime.date.weekday() counts.
+WEEKDAY_NAMES = (
+    _l("Monday"),
+    _l("Tuesday"),
+    _l("Wednesday"),
+    _l("Thursday"),
+    _l("Friday"),
+    _l("Saturday"),
+    _l("Sunday"),
+)
 
 
 def label(value: Enum) -> str:
     """The interface's word for an enumeration value, in the reader's language."""
     return str(LABELS.get(value, value.value))
+
+
+def weekday_name(weekday: int) -> str:
+    """The name of a weekday (0 = Monday), in the reader's language."""
+    return str(WEEKDAY_NAMES[weekday])
+
+
+def day_with_weekday(day: date) -> str:
+    """ "Monday 14 Sep 2026": a training day, with its weekday."""
+    from lms.dates import short_date
+
+    return f"{weekday_name(day.weekday())} {short_date(day)}"
 
 
 def language_of(user: User) -> str:

@@ -203,3 +203,25 @@ def can_take_credential(user: User, certificate: Certificate) -> bool:
     if can_manage_certificates(user):
         return True
     return not certificate.is_revoked and certificate.enrolment.participant_id == user.id
+
+
+def cohort_or_404(cohort_id: int, *, options: Sequence[ExecutableOption] = ()) -> Cohort:
+    """Load → check for the pages of one cohort: the cohort if ``current_user`` may see it
+    (``visible_cohorts``: the coordinator any, a trainer their own); 404 otherwise."""
+    cohort = db.session.scalar(
+        visible_cohorts(current_user).where(Cohort.id == cohort_id).options(*options)
+    )
+    if cohort is None:
+        abort(404)
+    return cohort
+
+
+def can_record_attendance(user: User, cohort: Cohort) -> bool:
+    """Attendance is recorded by the cohort's own trainers; the coordinator sees it (read only)."""
+    return is_trainer_of(user, cohort)
+
+
+def can_view_attendance(user: User, cohort: Cohort) -> bool:
+    """A cohort's attendance as a whole: its trainers and the coordinator. A participant's own
+    attendance follows ``visible_enrolments`` (themselves, their employer's contacts, ...)."""
+    return user.role is Role.COORDINATOR or is_trainer_of(user, cohort)

@@ -13,7 +13,7 @@ from jinja2.ext import Extension
 
 from lms import dates
 from lms.blueprints.assessment.navigation import QueueNavText
-from lms.i18n import LANGUAGE_NAMES, label
+from lms.i18n import LANGUAGE_NAMES, day_with_weekday, label, weekday_name
 from lms.models import Role
 from lms.services.accounts import MIN_PASSWORD_LENGTH
 
@@ -45,6 +45,7 @@ NAVIGATION: dict[Role, tuple[NavItem, ...]] = {
         NavItem("portfolio.index", _l("My assignments")),
         NavItem("checklists.mine", _l("My checklists")),
         NavItem("hours.mine", _l("My hours")),
+        NavItem("attendance.mine", _l("Attendance")),
     ),
     Role.EMPLOYER: (
         NavItem("dashboard.employer", _l("Overview")),
@@ -80,9 +81,11 @@ def navigation_for(user: Any) -> tuple[NavItem, ...]:
 def register(app: Flask) -> None:
     app.jinja_env.add_extension(StripIndentation)
     dates.register(app)  # |date and |datetime: the one date format of the interface
+    app.add_template_filter(day_with_weekday, "weekday_date")  # "maandag 14 sep 2026"
     # Globals (not context variables) so that imported macros can use them too.
     app.jinja_env.globals.update(
         label=label,
+        weekday_name=weekday_name,
         language_names=LANGUAGE_NAMES,
         Role=Role,
         get_locale=get_locale,

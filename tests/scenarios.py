@@ -4,8 +4,9 @@ Cohort A (trainer ``trainer``) holds ``participant`` (employed by ``employer``, 
 and ``other_participant`` (employed by ``other_employer``, contact ``other_contact``). Cohort B has
 its own trainer (``other_trainer``) and nobody from A. ``participant`` has handed-in work with a photo,
 approved work, a sign-off, a workplace confirmation and observation, a notification, a certificate, a
-progress review, a week of hours, an API key, a calendar feed link and a login on a phone; ``contact``
-has an unused action link; the outbox holds a failed mail.
+progress review, a week of hours, an API key, a calendar feed link, attendance on a training day
+(``training_day``) and a login on a phone; ``contact`` has an unused action link; the outbox holds a
+failed mail.
 """
 
 from __future__ import annotations
@@ -18,10 +19,12 @@ from datetime import date, timedelta
 from lms import clock
 from lms.extensions import db
 from lms.models import (
+    AbsenceReason,
     ActionLink,
     ApiToken,
     ApiTokenScope,
     Assignment,
+    AttendanceStatus,
     CalendarClosure,
     CalendarFeed,
     Certificate,
@@ -92,6 +95,7 @@ class World:
     link_secret: str
     closure: CalendarClosure  # the cohort's own exception (a shutdown week)
     calendar_secret: str  # the secret of the participant's calendar feed link
+    training_day: date  # a training day of the cohort (its second Monday), attendance recorded
 
     def visitors(self) -> dict[str, User | None]:
         return {
@@ -108,6 +112,7 @@ class World:
 
 def build_world() -> World:
     """Build and commit the world (times are real; nothing here is in the future)."""
+    from lms.services.attendance import Mark, record_attendance
     from lms.services.signoff import sign_off
 
     at = clock.now() - timedelta(days=2)
@@ -213,6 +218,19 @@ def build_world() -> World:
     db.session.add(link)
     calendar_feed, calendar_secret = CalendarFeed.issue(participant)
     db.session.add(calendar_feed)
+    # The cohort trains on Mondays (its start date's weekday); its second one is recorded.
+    training_day = START + timedelta(weeks=1)
+    record_attendance(
+        cohort,
+        training_day,
+        {
+            enrolment.id: Mark(AttendanceStatus.PRESENT),
+            other_enrolment.id: Mark(AttendanceStatus.ABSENT, AbsenceReason.SICK, note="Griep"),
+        },
+        actor=trainer,
+        at=at,
+        today=clock.today(),
+    )
     phone = login_sessions.start(
         participant,
         remember=True,
@@ -251,4 +269,5 @@ def build_world() -> World:
         link_secret=link_secret,
         closure=closure,
         calendar_secret=calendar_secret,
+        training_day=training_day,
     )

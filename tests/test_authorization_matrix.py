@@ -80,6 +80,10 @@ MATRIX: dict[str, tuple[object, ...] | str] = {
     "api.openapi_document":                   PUBLIC_API,  # /api/v1/openapi.json
     "api.signoffs":                           TOKEN,  # /api/v1/signoffs
     "api.submissions":                        TOKEN,  # /api/v1/submissions
+    "attendance.mine":                        (LOGIN,   200,   200,   403,   403,   403,   403,   403),  # /attendance/
+    "attendance.cohort":                      (LOGIN,   404,   404,   200,   404,   404,   404,   200),  # /attendance/cohorts/<int:cohort_id>
+    "attendance.session":                     (LOGIN,   404,   404,   200,   404,   404,   404,   200),  # /attendance/cohorts/<int:cohort_id>/<day> — the coordinator sees, the trainer records
+    "attendance.enrolment":                   (LOGIN,   200,   404,   200,   404,   200,   404,   200),  # /attendance/enrolments/<int:enrolment_id>
     "assessment.index":                       (LOGIN,   403,   403,   200,   200,   403,   403,   403),  # /assessment/
     "assessment.queue":                       (LOGIN,   403,   403,   200,   200,   403,   403,   403),  # /assessment/queue
     "assessment.assess":                      (LOGIN,   404,   404,   200,   404,   404,   404,   404),  # /assessment/submissions/<int:submission_id>
@@ -218,6 +222,7 @@ def url_values(world: World) -> dict[str, object]:
         "session_id": world.login_session.id,  # the participant logged in on another device
         # Read from the identity: a request may have removed the exception (no reload).
         "closure_id": sa.inspect(world.closure).identity[0],
+        "day": world.training_day.isoformat(),  # a training day of the cohort, in the past
     }
 
 

@@ -366,6 +366,7 @@ def cohort_form(trainer, programme=None, **changes) -> dict:
         "start_date": "2026-09-07",
         "capacity": "12",
         "trainers": [str(trainer.id)],
+        "training_days": ["0"],
     }
     if programme is not None:
         data["programme"] = str(programme.id)

@@ -15,6 +15,7 @@ import re
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
@@ -196,6 +197,11 @@ ROWS: dict[str, Row | str] = {
     ),
     "checklists.sign": Row(
         "trainer", lambda w: f"/checklists/enrolments/{w.enrolment.id}/sign-off"
+    ),
+    # A training day not yet recorded (the one after the world's recorded one), everyone present.
+    "attendance.session": Row(
+        "trainer",
+        lambda w: f"/attendance/cohorts/{w.cohort.id}/{w.training_day + timedelta(weeks=1)}",
     ),
     "cohorts.add_exception": Row(
         "coordinator",

@@ -2,6 +2,12 @@
 
 from lms.models.action_links import ActionLink, LinkAction
 from lms.models.api_tokens import ApiToken, ApiTokenScope
+from lms.models.attendance import (
+    AbsenceReason,
+    AttendanceRecord,
+    AttendanceSession,
+    AttendanceStatus,
+)
 from lms.models.audit import AuditEvent
 from lms.models.base import InvalidTransition, Region
 from lms.models.calendar import CalendarClosure, ClosureKind, SchoolCalendar
@@ -52,6 +58,10 @@ from lms.models.signoffs import (
 from lms.models.throttle import ThrottleCounter, ThrottleScope
 
 __all__ = [
+    "AbsenceReason",
+    "AttendanceRecord",
+    "AttendanceSession",
+    "AttendanceStatus",
     "AccountToken",
     "ActionLink",
     "ApiToken",

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import enum
 from bisect import bisect_right
+from collections.abc import Iterable
 from datetime import date, datetime, timedelta
 from functools import lru_cache
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -21,6 +22,30 @@ if TYPE_CHECKING:
     from lms.models.progress import CohortSummary, ProgressSummary
 
 DEFAULT_CAPACITY = 12
+
+
+TRAINING_WEEKDAYS = range(5)  # Monday (0) to Friday (4)
+
+
+def weekday_bits(weekdays: Iterable[int]) -> int:
+    """Weekdays (0 = Monday ... 4 = Friday) as the bits of ``Cohort.training_days``."""
+    bits = 0
+    for weekday in weekdays:
+        if weekday not in TRAINING_WEEKDAYS:
+            raise ValueError(f"not a weekday from Monday to Friday: {weekday}")
+        bits |= 1 << weekday
+    return bits
+
+
+def weekdays_of(bits: int) -> tuple[int, ...]:
+    return tuple(weekday for weekday in TRAINING_WEEKDAYS if bits & (1 << weekday))
+
+
+def _start_weekday_bit(context: Any) -> int:
+    """The default training day: the weekday of the start date (Monday for a weekend day)."""
+    start = context.get_current_parameters().get("start_date")
+    weekday = start.weekday() if isinstance(start, date) else 0
+    return 1 << (weekday if weekday in TRAINING_WEEKDAYS else 0)
 
 
 class CohortTrainer(db.Model):
@@ -40,6 +65,7 @@ class Cohort(db.Model):
     __table_args__ = (
         sa.CheckConstraint("capacity > 0", name="capacity_positive"),
         sa.CheckConstraint("start_date < end_date", name="dates_ordered"),
+        sa.CheckConstraint("training_days BETWEEN 1 AND 31", name="training_days_weekdays"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -55,6 +81,10 @@ class Cohort(db.Model):
     # school calendar that are not holidays (lms.services.school_calendar). Empty: every week from
     # the start date on, one after the other.
     teaching_weeks: Mapped[str] = mapped_column(sa.Text, default="", server_default="")
+    # The weekdays on which the group spends the day with the trainer, as bits (Monday = 1, Tuesday =
+    # 2, Wednesday = 4, ...; Monday to Friday only): see ``training_weekdays``. By default the
+    # weekday of the start date.
+    training_days: Mapped[int] = mapped_column(sa.SmallInteger, default=_start_weekday_bit)
     capacity: Mapped[int] = mapped_column(default=DEFAULT_CAPACITY)
     created_at: Mapped[datetime] = created_at_column()
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
@@ -74,6 +104,15 @@ class Cohort(db.Model):
     @property
     def is_closed(self) -> bool:
         return self.closed_at is not None
+
+    @property
+    def training_weekdays(self) -> tuple[int, ...]:
+        """The training weekdays, 0 (Monday) to 4 (Friday), in order."""
+        return weekdays_of(self.training_days)
+
+    @training_weekdays.setter
+    def training_weekdays(self, weekdays: Iterable[int]) -> None:
+        self.training_days = weekday_bits(weekdays)
 
     def week_start(self, week: int) -> date:
         """The Monday of programme week ``week`` (week 1 starts on the start date); a week past the

@@ -19,7 +19,7 @@ from flask_babel import gettext as _
 
 from lms.extensions import db
 from lms.models import Cohort, Enrolment, Programme, Region, Role, User
-from lms.models.cohorts import DEFAULT_CAPACITY, format_weeks
+from lms.models.cohorts import DEFAULT_CAPACITY, TRAINING_WEEKDAYS, format_weeks, weekday_bits
 from lms.services import audit, characters, progress, school_calendar
 from lms.services.enrolment import lock_cohort, seats_taken
 
@@ -65,11 +65,16 @@ def create_cohort(
     trainers: Sequence[User],
     actor: User,
     capacity: int = DEFAULT_CAPACITY,
+    training_weekdays: Sequence[int] | None = None,
 ) -> Cohort:
-    """A new, open cohort pinned to ``programme`` for its whole life."""
+    """A new, open cohort pinned to ``programme`` for its whole life. Its training day(s) default to
+    the weekday of the start date."""
     name = name.strip()
     _check_name(name)
     _check_start_date(start_date)
+    if training_weekdays is None:
+        training_weekdays = [start_date.weekday()]
+    _check_training_weekdays(training_weekdays)
     _check_capacity(capacity)
     _check_trainers(trainers)
     dates = calendar_dates(programme, start_date)
@@ -81,6 +86,7 @@ def create_cohort(
         end_date=dates.end_date,
         teaching_weeks=dates.teaching_weeks,
         capacity=capacity,
+        training_days=weekday_bits(training_weekdays),
         trainers=list(trainers),
     )
     db.session.add(cohort)
@@ -95,6 +101,7 @@ def create_cohort(
         start_date=start_date.isoformat(),
         end_date=cohort.end_date.isoformat(),
         capacity=capacity,
+        training_weekdays=sorted(set(training_weekdays)),
         trainers=[trainer.email for trainer in trainers],
     )
     return cohort
@@ -109,8 +116,11 @@ def update_cohort(
     capacity: int,
     trainers: Sequence[User],
     actor: User,
+    training_weekdays: Sequence[int] | None = None,
 ) -> dict[str, list[object]]:
-    """Change a cohort's name, region, start date (the end date follows), capacity and trainers.
+    """Change a cohort's name, region, start date (the end date follows), capacity, trainers and
+    training day(s) (None: unchanged). Attendance recorded on a day that is no longer a training day
+    stays recorded.
 
     The programme version stays pinned. The capacity never drops below the seats already taken; the
     cohort row is locked while counting, so an enrolment at the same moment cannot slip past.
@@ -121,6 +131,9 @@ def update_cohort(
     _check_start_date(start_date)
     _check_capacity(capacity)
     _check_trainers(trainers)
+    if training_weekdays is None:
+        training_weekdays = cohort.training_weekdays
+    _check_training_weekdays(training_weekdays)
     cohort = lock_cohort(cohort.id)
     taken = seats_taken(cohort)
     if capacity < taken:
@@ -139,6 +152,7 @@ def update_cohort(
         "end_date": dates.end_date.isoformat(),
         "capacity": capacity,
         "trainers": sorted(trainer.email for trainer in trainers),
+        "training_weekdays": sorted(set(training_weekdays)),
     }
     old_values: dict[str, object] = {
         "name": cohort.name,
@@ -147,6 +161,7 @@ def update_cohort(
         "end_date": cohort.end_date.isoformat(),
         "capacity": cohort.capacity,
         "trainers": sorted(trainer.email for trainer in cohort.trainers),
+        "training_weekdays": list(cohort.training_weekdays),
     }
     changes = {
         key: [old_values[key], new_values[key]]
@@ -162,6 +177,7 @@ def update_cohort(
     cohort.teaching_weeks = dates.teaching_weeks
     cohort.capacity = capacity
     cohort.trainers = list(trainers)
+    cohort.training_days = weekday_bits(training_weekdays)
     db.session.flush()
     audit.record("cohort.update", actor, cohort, changes=changes)
     if "start_date" in changes or "end_date" in changes:  # every due date moves with it
@@ -227,6 +243,13 @@ def _check_capacity(capacity: int) -> None:
             _("The capacity is at least 1 and at most %(max)d seats.", max=MAX_CAPACITY),
             field="capacity",
         )
+
+
+def _check_training_weekdays(weekdays: Sequence[int]) -> None:
+    if not weekdays:
+        raise CohortError(_("Choose at least one training day."), field="training_days")
+    if any(weekday not in TRAINING_WEEKDAYS for weekday in weekdays):
+        raise CohortError(_("Training days are from Monday to Friday."), field="training_days")
 
 
 def _check_trainers(trainers: Sequence[User]) -> None:

@@ -31,9 +31,9 @@ from wtforms.validators import (
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from lms.forms import Form, name_shown_to_others
-from lms.i18n import label
+from lms.i18n import label, weekday_name
 from lms.models import IntakeType, Region
-from lms.models.cohorts import DEFAULT_CAPACITY
+from lms.models.cohorts import DEFAULT_CAPACITY, TRAINING_WEEKDAYS
 from lms.services.cohorts import MAX_CAPACITY, start_date_problem
 
 
@@ -93,11 +93,19 @@ class CohortForm(Form):
         ],
     )
     trainers = CheckboxListField(_l("Trainers"), coerce=int)
+    training_days = CheckboxListField(_l("Training days"), coerce=int)
     submit = SubmitField(_l("Save"))
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.region.choices = region_choices()
+        self.training_days.choices = [
+            SelectChoice(weekday, weekday_name(weekday)) for weekday in TRAINING_WEEKDAYS
+        ]
+
+    def validate_training_days(self, field: CheckboxListField) -> None:
+        if not field.data:
+            raise ValidationError(_l("Choose at least one training day."))
 
     def validate_start_date(self, field: DateField) -> None:
         problem = start_date_problem(field.data) if field.data else None

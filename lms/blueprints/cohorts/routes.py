@@ -43,6 +43,8 @@ from lms.services import cohorts as cohort_service
 from lms.services import enrolment as enrolment_service
 from lms.services import school_calendar
 
+MONDAY = 0
+
 bp = Blueprint("cohorts", __name__, url_prefix="/cohorts")
 
 # Selects on the enrol and transfer pages show at most this many options; a search narrows them.
@@ -192,6 +194,8 @@ def create():  # type: ignore[no-untyped-def]
         SelectChoice(programme.id, _programme_label(programme)) for programme in programmes
     ]
     form.trainers.choices = _trainer_choices()
+    if request.method == "GET":
+        form.training_days.data = [MONDAY]  # the start date's weekday: change it to the real day
     if request.method == "GET" and programmes:
         form.programme.data = max(programmes, key=lambda p: p.loaded_at).id
     if programmes and form.validate_on_submit():
@@ -204,6 +208,7 @@ def create():  # type: ignore[no-untyped-def]
                 start_date=form.start_date.data,
                 capacity=form.capacity.data,
                 trainers=_chosen_trainers(form.trainers.data),
+                training_weekdays=form.training_days.data,
                 actor=_actor(),
             )
         except cohort_service.CohortError as error:
@@ -344,6 +349,7 @@ def edit(cohort_id: int):  # type: ignore[no-untyped-def]
             "start_date": cohort.start_date,
             "capacity": cohort.capacity,
             "trainers": [trainer.id for trainer in cohort.trainers],
+            "training_days": list(cohort.training_weekdays),
         }
     )
     form.trainers.choices = _trainer_choices(cohort.trainers)
@@ -356,6 +362,7 @@ def edit(cohort_id: int):  # type: ignore[no-untyped-def]
                 start_date=form.start_date.data,
                 capacity=form.capacity.data,
                 trainers=_chosen_trainers(form.trainers.data),
+                training_weekdays=form.training_days.data,
                 actor=_actor(),
             )
         except cohort_service.CohortError as error:

@@ -1,0 +1,3 @@
+from lms.blueprints.attendance.routes import bp
+
+__all__ = ["bp"]
