@@ -37,6 +37,7 @@ from lms.models import (
     Verdict,
     WorkplaceConfirmation,
 )
+from lms.models.cohorts import weekday_bits
 from lms.services import accounts, progress, school_calendar
 from lms.services.cohorts import calendar_dates
 from lms.services.signoff import sign_off
@@ -325,6 +326,7 @@ def load_demo_data(today: date | None = None) -> bool:
     with clock.frozen_at(moment):
         _create_progress(programme, cohorts, today)
         _create_reviews_and_hours(cohorts, today)
+        _create_attendance(cohorts, today)
         # The demo writes its rows directly, not through the services: summarise them all at once.
         progress.rebuild_summaries()
         progress.rebuild_cohort_summaries()
@@ -336,6 +338,13 @@ def _create_reviews_and_hours(cohorts: Sequence[DemoCohort], today: date) -> Non
     from lms.demo_dashboards import create_reviews_and_hours
 
     create_reviews_and_hours(cohorts, today)
+
+
+def _create_attendance(cohorts: Sequence[DemoCohort], today: date) -> None:
+    """Attendance on the training days before ``today``: see ``lms.demo_attendance``."""
+    from lms.demo_attendance import create_attendance
+
+    create_attendance(cohorts, today)
 
 
 def _create_last_years_cohort(programme: Programme, year: int) -> None:
@@ -436,18 +445,20 @@ def _create_people_and_cohorts(programme: Programme, year: int, start: date) -> 
         employers.setdefault(spec.region, []).append(employer)
 
     trainer1, trainer2, trainer3 = trainers
+    tuesday, thursday = 1, 3  # the groups' training days
     groups = (
-        (Region.PARKSTAD, [trainer1, trainer3], range(1, 13)),
-        (Region.WESTELIJKE_MIJNSTREEK, [trainer2, trainer3], range(13, 25)),
+        (Region.PARKSTAD, [trainer1, trainer3], range(1, 13), tuesday),
+        (Region.WESTELIJKE_MIJNSTREEK, [trainer2, trainer3], range(13, 25), thursday),
     )
     cohorts = []
-    for region, cohort_trainers, numbers in groups:
+    for region, cohort_trainers, numbers, training_day in groups:
         cohort = Cohort(
             name=f"{REGION_NAMES[region]} {year}-{year + 1}",
             region=region,
             programme=programme,
             start_date=start,
             **asdict(calendar_dates(programme, start)),
+            training_days=weekday_bits([training_day]),
             trainers=cohort_trainers,
         )
         db.session.add(cohort)
