@@ -678,3 +678,68 @@ def test_trainer_and_coordinator_reach_the_cohort_from_their_pages(auth, client,
     auth.logout()
     AuthActions(client).login(group.coordinator.email)
     assert target in client.get(f"/cohorts/{group.cohort.id}").get_data(as_text=True)
+
+
+# --- the demo and the migration -------------------------------------------------------------------
+
+
+def test_the_demo_records_plausible_attendance_before_its_today(db) -> None:
+    from lms.demo import load_demo_data
+
+    today = date(2026, 10, 9)  # a Friday in week 5
+    assert load_demo_data(today=today) is True
+    cohorts = db.session.scalars(sa.select(Cohort).where(Cohort.closed_at.is_(None))).all()
+    this_years = {c.name: c for c in cohorts if c.start_date.year == 2026}
+    assert sorted(c.training_weekdays for c in this_years.values()) == [(TUESDAY,), (THURSDAY,)]
+    found = sessions(db)
+    assert found and all(session.held_on < today for session in found)
+    assert all(session.recorded_at.astimezone(clock.LOCAL_TZ).date() < today for session in found)
+    for cohort in this_years.values():
+        days = attendance.training_dates(cohort, today - timedelta(days=1))
+        held = sorted(s.held_on for s in found if s.cohort_id == cohort.id)
+        assert held == days[:-1]  # this week's training day is still to record
+    statuses = [(r.status, r.reason) for r in records(db)]
+    assert len(statuses) == 12 * len(found)
+    present = statuses.count((AttendanceStatus.PRESENT, None))
+    assert present > 0.7 * len(statuses)
+    assert (AttendanceStatus.LATE, None) in statuses
+    assert {reason for status, reason in statuses if status is AttendanceStatus.ABSENT} - {None}
+
+
+def test_the_migration_gives_existing_cohorts_the_weekday_of_their_start(
+    database_url, tmp_path
+) -> None:
+    from lms import create_app
+    from tests.conftest import make_config
+
+    if not database_url.startswith("sqlite"):
+        pytest.skip("the migrations themselves are tested on both in tests/test_migrations.py")
+    url = f"sqlite:///{tmp_path / 'before.sqlite3'}"
+    migrated = create_app(make_config(url, tmp_path / "evidence"))
+    runner = migrated.test_cli_runner()  # no application context of the test database around
+    assert runner.invoke(args=["db", "upgrade", "5f83ef526a87"]).exit_code == 0
+    engine = sa.create_engine(url)
+    with engine.begin() as connection:
+        connection.execute(
+            sa.text(
+                "INSERT INTO programmes (id, code, version, title, level, description, start_month,"
+                " duration_weeks, bpv_hours_target, levels, source_file, content_hash, loaded_at)"
+                " VALUES (1, 'T', 1, 'T', 2, '', 9, 40, 610, '[]', '', 'x', '2026-01-01')"
+            )
+        )
+        for number, start in enumerate(["2026-09-07", "2026-09-09", "2026-09-12"], start=1):
+            connection.execute(
+                sa.text(
+                    "INSERT INTO cohorts (id, name, region, programme_id, start_date, end_date,"
+                    " teaching_weeks, capacity, created_at) VALUES (:id, :name, 'parkstad', 1,"
+                    " :start, '2027-06-30', '', 12, '2026-01-01')"
+                ),
+                {"id": number, "name": f"C{number}", "start": start},
+            )
+    result = runner.invoke(args=["db", "upgrade"])
+    assert result.exit_code == 0, result.output
+    with engine.connect() as connection:
+        days = connection.execute(sa.text("SELECT id, training_days FROM cohorts ORDER BY id"))
+        # Monday, Wednesday, and a Saturday start: Monday.
+        assert days.all() == [(1, 1), (2, 4), (3, 1)]
+    engine.dispose()
