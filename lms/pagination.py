@@ -46,6 +46,28 @@ def paginate_counted(query: sa.Select, per_page: int | None = None) -> Paginatio
     return page
 
 
+class ListPagination(Pagination):
+    """A page of a list already in memory (a cohort's training dates), for the pagination macro."""
+
+    def __init__(self, items: list[object], page: int, per_page: int) -> None:
+        self._all = items
+        super().__init__(page=page, per_page=per_page, error_out=False)
+
+    def _query_items(self) -> list[object]:
+        start = (self.page - 1) * self.per_page
+        return self._all[start : start + self.per_page]
+
+    def _query_count(self) -> int:
+        return len(self._all)
+
+
+def paginate_list(items: list[object], per_page: int | None = None) -> Pagination:
+    """Like ``paginate``, for a list already in memory: a page past the end shows the last page."""
+    per_page = per_page or current_app.config["PER_PAGE"]
+    pages = max(1, -(-len(items) // per_page))
+    return ListPagination(items, min(page_number(), pages), per_page)
+
+
 def search_term() -> str:
     """The trimmed ``?q=`` search text."""
     return request.args.get("q", "").strip()[:100]

@@ -202,6 +202,7 @@ ROWS: dict[str, Row | str] = {
     "attendance.session": Row(
         "trainer",
         lambda w: f"/attendance/cohorts/{w.cohort.id}/{w.training_day + timedelta(weeks=1)}",
+        url=lambda w: f"/attendance/cohorts/{w.cohort.id}/{w.training_day + timedelta(weeks=1)}",
     ),
     "cohorts.add_exception": Row(
         "coordinator",

@@ -82,6 +82,7 @@ def url_values(world: World) -> dict[str, object]:
         "code": world.assignment.code,
         # Read from the identity: a request may have removed the exception (no reload).
         "closure_id": sa.inspect(world.closure).identity[0],
+        "day": world.training_day.isoformat(),  # a training day, its attendance recorded
     }
 
 

@@ -343,6 +343,8 @@ PAGED_LISTS = [
     ("employer", "/hours/to-approve"),
     ("participant", "/hours/"),
     ("participant", "/notifications/"),
+    ("participant", "/attendance/"),
+    ("coordinator", "/attendance/enrolments/{enrolment}"),
 ]
 
 

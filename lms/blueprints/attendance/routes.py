@@ -10,7 +10,6 @@ import sqlalchemy as sa
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy.orm import joinedload, selectinload
 
 from lms import clock
@@ -26,7 +25,7 @@ from lms.blueprints.attendance.forms import (
 from lms.extensions import db
 from lms.i18n import day_with_weekday
 from lms.models import Cohort, Enrolment, EnrolmentStatus, Role
-from lms.pagination import page_number, paginate
+from lms.pagination import paginate, paginate_list
 from lms.permissions import (
     can_record_attendance,
     cohort_or_404,
@@ -40,21 +39,6 @@ from lms.services.attendance import MAX_NOTE_LENGTH
 bp = Blueprint("attendance", __name__, url_prefix="/attendance")
 
 DATES_PER_PAGE = 20
-
-
-class ListPagination(Pagination):
-    """A page of a list already in memory (a cohort's training dates), for the pagination macro."""
-
-    def __init__(self, items: list[object], page: int, per_page: int) -> None:
-        self._all = items
-        super().__init__(page=page, per_page=per_page, error_out=False)
-
-    def _query_items(self) -> list[object]:
-        start = (self.page - 1) * self.per_page
-        return self._all[start : start + self.per_page]
-
-    def _query_count(self) -> int:
-        return len(self._all)
 
 
 def _cohort(cohort_id: int) -> Cohort:
@@ -84,7 +68,7 @@ def cohort(cohort_id: int):  # type: ignore[no-untyped-def]
     return render_template(
         "attendance/cohort.html",
         cohort=cohort,
-        page=ListPagination(lines, page_number(), DATES_PER_PAGE),
+        page=paginate_list(lines, DATES_PER_PAGE),  # type: ignore[arg-type]
         to_record=sum(1 for line in lines if not line.recorded),
         participants=participants,
         figures=attendance_service.figures_for(e.id for e in participants),
