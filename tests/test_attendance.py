@@ -246,12 +246,15 @@ def test_the_roster_is_who_was_in_the_group_on_the_day(db, group) -> None:
     assert late_comer.id not in ids(TUESDAYS[1]) and late_comer.id in ids(TUESDAYS[2])
     assert leaver.id in ids(TUESDAYS[0]) and leaver.id not in ids(TUESDAYS[1])
     assert first in ids(TUESDAYS[0])
-    # Recorded on a day, a participant stays on that day's session.
+    # Recorded on a day, a participant stays on that day's session, and on the cohort's page.
+    assert leaver.id not in {e.id for e in attendance.participants_of(group.cohort)}
     record(
         group, TUESDAYS[0], {e.id: PRESENT for e in attendance.roster(group.cohort, TUESDAYS[0])}
     )
     session = attendance.session_on(group.cohort, TUESDAYS[0])
     assert leaver.id in {e.id for e in attendance.roster(group.cohort, TUESDAYS[0], session)}
+    assert leaver.id in {e.id for e in attendance.participants_of(group.cohort)}
+    assert late_comer.id in {e.id for e in attendance.participants_of(group.cohort)}
 
 
 def test_two_trainers_saving_the_same_day_at_once_make_one_session(app, db, group) -> None:

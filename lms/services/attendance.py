@@ -29,6 +29,7 @@ from lms.models import (
     AttendanceStatus,
     Cohort,
     Enrolment,
+    EnrolmentStatus,
     User,
 )
 from lms.services import audit, characters
@@ -123,6 +124,23 @@ def roster(cohort: Cohort, day: date, session: AttendanceSession | None = None) 
         .where(
             Enrolment.cohort_id == cohort.id,
             sa.or_(in_group, Enrolment.id.in_(recorded)) if recorded else in_group,
+        )
+        .options(joinedload(Enrolment.participant), joinedload(Enrolment.employer))
+    ).all()
+    return sorted(enrolments, key=lambda e: (e.participant.sort_key, e.id))
+
+
+def participants_of(cohort: Cohort) -> list[Enrolment]:
+    """The participants whose attendance the cohort's page shows: its active enrolments and every
+    enrolment with a record in it (someone who left, a finished year); in name order."""
+    has_records = (
+        sa.select(AttendanceRecord.id).where(AttendanceRecord.enrolment_id == Enrolment.id).exists()
+    )
+    enrolments = db.session.scalars(
+        sa.select(Enrolment)
+        .where(
+            Enrolment.cohort_id == cohort.id,
+            sa.or_(Enrolment.status == EnrolmentStatus.ACTIVE, has_records),
         )
         .options(joinedload(Enrolment.participant), joinedload(Enrolment.employer))
     ).all()

@@ -60,11 +60,7 @@ def cohort(cohort_id: int):  # type: ignore[no-untyped-def]
     cohort = _cohort(cohort_id)
     today = clock.today()
     lines = attendance_service.date_lines(cohort, today)
-    participants = [
-        enrolment
-        for enrolment in attendance_service.roster(cohort, today)
-        if enrolment.status is EnrolmentStatus.ACTIVE
-    ]
+    participants = attendance_service.participants_of(cohort)
     return render_template(
         "attendance/cohort.html",
         cohort=cohort,
