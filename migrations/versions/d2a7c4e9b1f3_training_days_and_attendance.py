@@ -7,7 +7,7 @@ attendance_sessions holds one recorded training day per (cohort, date), attendan
 status per (session, enrolment) (lms/models/attendance.py).
 
 Revision ID: d2a7c4e9b1f3
-Revises: cbea2fea4eeb
+Revises: 1d0809ada79d
 Create Date: 2026-12-07 22:05:00.000000
 
 """
@@ -17,7 +17,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = "d2a7c4e9b1f3"
-down_revision = "cbea2fea4eeb"
+down_revision = "1d0809ada79d"
 branch_labels = None
 depends_on = None
 
