@@ -22,7 +22,15 @@ branch_labels = None
 depends_on = None
 
 
+def _foreign_keys(on):
+    """SQLite copies the cohorts table to change it (batch mode) and drops the old one, which rows of
+    other tables point at: no foreign key checks while the copy takes its place."""
+    if op.get_bind().dialect.name == "sqlite":
+        op.execute(f"PRAGMA foreign_keys = {'ON' if on else 'OFF'}")
+
+
 def upgrade():
+    _foreign_keys(on=False)
     with op.batch_alter_table("cohorts", schema=None) as batch_op:
         batch_op.add_column(sa.Column("training_days", sa.SmallInteger(), nullable=True))
     _fill_training_days()
@@ -31,6 +39,7 @@ def upgrade():
         batch_op.create_check_constraint(
             batch_op.f("ck_cohorts_training_days_weekdays"), "training_days BETWEEN 1 AND 31"
         )
+    _foreign_keys(on=True)
 
     op.create_table(
         "attendance_sessions",
@@ -155,6 +164,8 @@ def downgrade():
         batch_op.drop_index(batch_op.f("ix_attendance_sessions_updated_by_id"))
         batch_op.drop_index(batch_op.f("ix_attendance_sessions_recorded_by_id"))
     op.drop_table("attendance_sessions")
+    _foreign_keys(on=False)
     with op.batch_alter_table("cohorts", schema=None) as batch_op:
         batch_op.drop_constraint(batch_op.f("ck_cohorts_training_days_weekdays"), type_="check")
         batch_op.drop_column("training_days")
+    _foreign_keys(on=True)
