@@ -242,6 +242,7 @@ def test_a_cohort_exception_moves_the_weeks_once_with_an_audit_record(db) -> Non
             "(7 sep 2026) en het einde (11 jun 2027)",
         ),
         ("x" * 121, date(2026, 11, 2), date(2026, 11, 6), "name", "hoogstens 120 tekens"),
+        ("Slui\x00ting", date(2026, 11, 2), date(2026, 11, 6), "name", "onzichtbaar stuurteken"),
     ],
 )
 def test_an_exception_is_refused_with_a_reason(db, name, first, last, field, message) -> None:

@@ -46,7 +46,7 @@ from lms.models import (
 )
 from lms.models.calendar import SCHOOL_HOLIDAYS
 from lms.models.cohorts import format_weeks
-from lms.services import audit, progress
+from lms.services import audit, characters, progress
 from lms.services.curriculum import (
     Description,
     Problem,
@@ -524,6 +524,9 @@ def _check_exception(cohort: Cohort, name: str, first_day: date, last_day: date)
         raise CalendarError(
             _("Say why the cohort is closed, e.g. the company's shutdown week."), "name"
         )
+    problem = characters.text_problem(name)
+    if problem:
+        raise CalendarError(problem, "name")
     if len(name) > CLOSURE_NAME_LENGTH:
         raise CalendarError(_("Keep it to %(max)d characters.", max=CLOSURE_NAME_LENGTH), "name")
     if last_day < first_day:
