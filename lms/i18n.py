@@ -8,7 +8,7 @@ from enum import Enum
 
 from babel.support import NullTranslations
 from flask import Flask, current_app, g, has_request_context, request, session
-from flask_babel import get_translations
+from flask_babel import format_decimal, get_translations
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, user_loaded_from_cookie
 
@@ -87,6 +87,11 @@ def day_with_weekday(day: date) -> str:
     from lms.dates import short_date
 
     return f"{weekday_name(day.weekday())} {short_date(day)}"
+
+
+def hours_text(value: float | None) -> str:
+    """7.5 → "7,5" in Dutch; 32.0 → "32"."""
+    return format_decimal(value or 0, format="#,##0.#")
 
 
 def language_of(user: User) -> str:

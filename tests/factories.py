@@ -100,6 +100,8 @@ def make_programme(*, code: str = "TEST", version: int = 1, assignments: int = 3
         level=2,
         duration_weeks=40,
         bpv_hours_target=610,
+        training_hours_target=200,
+        training_day_hours=6,
         content_hash=f"{next(_sequence):064d}",
     )
     period = Period(

@@ -3,12 +3,14 @@ cohort's training days, the trainer's screen and who sees what."""
 
 from __future__ import annotations
 
+import io
 import re
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
+from pypdf import PdfReader
 
 from lms import clock
 from lms.models import (
@@ -24,7 +26,7 @@ from lms.models import (
     User,
 )
 from lms.models.cohorts import format_weeks, weekday_bits
-from lms.services import attendance
+from lms.services import attendance, progress
 from lms.services import cohorts as cohort_service
 from lms.services.attendance import AttendanceError, Figures, Mark
 from tests.concurrency import hold_first_after
@@ -115,7 +117,11 @@ def events(db, action: str) -> list[AuditEvent]:  # type: ignore[no-untyped-def]
 
 
 def text_of(response) -> str:  # type: ignore[no-untyped-def]
-    return " ".join(re.sub(r"<[^>]+>", " ", response.get_data(as_text=True)).split())
+    return text_of_html(response.get_data(as_text=True))
+
+
+def text_of_html(html: str) -> str:
+    return " ".join(re.sub(r"<[^>]+>", " ", html).split())
 
 
 # --- training dates ----------------------------------------------------------------------------
@@ -681,6 +687,118 @@ def test_trainer_and_coordinator_reach_the_cohort_from_their_pages(auth, client,
     auth.logout()
     AuthActions(client).login(group.coordinator.email)
     assert target in client.get(f"/cohorts/{group.cohort.id}").get_data(as_text=True)
+
+
+# --- the figures in the progress read model, on the dashboards and in the reports ----------------
+
+
+def three_days(group: Group) -> None:
+    """Anna always there (late once), Bram sick once, Cor absent without leave once."""
+    unauthorised = Mark(AttendanceStatus.ABSENT, AbsenceReason.UNAUTHORISED)
+    record(group, TUESDAYS[0], everyone(group, Anna=LATE))
+    record(group, TUESDAYS[1], everyone(group, Bram=SICK))
+    record(group, TUESDAYS[2], everyone(group, Cor=unauthorised))
+
+
+def test_recording_rewrites_the_progress_figures_and_training_hours(db, group) -> None:
+    anna, bram, cor = group.enrolments
+    three_days(group)
+    db.session.commit()
+    found = progress.enrolment_progress(group.enrolments, TODAY)
+    assert [
+        (found[e.id].attendance.recorded, found[e.id].attendance.attended) for e in group.enrolments
+    ] == [(3, 3), (3, 2), (3, 2)]
+    # Each attended day counts the programme's hours of a training day toward its target.
+    programme = group.cohort.programme
+    bram_figures = found[bram.id].attendance
+    assert bram_figures.hours == 2 * programme.training_day_hours
+    assert bram_figures.target == programme.training_hours_target
+    assert (bram_figures.percent, found[anna.id].attendance.percent) == (67, 100)
+    totals = progress.cohort_totals([group.cohort.id])[group.cohort.id]
+    assert (totals.attendance_recorded, totals.attendance_attended) == (9, 7)
+
+    # Recording a day again changes the figures of whom it changed.
+    record(group, TUESDAYS[1], everyone(group))
+    db.session.commit()
+    again = progress.enrolment_progress(group.enrolments, TODAY)
+    assert again[bram.id].attendance.attended == 3
+    assert again[cor.id].attendance.attended == 2
+    assert progress.verify_summaries().ok
+
+
+def test_nothing_recorded_is_no_figure_rather_than_zero(db, group) -> None:
+    found = progress.enrolment_progress(group.enrolments[:1], TODAY)[group.enrolments[0].id]
+    assert found.attendance.percent is None
+    assert (found.attendance.hours, found.attendance.hours_percent) == (0, 0)
+
+
+def test_the_participants_home_shows_attendance_and_training_hours(auth, client, db, group) -> None:
+    three_days(group)
+    db.session.commit()
+    auth.login(group.participants[1].email)  # Bram
+    with clock.frozen_at(NOW):
+        text = text_of(client.get("/dashboard/participant"))
+    assert "Aanwezig op 2 van 3 trainingsdagen (67%)." in text
+    assert "12 van 200 trainingsuren bij de trainer" in text
+
+
+def test_the_employer_and_the_trainer_see_the_percentage_per_participant(
+    auth, client, db, group
+) -> None:
+    three_days(group)
+    db.session.commit()
+    auth.login(group.contact.email)
+    with clock.frozen_at(NOW):
+        employer = text_of(client.get("/dashboard/employer"))
+    assert "Trainingsdagen: 67% aanwezig (12 van 200 trainingsuren)" in employer
+    assert "Trainingsdagen: 100% aanwezig (18 van 200 trainingsuren)" in employer
+    auth.logout()
+    auth.login(group.trainer.email)
+    with clock.frozen_at(NOW):
+        trainer = client.get("/dashboard/trainer").get_data(as_text=True)
+    table = trainer[trainer.index("<tbody>") :]
+    bram_row = table[table.index("Bram Bos") : table.index("Cor Claessens")]
+    assert f'href="/attendance/enrolments/{group.enrolments[1].id}">67% aanwezig</a>' in bram_row
+    with clock.frozen_at(NOW):
+        overview = text_of(client.get(f"/assessment/participants/{group.enrolments[1].id}"))
+    assert "Aanwezig op 2 van 3 trainingsdagen (67%)." in overview
+
+
+def test_the_coordinator_sees_attendance_per_region_and_cohort(auth, client, db, group) -> None:
+    three_days(group)
+    db.session.commit()
+    auth.login(group.coordinator.email)
+    with clock.frozen_at(NOW):
+        page = client.get("/dashboard/coordinator").get_data(as_text=True)
+    assert "Aanwezigheid op de trainingsdagen: 78%" in text_of_html(page)  # 7 of 9
+    assert ">78%</td>" in table_row(page, "Parkstad 2026-2027")
+    # A cohort without anything recorded shows no figure.
+    assert '<span class="muted">–</span>' in table_row(page, "Sittard 2026-2027")
+
+
+def table_row(page: str, name: str) -> str:
+    """The table row (in a tbody, not a chart) whose cell links ``name``."""
+    start = page.index(f">{name}</a>", page.index("<tbody>"))
+    return page[start : page.index("</tr>", start)]
+
+
+def test_the_progress_report_states_attendance_and_training_hours(auth, client, db, group) -> None:
+    three_days(group)
+    db.session.commit()
+    auth.login(group.trainer.email)
+    with clock.frozen_at(NOW):
+        response = client.get(
+            f"/certificates/enrolment/{group.enrolments[2].id}/progress-report.pdf"
+        )
+    assert response.mimetype == "application/pdf"
+    text = " ".join(
+        " ".join(page.extract_text().split()) for page in PdfReader(io.BytesIO(response.data)).pages
+    )
+    assert (
+        "67% aanwezig: 2 van 3 geregistreerde trainingsdagen, 0 keer te laat; afwezig 0 ziek,"
+        " 0 geoorloofd, 1 ongeoorloofd." in text
+    )
+    assert "Trainingsuren (bijgewoonde trainingsdagen) 12 200" in text
 
 
 # --- the demo and the migration -------------------------------------------------------------------

@@ -18,7 +18,13 @@ from lms.models import (
     Programme,
     assignment_competencies,
 )
-from lms.services.curriculum import CurriculumError, load_curriculum_file, read_curriculum
+from lms.services.curriculum import (
+    ADDED_FIELDS,
+    CurriculumError,
+    content_hash,
+    load_curriculum_file,
+    read_curriculum,
+)
 from tests.factories import make_cohort
 
 CURRICULUM_DIR = Path(__file__).resolve().parent.parent / "curriculum"
@@ -87,6 +93,10 @@ def test_shipped_file_validates_and_loads_everything_it_describes(db) -> None:
         data["duration_weeks"],
     )
     assert programme.bpv_hours_target == data["bpv_hours_target"]
+    assert (programme.training_hours_target, programme.training_day_hours) == (
+        data["training_hours_target"],
+        data["training_day_hours"],
+    )
     assert programme.source_file == SHIPPED.name
     assert [level["level"] for level in programme.levels] == [
         lvl["level"] for lvl in data["levels"]
@@ -131,6 +141,9 @@ def test_shipped_file_keeps_to_the_content_rules_people_rely_on() -> None:
         assert 2 <= len(item.indicators) <= 4, item.code
     assert all(level.description for level in spec.levels)
     assert all(group.description for group in spec.checklist_groups)
+    # BBL asks at least 200 supervised hours; one training day a week must be able to reach them.
+    assert spec.training_hours_target >= 200
+    assert spec.training_day_hours * spec.duration_weeks >= spec.training_hours_target
 
 
 # --- the command: idempotent ------------------------------------------------------------------------
@@ -369,6 +382,54 @@ def test_changed_file_for_a_version_in_use_is_refused_and_nothing_changes(
     assert "used by 1 cohort(s) (Parkstad 2026)" in result.stderr
     assert "version: 2" in result.stderr
     assert row_counts(db) == counts
+    assert programme_snapshot(db) == before
+
+
+def _as_loaded_before_training_hours(db, hours_target: int, day_hours: float) -> Programme:
+    """The shipped programme in use, as a database from before the training-hours fields holds it:
+    hashed without them, and the columns as the migration filled them."""
+    programme = load_curriculum_file(SHIPPED).programme
+    make_cohort(programme, name="Parkstad 2026")
+    spec = read_curriculum(SHIPPED)
+    programme.content_hash = content_hash(spec, without=ADDED_FIELDS)
+    programme.training_hours_target = hours_target
+    programme.training_day_hours = day_hours
+    db.session.commit()
+    return programme
+
+
+def test_a_programme_from_before_the_training_hours_fields_is_unchanged_by_the_file(
+    db, runner
+) -> None:
+    data = shipped_data()
+    programme = _as_loaded_before_training_hours(
+        db, data["training_hours_target"], data["training_day_hours"]
+    )
+    counts = row_counts(db)
+
+    result = load_cli(runner, SHIPPED)
+
+    assert result.exit_code == 0, result.output
+    assert "unchanged: VAKKRACHT-PM v1" in result.output
+    db.session.expire_all()
+    # The stored hash is the file's now: the next load takes the ordinary path.
+    assert programme.content_hash == content_hash(read_curriculum(SHIPPED))
+    assert row_counts(db) == counts
+
+
+def test_a_programme_from_before_the_training_hours_fields_with_other_values_is_in_use(
+    db, runner
+) -> None:
+    data = shipped_data()
+    _as_loaded_before_training_hours(
+        db, data["training_hours_target"] + 40, data["training_day_hours"]
+    )
+    before = programme_snapshot(db)
+
+    result = load_cli(runner, SHIPPED)
+
+    assert result.exit_code != 0
+    assert "used by 1 cohort(s) (Parkstad 2026)" in result.stderr
     assert programme_snapshot(db) == before
 
 

@@ -13,13 +13,16 @@ from pypdf import PdfReader
 from lms import clock
 from lms.extensions import db as _db
 from lms.models import (
+    AbsenceReason,
+    AttendanceStatus,
     Certificate,
     EnrolmentStatus,
     IntakeType,
     Role,
     Verdict,
 )
-from lms.services import assessment, dashboards, progress, reviews
+from lms.services import assessment, attendance, dashboards, progress, reviews
+from lms.services.attendance import Mark
 from lms.services.progress import RiskReason, enrolment_progress, risk_reasons
 from tests.dashboard_world import TODAY, build_world, log_hours, record_review
 from tests.factories import (
@@ -318,7 +321,7 @@ def report_world(world, db):
     world.bram_in.intake_type = IntakeType.EMPLOYED
     world.sanne_in.status = EnrolmentStatus.TRANSFERRED
     world.sanne_in.ended_on = date(2026, 10, 1)
-    make_enrolment(
+    sanne_now = make_enrolment(
         world.cohort,
         world.sanne,
         world.company,
@@ -330,6 +333,19 @@ def report_world(world, db):
     _certificate(world.noel_in, world.coordinator)
     old = make_cohort(world.programme, name="Parkstad 2025-2026", start=date(2025, 9, 1))
     make_enrolment(old, make_user(Role.PARTICIPANT))
+    # Two training days (Mondays): five marks, of which four attended (late counts): 80 %.
+    present, late = Mark(AttendanceStatus.PRESENT), Mark(AttendanceStatus.LATE)
+    truant = Mark(AttendanceStatus.ABSENT, AbsenceReason.UNAUTHORISED)
+    for day, marks in [
+        (date(2026, 9, 7), {world.noel_in.id: present, world.bram_in.id: present}),
+        (
+            date(2026, 10, 5),
+            {world.noel_in.id: present, world.bram_in.id: truant, sanne_now.id: late},
+        ),
+    ]:
+        attendance.record_attendance(
+            world.cohort, day, marks, actor=world.trainer, at=TODAY, today=TODAY.date()
+        )
     db.session.commit()
     return world
 
@@ -340,8 +356,9 @@ def test_the_programme_report_page(auth, client, report_world) -> None:
     assert "Schooljaar 2026-2027" in page
     row = page[page.index(">Parkstad<") : page.index(">Westelijke Mijnstreek<")]
     cells = [cell.split(">")[-1] for cell in row.split("</td>")[:-1]]
-    # participants, side-entrants, employed, completions, withdrawals, certificates, employers
-    assert cells == ["3", "2", "1", "1", "0", "1", "2"]
+    # participants, side-entrants, employed, completions, withdrawals, certificates, employers,
+    # attendance on the training days
+    assert cells == ["3", "2", "1", "1", "0", "1", "2", "80%"]
     everything = client.get("/reports/programme").get_data(as_text=True)
     total = everything[everything.index(">Totaal<") :]
     assert [c.split(">")[-1] for c in total.split("</td>")[:7]][0] == "4"
@@ -355,10 +372,11 @@ def test_the_programme_report_as_csv_opens_with_the_csv_module(auth, client, rep
     data = response.get_data()
     assert data.startswith(b"\xef\xbb\xbf")  # UTF-8 BOM, so Excel reads ë and é
     rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig")), delimiter=";"))
-    assert rows[0][0] == "Regio" and rows[0][-1] == "Betrokken werkgevers"
+    assert rows[0][0] == "Regio" and rows[0][-1] == "Aanwezigheid op trainingsdagen"
     by_region = {row[0]: row[1:] for row in rows[1:]}
-    assert by_region["Parkstad"] == ["3", "2", "1", "1", "0", "1", "2"]
-    assert by_region["Westelijke Mijnstreek"] == ["0", "0", "0", "0", "0", "0", "0"]
+    assert by_region["Parkstad"] == ["3", "2", "1", "1", "0", "1", "2", "80%"]
+    # Nothing recorded: no figure rather than 0 %.
+    assert by_region["Westelijke Mijnstreek"] == ["0", "0", "0", "0", "0", "0", "0", "–"]
     assert by_region["Totaal"][0] == "3"
 
 
@@ -369,6 +387,7 @@ def test_the_programme_report_as_pdf(auth, client, report_world) -> None:
     text = PdfReader(io.BytesIO(response.get_data())).pages[0].extract_text()
     assert "Opleidingsrapportage Vakkracht MKB Zuid-Limburg" in text
     assert "Schooljaar 2026-2027" in text and "Parkstad" in text and "Totaal" in text
+    assert "80%" in text
 
 
 @pytest.mark.parametrize(

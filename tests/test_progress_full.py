@@ -48,6 +48,8 @@ def build_programme(db) -> tuple[Programme, dict[str, Assignment], dict[str, Che
         level=2,
         duration_weeks=10,
         bpv_hours_target=100,
+        training_hours_target=200,
+        training_day_hours=6,
         content_hash="h" * 64,
     )
     period = Period(

@@ -44,6 +44,10 @@ class Programme(db.Model):
     start_month: Mapped[int] = mapped_column(default=9)
     duration_weeks: Mapped[int]
     bpv_hours_target: Mapped[int]
+    # Supervised training hours (the days with the trainer) the programme aims at, and how many hours
+    # one training day counts: an attended day adds that many (lms.services.progress).
+    training_hours_target: Mapped[int]
+    training_day_hours: Mapped[float] = mapped_column(sa.Numeric(3, 1, asdecimal=False))
     # The level scale for checklist items: [{"level": 1, "name": ..., "description": ...}, ...]
     levels: Mapped[list[dict[str, Any]]] = mapped_column(sa.JSON, default=list)
     source_file: Mapped[str] = mapped_column(sa.String(255), default="")

@@ -78,6 +78,9 @@ class ProgressSummary(db.Model):
     hours_approved: Mapped[float] = mapped_column(HOURS)
     hours_waiting: Mapped[float] = mapped_column(HOURS)
     hours_learning: Mapped[float] = mapped_column(HOURS)
+    # Training days recorded for this enrolment, and of those attended (present or late).
+    attendance_recorded: Mapped[int] = mapped_column(server_default="0")
+    attendance_attended: Mapped[int] = mapped_column(server_default="0")
     # The local day of the latest work saved or handed in or hours logged, never before enrolment.
     last_activity_on: Mapped[date]
     # The day from which the participant counts as inactive: INACTIVE_AFTER_DAYS days after the last
@@ -123,6 +126,10 @@ class CohortSummary(db.Model):
     summarised: Mapped[int]
     assignments_approved: Mapped[int]
     assignments_total: Mapped[int]
+    # Training days recorded and attended, summed over every enrolment of the cohort (a transferred
+    # one keeps the days it attended here).
+    attendance_recorded: Mapped[int] = mapped_column(server_default="0")
+    attendance_attended: Mapped[int] = mapped_column(server_default="0")
     overdue_from: Mapped[str] = mapped_column(sa.Text)
     behind_from: Mapped[str] = mapped_column(sa.Text)
     inactive_from: Mapped[str] = mapped_column(sa.Text)

@@ -7,6 +7,9 @@ with a reason (sick, authorised, unauthorised), with an optional short note. Rec
 again updates it (and leaves an audit record of what changed); two trainers saving the same day at
 the same moment both succeed, one after the other, with one session and one record per participant.
 
+Every recording rewrites the progress summaries of the participants whose marks changed: the
+attendance figures of dashboards and reports are read from there (``lms.services.progress``).
+
 Functions flush, never commit: the route commits once.
 """
 
@@ -32,7 +35,7 @@ from lms.models import (
     EnrolmentStatus,
     User,
 )
-from lms.services import audit, characters
+from lms.services import audit, characters, progress
 from lms.services.enrolment import lock_cohort
 
 MAX_NOTE_LENGTH = 200
@@ -233,6 +236,7 @@ def record_attendance(
         ]
         db.session.add(session)
         db.session.flush()
+        progress.refresh_summaries(marks)
         return Recorded(session, created=True)
 
     existing = {record.enrolment_id: record for record in session.records}
@@ -271,6 +275,7 @@ def record_attendance(
             held_on=day.isoformat(),
             changes=changes,
         )
+        progress.refresh_summaries(int(enrolment_id) for enrolment_id in changes)
     return Recorded(session, created=False, changes=changes)
 
 

@@ -127,6 +127,9 @@ class CurriculumSpec(Spec):
     start_month: Annotated[int, Field(ge=1, le=12)]
     duration_weeks: Week
     bpv_hours_target: Annotated[int, Field(ge=0)]
+    training_hours_target: Annotated[int, Field(ge=0)]
+    # Lax, so that a whole number in the file (6) is a number of hours too.
+    training_day_hours: Annotated[float, Field(gt=0, le=12, strict=False)]
     levels: Annotated[list[LevelSpec], Field(min_length=1, max_length=MAX_LEVEL)]
     periods: Annotated[list[PeriodSpec], Field(min_length=1)]
     assignments: Annotated[list[AssignmentSpec], Field(min_length=1)]
@@ -440,12 +443,29 @@ class LoadOutcome:
         )
 
 
-def content_hash(spec: CurriculumSpec) -> str:
+# Fields the file gained after programmes were in use, each also a column of ``Programme`` that the
+# migration adding it filled in for the programmes loaded before.
+ADDED_FIELDS = ("training_hours_target", "training_day_hours")
+
+
+def content_hash(spec: CurriculumSpec, without: Iterable[str] = ()) -> str:
     """Hash of the validated content, so comments and layout of the file do not count as a change."""
     canonical = json.dumps(
-        spec.model_dump(mode="json"), sort_keys=True, separators=(",", ":"), ensure_ascii=False
+        spec.model_dump(mode="json", exclude=set(without)),
+        sort_keys=True,
+        separators=(",", ":"),
+        ensure_ascii=False,
     )
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def same_content_before_added_fields(programme: Programme, spec: CurriculumSpec) -> bool:
+    """Whether ``programme`` was loaded from this content before ``ADDED_FIELDS`` existed, and holds
+    the file's values for them: then the file brings nothing new (a file that gained the fields
+    later does not make a running cohort's version "changed")."""
+    return programme.content_hash == content_hash(spec, without=ADDED_FIELDS) and all(
+        getattr(programme, name) == getattr(spec, name) for name in ADDED_FIELDS
+    )
 
 
 def load_curriculum_file(path: Path) -> LoadOutcome:
@@ -457,6 +477,9 @@ def load_curriculum_file(path: Path) -> LoadOutcome:
     if existing is None:
         return LoadOutcome(LoadAction.CREATED, create_programme(spec, digest, path.name), spec)
     if existing.content_hash == digest:
+        return LoadOutcome(LoadAction.UNCHANGED, existing, spec)
+    if same_content_before_added_fields(existing, spec):
+        existing.content_hash = digest
         return LoadOutcome(LoadAction.UNCHANGED, existing, spec)
     refuse_if_in_use(existing, path)
     # Nothing refers to an unused version, so replacing it whole is simplest and leaves no leftovers.
@@ -512,6 +535,8 @@ def create_programme(spec: CurriculumSpec, digest: str, source_file: str) -> Pro
         start_month=spec.start_month,
         duration_weeks=spec.duration_weeks,
         bpv_hours_target=spec.bpv_hours_target,
+        training_hours_target=spec.training_hours_target,
+        training_day_hours=spec.training_day_hours,
         levels=[level.model_dump() for level in spec.levels],
         source_file=source_file,
         content_hash=digest,

@@ -401,6 +401,7 @@ class CohortFigures:
     # Of all assignments of the active participants: the share approved, and the share due by now.
     percent_approved: int = 0
     expected_percent: int = 0
+    attendance_percent: int | None = None  # None: no training day recorded yet
 
 
 @dataclass
@@ -420,6 +421,7 @@ class RegionFigures:
     overdue: int = 0
     inactive: int = 0
     percent_approved: int = 0
+    attendance_percent: int | None = None  # None: no training day recorded yet
     cohorts: list[CohortFigures] = field(default_factory=list)
 
 
@@ -468,6 +470,11 @@ def _percent(part: int, whole: int) -> int:
     return round(100 * part / whole) if whole else 0
 
 
+def _attendance_percent(attended: int, recorded: int) -> int | None:
+    """Training days attended of those recorded, as ``AttendanceProgress.percent`` counts them."""
+    return round(100 * attended / recorded) if recorded else None
+
+
 def _cohort_figures(
     cohort: Cohort, totals: progress_service.CohortTotals, due_weeks: list[int], today: date
 ) -> CohortFigures:
@@ -484,6 +491,9 @@ def _cohort_figures(
         at_risk=progress_service.days_through(totals.at_risk_from, today) if started else 0,
         percent_approved=_percent(totals.assignments_approved, totals.assignments_total),
         expected_percent=_percent(totals.summarised * expected, totals.assignments_total),
+        attendance_percent=_attendance_percent(
+            totals.attendance_attended, totals.attendance_recorded
+        ),
     )
 
 
@@ -519,6 +529,8 @@ def coordinator_overview(
             total(CohortSummary.withdrawn).label("withdrawn"),
             total(CohortSummary.assignments_approved).label("approved"),
             total(CohortSummary.assignments_total).label("assignments"),
+            total(CohortSummary.attendance_recorded).label("recorded"),
+            total(CohortSummary.attendance_attended).label("attended"),
         )
         .outerjoin(CohortSummary, CohortSummary.cohort_id == Cohort.id)
         .where(*conditions)
@@ -534,6 +546,7 @@ def coordinator_overview(
         figures.withdrawn = int(row.withdrawn)
         figures.seats_taken = figures.active + figures.completed
         figures.percent_approved = _percent(int(row.approved), int(row.assignments))
+        figures.attendance_percent = _attendance_percent(int(row.attended), int(row.recorded))
 
     # At risk on ``today``: per cohort that has started, its active participants whose first day
     # at risk (per reason) is on or before today.
@@ -616,6 +629,13 @@ class ReportRow:
     withdrawals: int
     certificates: int
     employers: int
+    # Training days recorded and attended, over the region's cohorts.
+    attendance_recorded: int = 0
+    attendance_attended: int = 0
+
+    @property
+    def attendance_percent(self) -> int | None:
+        return _attendance_percent(self.attendance_attended, self.attendance_recorded)
 
 
 @dataclass
@@ -633,7 +653,8 @@ def report_years() -> list[int]:
 
 def programme_report(year: int | None = None) -> ProgrammeReport:
     """The figures the funding partners ask for, per region: participants by intake type,
-    completions, withdrawals, certificates issued (not revoked) and employers involved. A transfer
+    completions, withdrawals, certificates issued (not revoked), employers involved and attendance
+    on the training days. A transfer
     counts once: at the cohort the participant ended up in. Read from the cohorts' summary rows
     (``CohortSummary``), one per cohort in the report, never a row per enrolment: one statement.
     Participants and employers are counted once per region and once in the total (they do not add
@@ -649,6 +670,8 @@ def programme_report(year: int | None = None) -> ProgrammeReport:
         CohortSummary.certificates,
         CohortSummary.participant_ids,
         CohortSummary.employer_ids,
+        CohortSummary.attendance_recorded,
+        CohortSummary.attendance_attended,
     ).join(CohortSummary, CohortSummary.cohort_id == Cohort.id)
     if year is not None:
         query = query.where(
@@ -670,6 +693,8 @@ def programme_report(year: int | None = None) -> ProgrammeReport:
         certificates,
         participant_ids,
         employer_ids,
+        attendance_recorded,
+        attendance_attended,
     ) in db.session.execute(query):
         row = rows[region]
         for intake, count in zip(intakes, counts, strict=True):
@@ -677,6 +702,8 @@ def programme_report(year: int | None = None) -> ProgrammeReport:
         row.completions += completed
         row.withdrawals += withdrawn
         row.certificates += certificates
+        row.attendance_recorded += attendance_recorded
+        row.attendance_attended += attendance_attended
         participant_lists, employer_lists = lists[region]
         participant_lists.append(participant_ids)
         employer_lists.append(employer_ids)
@@ -699,5 +726,7 @@ def programme_report(year: int | None = None) -> ProgrammeReport:
         withdrawals=sum(row.withdrawals for row in rows.values()),
         certificates=sum(row.certificates for row in rows.values()),
         employers=len(every_employer),
+        attendance_recorded=sum(row.attendance_recorded for row in rows.values()),
+        attendance_attended=sum(row.attendance_attended for row in rows.values()),
     )
     return ProgrammeReport(year=year, rows=list(rows.values()), total=total)

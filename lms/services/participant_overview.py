@@ -24,7 +24,7 @@ from lms.models import (
 )
 from lms.services.checklists import Checklist, build_checklist
 from lms.services.portfolio import AssignmentPage
-from lms.services.progress import HoursProgress, loaded_progress
+from lms.services.progress import AttendanceProgress, HoursProgress, loaded_progress
 
 RECENT_WEEKS = 6  # the hours page has the rest
 
@@ -41,6 +41,7 @@ class ParticipantOverview:
     periods: list[PeriodLines]
     checklist: Checklist
     hours: HoursProgress
+    attendance: AttendanceProgress
     recent_weeks: list[WorkplaceHours]
     reviews: list[ProgressReview]
 
@@ -112,11 +113,13 @@ def participant_overview(enrolment: Enrolment, today: date) -> ParticipantOvervi
         .options(joinedload(ProgressReview.trainer))
         .order_by(ProgressReview.held_on.desc(), ProgressReview.id.desc())
     ).all()
+    progress = loaded_progress(enrolment, today)
     return ParticipantOverview(
         enrolment=enrolment,
         periods=periods,
         checklist=build_checklist(enrolment),
-        hours=loaded_progress(enrolment, today).hours,
+        hours=progress.hours,
+        attendance=progress.attendance,
         recent_weeks=list(recent_weeks),
         reviews=list(reviews),
     )

@@ -39,6 +39,8 @@ from lms.extensions import db
 from lms.models import (
     Assignment,
     Attempt,
+    AttendanceRecord,
+    AttendanceStatus,
     Certificate,
     ChecklistGroup,
     ChecklistItem,
@@ -124,6 +126,35 @@ class HoursProgress:
 
 
 @dataclass(frozen=True)
+class AttendanceProgress:
+    """Attendance on the training days of one enrolment, and the supervised training hours it adds up
+    to against the programme's target.
+
+    ``percent`` is attended (present or late) of the days recorded; a late arrival counts as attending
+    (the attendance pages show how many were late). Each attended day counts the programme's
+    ``training_day_hours`` toward ``target`` (``Programme.training_hours_target``); training days
+    not recorded yet count for neither."""
+
+    recorded: int = 0
+    attended: int = 0
+    day_hours: float = 0.0
+    target: int = 0
+
+    @property
+    def percent(self) -> int | None:
+        """None while nothing has been recorded: no figure rather than 0 %."""
+        return round(100 * self.attended / self.recorded) if self.recorded else None
+
+    @property
+    def hours(self) -> float:
+        return round(self.attended * self.day_hours, 1)
+
+    @property
+    def hours_percent(self) -> int:
+        return min(100, round(100 * self.hours / self.target)) if self.target else 0
+
+
+@dataclass(frozen=True)
 class AssignmentStanding:
     """Where one enrolment stands with its assignments on one day."""
 
@@ -156,6 +187,7 @@ class Progress(AssignmentStanding):
       date (the Friday of their due week) has passed. ``expected_percent`` is that share of the total.
     - ``behind``: fewer assignments handed in (submitted or approved) than expected by now.
     - ``hours``: workplace hours against the target; ``last_active_on``: the day of the latest work.
+    - ``attendance``: training days attended of those recorded, and the training hours they add up to.
     - ``certificate_due``: the enrolment is active, every assignment is approved and every checklist item
       is signed off at its required level.
     """
@@ -164,6 +196,7 @@ class Progress(AssignmentStanding):
     skills: ItemProgress = ItemProgress()
     items_overdue: int = 0
     hours: HoursProgress = HoursProgress(0, 0.0, 0.0, 0.0, 0.0)
+    attendance: AttendanceProgress = AttendanceProgress()
     certificate_due: bool = False
 
     @property
@@ -198,6 +231,8 @@ class Figures:
     hours_approved: float
     hours_waiting: float
     hours_learning: float
+    attendance_recorded: int  # training days recorded for the enrolment
+    attendance_attended: int  # of those, present or late
     last_activity_on: date
     inactive_from: date  # INACTIVE_AFTER_DAYS after last_activity_on, holiday weeks not counted
     work_complete: bool
@@ -264,6 +299,12 @@ class Figures:
                     programme.bpv_hours_target * weeks_done / programme.duration_weeks, 1
                 ),
             ),
+            attendance=AttendanceProgress(
+                recorded=self.attendance_recorded,
+                attended=self.attendance_attended,
+                day_hours=programme.training_day_hours,
+                target=programme.training_hours_target,
+            ),
             certificate_due=enrolment_status is EnrolmentStatus.ACTIVE and self.work_complete,
         )
 
@@ -299,6 +340,7 @@ def compute_figures(enrolments: Sequence[Enrolment]) -> dict[int, Figures]:
     )
     levels = signoff.current_levels(enrolments)
     hours = _hours_sums(enrolments)
+    attendance = _attendance_counts(enrolments)
     activity = _last_activity(enrolments)
     valid, revoked = _certificates(enrolments)
 
@@ -340,6 +382,8 @@ def compute_figures(enrolments: Sequence[Enrolment]) -> dict[int, Figures]:
             hours_approved=approved[0],
             hours_waiting=waiting[0],
             hours_learning=approved[1],
+            attendance_recorded=attendance[enrolment.id][0],
+            attendance_attended=attendance[enrolment.id][1],
             last_activity_on=activity[enrolment.id],
             inactive_from=cohort.quiet_until(activity[enrolment.id], INACTIVE_AFTER_DAYS),
             work_complete=complete,
@@ -450,6 +494,24 @@ def _hours_sums(
         )
         for e in enrolments
     }
+
+
+def _attendance_counts(enrolments: Sequence[Enrolment]) -> dict[int, tuple[int, int]]:
+    """Per enrolment id: its training days recorded, and of those attended (present or late, as
+    ``AttendanceRecord.attended``). One query."""
+    counts: dict[int, tuple[int, int]] = {e.id: (0, 0) for e in enrolments}
+    attended = AttendanceRecord.status != AttendanceStatus.ABSENT
+    for enrolment_id, recorded, present in db.session.execute(
+        sa.select(
+            AttendanceRecord.enrolment_id,
+            sa.func.count(),
+            sa.func.count(sa.case((attended, 1))),
+        )
+        .where(AttendanceRecord.enrolment_id.in_(list(counts)))
+        .group_by(AttendanceRecord.enrolment_id)
+    ):
+        counts[enrolment_id] = (int(recorded), int(present))
+    return counts
 
 
 def _last_activity(enrolments: Sequence[Enrolment]) -> dict[int, date]:
@@ -630,6 +692,8 @@ class CohortTotals:
     summarised: int = 0
     assignments_approved: int = 0
     assignments_total: int = 0
+    attendance_recorded: int = 0
+    attendance_attended: int = 0
     overdue_from: str = ""
     behind_from: str = ""
     inactive_from: str = ""
@@ -664,6 +728,7 @@ def cohort_totals(cohort_ids: Collection[int]) -> dict[int, CohortTotals]:
     status: dict[int, dict[EnrolmentStatus, int]] = defaultdict(lambda: defaultdict(int))
     intake: dict[int, dict[IntakeType, int]] = defaultdict(lambda: defaultdict(int))
     sums: dict[int, list[int]] = defaultdict(lambda: [0, 0, 0, 0])  # certificates, summarised, ...
+    attendance: dict[int, list[int]] = defaultdict(lambda: [0, 0])  # recorded, attended
     starts: dict[int, list[RiskStarts]] = defaultdict(list)
     people: dict[int, tuple[set[int], set[int]]] = defaultdict(lambda: (set(), set()))
     for row in db.session.execute(
@@ -676,6 +741,8 @@ def cohort_totals(cohort_ids: Collection[int]) -> dict[int, CohortTotals]:
             ProgressSummary.enrolment_id.label("summary"),
             ProgressSummary.assignments_approved,
             ProgressSummary.assignments_total,
+            ProgressSummary.attendance_recorded,
+            ProgressSummary.attendance_attended,
             ProgressSummary.first_open_due_on,
             ProgressSummary.behind_from,
             ProgressSummary.inactive_from,
@@ -694,6 +761,9 @@ def cohort_totals(cohort_ids: Collection[int]) -> dict[int, CohortTotals]:
             employers.add(row.employer_id)
             if row.valid_certificate_id is not None:
                 figures[0] += 1
+        if row.summary is not None:
+            attendance[cohort_id][0] += row.attendance_recorded
+            attendance[cohort_id][1] += row.attendance_attended
         if row.status is EnrolmentStatus.ACTIVE and row.summary is not None:
             figures[1] += 1
             figures[2] += row.assignments_approved
@@ -716,6 +786,8 @@ def cohort_totals(cohort_ids: Collection[int]) -> dict[int, CohortTotals]:
             summarised=summarised,
             assignments_approved=approved,
             assignments_total=total,
+            attendance_recorded=attendance[cohort_id][0],
+            attendance_attended=attendance[cohort_id][1],
             overdue_from=_days(r.overdue for r in risk if r.overdue is not None),
             behind_from=_days(r.behind for r in risk if r.behind is not None),
             inactive_from=_days(r.inactive for r in risk),

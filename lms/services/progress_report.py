@@ -15,7 +15,7 @@ from sqlalchemy.orm import joinedload
 from lms import clock
 from lms.dates import short_date, short_datetime
 from lms.extensions import db
-from lms.i18n import label
+from lms.i18n import hours_text, label
 from lms.models import (
     Assignment,
     CertificateState,
@@ -29,7 +29,7 @@ from lms.models import (
 )
 from lms.models.reviews import ProgressReview
 from lms.pdf.progress_report import ReportText, SectionText, TableText, render_progress_report
-from lms.services import audit
+from lms.services import attendance, audit
 from lms.services.certificates import ascii_slug, eligibility
 from lms.services.signoff import current_levels, enrolment_chains
 
@@ -52,6 +52,25 @@ def _date(value: date | datetime | None) -> str:
     if value is None:
         return "–"
     return short_date(value)  # a moment: its day in Europe/Amsterdam
+
+
+def _attendance_line(enrolment: Enrolment) -> str:
+    """The training days attended of those recorded, with late arrivals and absences by reason."""
+    figures = attendance.figures_for([enrolment.id])[enrolment.id]
+    if figures.percent is None:
+        return _("No training days recorded yet.")
+    return _(
+        "%(percent)d%% present: %(attended)d of %(sessions)d training days recorded, late"
+        " %(late)d times; absent %(sick)d sick, %(authorised)d authorised, %(unauthorised)d"
+        " unauthorised.",
+        percent=figures.percent,
+        attended=figures.attended,
+        sessions=figures.sessions,
+        late=figures.late,
+        sick=figures.sick,
+        authorised=figures.authorised,
+        unauthorised=figures.unauthorised,
+    )
 
 
 def build_progress_report(enrolment: Enrolment, *, viewer: User, now: datetime) -> ProgressReport:
@@ -135,11 +154,24 @@ def build_progress_report(enrolment: Enrolment, *, viewer: User, now: datetime) 
                         str(progress.skills.signed),
                         str(progress.skills.required),
                     ],
+                    [
+                        _("Workplace hours approved"),
+                        hours_text(progress.hours.approved),
+                        str(progress.hours.target),
+                    ],
+                    [
+                        _("Training hours (training days attended)"),
+                        hours_text(progress.attendance.hours),
+                        str(progress.attendance.target),
+                    ],
                 ],
                 widths=[0.6, 0.2, 0.2],
             )
         ],
-        notes=[(_("Certificate"), certificate_line)],
+        notes=[
+            (_("Attendance"), _attendance_line(enrolment)),
+            (_("Certificate"), certificate_line),
+        ],
     )
 
     assignment_rows = []

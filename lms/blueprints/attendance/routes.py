@@ -5,6 +5,7 @@ live in ``lms.services.attendance``."""
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 import sqlalchemy as sa
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
@@ -34,6 +35,7 @@ from lms.permissions import (
     visible_enrolments,
 )
 from lms.services import attendance as attendance_service
+from lms.services import progress as progress_service
 from lms.services.attendance import MAX_NOTE_LENGTH
 
 bp = Blueprint("attendance", __name__, url_prefix="/attendance")
@@ -143,11 +145,20 @@ def _saved_message(done: attendance_service.Recorded, held_on: date) -> str:
     )
 
 
+def _progress_loading() -> tuple[Any, ...]:
+    """What ``loaded_progress`` reads, loaded with the enrolment (the training hours of the page)."""
+    return (
+        joinedload(Enrolment.cohort).joinedload(Cohort.programme),
+        joinedload(Enrolment.summary),
+    )
+
+
 def _render_enrolment(enrolment: Enrolment):  # type: ignore[no-untyped-def]
     return render_template(
         "attendance/enrolment.html",
         enrolment=enrolment,
         figures=attendance_service.figures_for([enrolment.id])[enrolment.id],
+        training=progress_service.loaded_progress(enrolment, clock.today()).attendance,
         page=paginate(attendance_service.records_query(enrolment)),
         own=enrolment.participant_id == current_user.id,
     )
@@ -159,7 +170,7 @@ def mine():  # type: ignore[no-untyped-def]
     """The participant's own attendance: of their current enrolment, else their latest."""
     enrolment = db.session.scalar(
         visible_enrolments(current_user)
-        .options(joinedload(Enrolment.participant), joinedload(Enrolment.cohort))
+        .options(joinedload(Enrolment.participant), *_progress_loading())
         .order_by(
             sa.case((Enrolment.status == EnrolmentStatus.ACTIVE, 0), else_=1),
             Enrolment.enrolled_on.desc(),
@@ -180,7 +191,7 @@ def enrolment(enrolment_id: int):  # type: ignore[no-untyped-def]
         options=(
             joinedload(Enrolment.participant),
             joinedload(Enrolment.employer),
-            joinedload(Enrolment.cohort),
+            *_progress_loading(),
         ),
     )
     return _render_enrolment(enrolment)

@@ -4,8 +4,8 @@ three (and the coordinator) see progress against the programme's target."""
 from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
-from flask_babel import format_decimal, ngettext
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 from sqlalchemy.orm import joinedload
 
@@ -13,6 +13,7 @@ from lms import clock
 from lms.blueprints.hours.forms import ApproveWeeksForm, DecisionForm, HoursForm
 from lms.dates import short_date
 from lms.extensions import db
+from lms.i18n import hours_text
 from lms.models import Cohort, Enrolment, EnrolmentStatus, Role, WorkplaceHours
 from lms.pagination import paginate
 from lms.permissions import enrolment_or_404, role_required, visible_enrolments
@@ -22,10 +23,7 @@ from lms.services.progress import hours_progress
 bp = Blueprint("hours", __name__, url_prefix="/hours")
 
 
-@bp.app_template_filter("hours")
-def format_hours(value: float | None) -> str:
-    """7.5 → "7,5" in Dutch; 32.0 → "32"."""
-    return format_decimal(value or 0, format="#,##0.#")
+bp.add_app_template_filter(hours_text, "hours")
 
 
 @bp.app_template_filter("hours_week")
@@ -74,7 +72,7 @@ def mine():  # type: ignore[no-untyped-def]
             flash(
                 _(
                     "Saved: %(hours)s hours in the week of %(week)s. Your employer is asked to approve them.",
-                    hours=format_hours(entry.hours_worked),
+                    hours=hours_text(entry.hours_worked),
                     week=short_date(entry.week_start),
                 ),
                 "success",

@@ -38,6 +38,7 @@ def _table(report: dashboards.ProgrammeReport) -> tuple[list[str], list[list[str
         _("Withdrawals"),
         _("Certificates issued"),
         _("Employers involved"),
+        _("Attendance on training days"),
     ]
     rows = []
     for row in [*report.rows, report.total]:
@@ -50,6 +51,7 @@ def _table(report: dashboards.ProgrammeReport) -> tuple[list[str], list[list[str
                 str(row.withdrawals),
                 str(row.certificates),
                 str(row.employers),
+                "–" if row.attendance_percent is None else f"{row.attendance_percent}%",
             ]
         )
     return header, rows
@@ -121,6 +123,7 @@ def programme_pdf():  # type: ignore[no-untyped-def]
                     "A participant who moved to another cohort is counted once, in the cohort they moved to."
                 ),
                 _("Certificates issued: certificates that have not been revoked."),
+                _("Attendance: training days attended (present or late) of those recorded."),
             ],
             author=current_user.full_name,
         )
