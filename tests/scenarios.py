@@ -43,6 +43,7 @@ from lms.models import (
     Role,
     SignOff,
     Submission,
+    TrainingDayMove,
     User,
     WorkplaceConfirmation,
     WorkplaceHours,
@@ -96,6 +97,7 @@ class World:
     closure: CalendarClosure  # the cohort's own exception (a shutdown week)
     calendar_secret: str  # the secret of the participant's calendar feed link
     training_day: date  # a training day of the cohort (its second Monday), attendance recorded
+    move: TrainingDayMove  # the cohort's fifth Monday, held on the Tuesday
 
     def visitors(self) -> dict[str, User | None]:
         return {
@@ -144,6 +146,13 @@ def build_world() -> World:
         last_day=START + timedelta(weeks=20, days=4),
     )
     db.session.add(closure)
+    move = TrainingDayMove(
+        cohort_id=cohort.id,
+        moved_from=START + timedelta(weeks=4),
+        moved_to=START + timedelta(weeks=4, days=1),
+        reason="Trainer op de vakbeurs",
+    )
+    db.session.add(move)
     assignments = programme.assignments
     assignments[0].requires_workplace_confirmation = True  # handed in, waiting for the employer
     handed_in = make_handed_in_submission(
@@ -270,4 +279,5 @@ def build_world() -> World:
         closure=closure,
         calendar_secret=calendar_secret,
         training_day=training_day,
+        move=move,
     )

@@ -126,6 +126,8 @@ MATRIX: dict[str, tuple[object, ...] | str] = {
     "cohorts.import_example":                 (LOGIN,   404,   404,   404,   404,   404,   404,   200),  # /cohorts/<int:cohort_id>/import/example.csv
     "cohorts.add_exception":                  (LOGIN,   404,   404,   404,   404,   404,   404,   200),  # /cohorts/<int:cohort_id>/exceptions/new
     "cohorts.remove_exception":               (LOGIN,   404,   404,   404,   404,   404,   404,   200),  # /cohorts/<int:cohort_id>/exceptions/<int:closure_id>/remove
+    "cohorts.move_training_day":              (LOGIN,   404,   404,   404,   404,   404,   404,   200),  # /cohorts/<int:cohort_id>/training-days/move
+    "cohorts.undo_training_day_move":         (LOGIN,   404,   404,   404,   404,   404,   404,   200),  # /cohorts/<int:cohort_id>/training-days/moves/<int:move_id>/undo
     "cohorts.reopen":                         (LOGIN,   404,   404,   404,   404,   404,   404,   302),  # /cohorts/<int:cohort_id>/reopen
     "cohorts.create":                         (LOGIN,   403,   403,   403,   403,   403,   403,   200),  # /cohorts/new
     "dashboard.coordinator":                  (LOGIN,   403,   403,   403,   403,   403,   403,   200),  # /dashboard/coordinator
@@ -222,6 +224,7 @@ def url_values(world: World) -> dict[str, object]:
         "session_id": world.login_session.id,  # the participant logged in on another device
         # Read from the identity: a request may have removed the exception (no reload).
         "closure_id": sa.inspect(world.closure).identity[0],
+        "move_id": sa.inspect(world.move).identity[0],  # a request may have undone it
         "day": world.training_day.isoformat(),  # a training day of the cohort, in the past
     }
 

@@ -228,6 +228,19 @@ ROWS: dict[str, Row | str] = {
         url=lambda w: f"/cohorts/{w.other_cohort.id}/enrol",
     ),
     "cohorts.import_participants": "shows a preview and writes nothing (the confirmation writes)",
+    # The cohort's fourth Monday (no attendance recorded) held on its Wednesday.
+    "cohorts.move_training_day": Row(
+        "coordinator",
+        lambda w: f"/cohorts/{w.cohort.id}/training-days/move",
+        {
+            "moved_from": lambda w: (w.training_day + timedelta(weeks=2)).isoformat(),
+            "moved_to": lambda w: (w.training_day + timedelta(weeks=2, days=2)).isoformat(),
+            "reason": "Trainer op de vakbeurs",
+        },
+    ),
+    "cohorts.undo_training_day_move": Row(
+        "coordinator", lambda w: f"/cohorts/{w.cohort.id}/training-days/moves/{w.move.id}/undo"
+    ),
     "cohorts.remove_exception": Row(
         "coordinator", lambda w: f"/cohorts/{w.cohort.id}/exceptions/{w.closure.id}/remove"
     ),

@@ -10,7 +10,7 @@ from lms.models.attendance import (
 )
 from lms.models.audit import AuditEvent
 from lms.models.base import InvalidTransition, Region
-from lms.models.calendar import CalendarClosure, ClosureKind, SchoolCalendar
+from lms.models.calendar import CalendarClosure, ClosureKind, SchoolCalendar, TrainingDayMove
 from lms.models.calendar_feeds import CalendarFeed
 from lms.models.certificates import Certificate, CertificateState
 from lms.models.cohorts import Cohort, CohortTrainer, Enrolment, EnrolmentStatus, IntakeType
@@ -107,6 +107,7 @@ __all__ = [
     "Role",
     "ReminderSweep",
     "SchoolCalendar",
+    "TrainingDayMove",
     "SentReminder",
     "SignOff",
     "SignOffKind",

@@ -2,7 +2,8 @@
 
 A school year's calendar is loaded from a file in ``curriculum/calendar/`` (``lms calendar load``); a
 cohort's own exceptions (a company shutdown week) are closures of that cohort alone, added by the
-coordinator. Public holidays are not stored: ``lms.holidays`` computes them.
+coordinator, as is a training day held on another day (``TrainingDayMove``). Public holidays are not
+stored: ``lms.holidays`` computes them.
 """
 
 from __future__ import annotations
@@ -97,3 +98,30 @@ class CalendarClosure(db.Model):
 
     def covers(self, day: date) -> bool:
         return self.first_day <= day <= self.last_day
+
+
+class TrainingDayMove(db.Model):
+    """One training day of a cohort held on another day (a changed training day): the group is with
+    the trainer on ``moved_to`` instead of ``moved_from``. Its weeks do not change: the day moves,
+    the programme does not pause (``lms.services.attendance.Schedule``)."""
+
+    __tablename__ = "training_day_moves"
+    __table_args__ = (
+        sa.UniqueConstraint("cohort_id", "moved_from"),
+        sa.UniqueConstraint("cohort_id", "moved_to"),
+        sa.CheckConstraint("moved_from <> moved_to", name="moved_elsewhere"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    cohort_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("cohorts.id", ondelete="CASCADE"), index=True
+    )
+    moved_from: Mapped[date]
+    moved_to: Mapped[date]
+    reason: Mapped[str] = mapped_column(sa.String(120))
+    created_by_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("users.id", ondelete="SET NULL")
+    )
+    created_at: Mapped[datetime] = created_at_column()
+
+    created_by: Mapped[User | None] = relationship()

@@ -33,6 +33,7 @@ from lms.models import (
     Cohort,
     Enrolment,
     EnrolmentStatus,
+    TrainingDayMove,
     User,
 )
 from lms.services import audit, characters, progress
@@ -53,31 +54,96 @@ class AttendanceError(ValueError):
 
 
 def runs_on(cohort: Cohort, day: date) -> bool:
-    """Whether the programme runs on ``day`` for ``cohort``: not in a week the school calendar closes
-    (``Cohort.in_holiday``) and not a public holiday. The one place that says which days are off."""
+    """Whether the programme runs in the week of ``day`` for ``cohort`` and ``day`` is no public
+    holiday: not in a week the school calendar closes (``Cohort.in_holiday``). A closed day inside a
+    week that counts, and a moved training day, are ``Schedule``'s to say."""
     return not cohort.in_holiday(day) and not is_public_holiday(day)
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """Which days a cohort trains on: its training weekdays from its start to its end, less the days
+    the programme does not run (``runs_on``) and the days a closure covers (a closed day of the
+    school year, the cohort's exception of a day or two inside a week that still counts), with its
+    moved training days (``TrainingDayMove``) applied. The one place that says which days are
+    training days."""
+
+    cohort: Cohort
+    closed: tuple[tuple[date, date], ...]
+    moves: tuple[TrainingDayMove, ...]
+
+    @property
+    def moved_from(self) -> dict[date, TrainingDayMove]:
+        return {move.moved_from: move for move in self.moves}
+
+    @property
+    def moved_to(self) -> dict[date, TrainingDayMove]:
+        return {move.moved_to: move for move in self.moves}
+
+    def is_open(self, day: date) -> bool:
+        """A working day on which the programme runs: a day a training day could be held."""
+        return (
+            self.cohort.start_date <= day <= self.cohort.end_date
+            and day.weekday() < 5
+            and runs_on(self.cohort, day)
+            and not any(first <= day <= last for first, last in self.closed)
+        )
+
+    def is_regular(self, day: date) -> bool:
+        """One of the cohort's training weekdays on which the programme runs (moved or not)."""
+        return day.weekday() in self.cohort.training_weekdays and self.is_open(day)
+
+    def is_training_date(self, day: date) -> bool:
+        if day in self.moved_to:
+            return True
+        return day not in self.moved_from and self.is_regular(day)
+
+    def next_date(self, after: date) -> date | None:
+        """The first training date after ``after`` (for "the next training day is ..."), or None."""
+        day = after + timedelta(days=1)
+        while day <= self.cohort.end_date:
+            if self.is_training_date(day):
+                return day
+            day += timedelta(days=1)
+        return None
+
+    def dates(self, until: date, since: date | None = None) -> list[date]:
+        """The training dates from ``since`` (the start) to ``until`` (the end at the latest)."""
+        day = max(since or self.cohort.start_date, self.cohort.start_date)
+        last = min(until, self.cohort.end_date)
+        found = []
+        while day <= last:
+            if self.is_training_date(day):
+                found.append(day)
+            day += timedelta(days=1)
+        return found
+
+
+def schedule_of(cohort: Cohort) -> Schedule:
+    """The cohort's ``Schedule``: two statements (its closures, its moved training days)."""
+    from lms.services.school_calendar import closures_between
+
+    closures = closures_between(cohort.start_date, cohort.end_date, cohort.id)
+    moves = db.session.scalars(
+        sa.select(TrainingDayMove)
+        .where(TrainingDayMove.cohort_id == cohort.id)
+        .order_by(TrainingDayMove.moved_from)
+    ).all()
+    return Schedule(
+        cohort,
+        tuple((closure.first_day, closure.last_day) for closure in closures),
+        tuple(moves),
+    )
 
 
 def training_dates(cohort: Cohort, until: date) -> list[date]:
     """The training dates of ``cohort`` from its start to ``until`` (its end at the latest), oldest
-    first: its training weekdays, less the days the programme does not run (``runs_on``)."""
-    weekdays = set(cohort.training_weekdays)
-    last = min(until, cohort.end_date)
-    dates = []
-    day = cohort.start_date
-    while day <= last:
-        if day.weekday() in weekdays and runs_on(cohort, day):
-            dates.append(day)
-        day += timedelta(days=1)
-    return dates
+    first (``Schedule``)."""
+    return schedule_of(cohort).dates(until)
 
 
 def is_training_date(cohort: Cohort, day: date) -> bool:
-    return (
-        cohort.start_date <= day <= cohort.end_date
-        and day.weekday() in cohort.training_weekdays
-        and runs_on(cohort, day)
-    )
+    return schedule_of(cohort).is_training_date(day)
 
 
 def date_problem(cohort: Cohort, day: date, today: date) -> str | None:
@@ -361,7 +427,7 @@ class DateLine:
     absent: int = 0
 
 
-def date_lines(cohort: Cohort, today: date) -> list[DateLine]:
+def date_lines(cohort: Cohort, today: date, schedule: Schedule | None = None) -> list[DateLine]:
     """Every training date of ``cohort`` up to ``today``, the newest first, with the counts of each
     recorded one (one statement). A session on a date that is no longer a training date (the training
     day was changed after it was recorded) stays listed."""
@@ -377,7 +443,7 @@ def date_lines(cohort: Cohort, today: date) -> list[DateLine]:
         found = counts.setdefault(held_on, {})
         if status is not None:
             found[status] = count
-    days = set(training_dates(cohort, today)) | set(counts)
+    days = set((schedule or schedule_of(cohort)).dates(today)) | set(counts)
     return [
         DateLine(
             day,
@@ -391,10 +457,159 @@ def date_lines(cohort: Cohort, today: date) -> list[DateLine]:
 
 
 def next_training_date(cohort: Cohort, after: date) -> date | None:
-    """The first training date after ``after`` (for "the next training day is ..."), or None."""
-    day = after + timedelta(days=1)
-    while day <= cohort.end_date:
-        if is_training_date(cohort, day):
-            return day
-        day += timedelta(days=1)
+    return schedule_of(cohort).next_date(after)
+
+
+# --- moving a training day ------------------------------------------------------------------------
+
+MAX_REASON_LENGTH = 120
+
+
+class MoveError(ValueError):
+    """A move the rules refuse; ``field`` names the form field the message belongs to."""
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+def movable_training_dates(cohort: Cohort) -> list[date]:
+    """The training dates the coordinator can move: on the cohort's own weekdays, not moved yet and
+    without recorded attendance (a day that took place stays where it was). A past day counts too:
+    the group may have met on another day than planned, and its attendance is recorded there."""
+    schedule = schedule_of(cohort)
+    held = set(
+        db.session.scalars(
+            sa.select(AttendanceSession.held_on).where(AttendanceSession.cohort_id == cohort.id)
+        )
+    )
+    return [
+        day
+        for day in schedule.dates(cohort.end_date)
+        if day not in schedule.moved_to and day not in held
+    ]
+
+
+def move_training_day(
+    cohort: Cohort, *, moved_from: date, moved_to: date, reason: str, actor: User
+) -> TrainingDayMove:
+    """Hold the training day ``moved_from`` on ``moved_to`` instead (e.g. the trainer's Tuesday moves
+    to Thursday that week). ``moved_from`` must be a training date without recorded attendance;
+    ``moved_to`` a working day the programme runs on that is not a training date yet. Moving the same
+    day to the same day again (a double click) returns the first move. The cohort is locked first:
+    two coordinators at the same moment take turns."""
+    reason = " ".join(reason.split())
+    if not reason:
+        raise MoveError(_("Say why the training day moves."), "reason")
+    problem = characters.text_problem(reason)
+    if problem:
+        raise MoveError(problem, "reason")
+    if len(reason) > MAX_REASON_LENGTH:
+        raise MoveError(_("Keep it to %(max)d characters.", max=MAX_REASON_LENGTH), "reason")
+    lock_cohort(cohort.id)
+    schedule = schedule_of(cohort)
+    earlier = schedule.moved_from.get(moved_from)
+    if earlier is not None:
+        if earlier.moved_to == moved_to:
+            return earlier
+        raise MoveError(
+            _(
+                "The training day of %(from)s is already held on %(to)s. Undo that move first.",
+                **{"from": _date_text(moved_from), "to": _date_text(earlier.moved_to)},
+            ),
+            "moved_from",
+        )
+    if not schedule.is_training_date(moved_from):
+        raise MoveError(
+            _(
+                "%(date)s is not a training day of %(cohort)s.",
+                date=_date_text(moved_from),
+                cohort=cohort.name,
+            ),
+            "moved_from",
+        )
+    if _session_held(cohort, moved_from):
+        raise MoveError(
+            _(
+                "Attendance is already recorded for %(date)s: that day took place.",
+                date=_date_text(moved_from),
+            ),
+            "moved_from",
+        )
+    if moved_to == moved_from or schedule.is_training_date(moved_to):
+        raise MoveError(
+            _("%(date)s is already a training day. Choose another day.", date=_date_text(moved_to)),
+            "moved_to",
+        )
+    if not schedule.is_open(moved_to):
+        raise MoveError(
+            _(
+                "The programme does not run on %(date)s (a weekend, a holiday or a closed day, or"
+                " outside the cohort's year). Choose a working day between %(start)s and %(end)s.",
+                date=_date_text(moved_to),
+                start=_date_text(cohort.start_date),
+                end=_date_text(cohort.end_date),
+            ),
+            "moved_to",
+        )
+    move = TrainingDayMove(
+        cohort_id=cohort.id,
+        moved_from=moved_from,
+        moved_to=moved_to,
+        reason=reason,
+        created_by=actor,
+    )
+    db.session.add(move)
+    db.session.flush()
+    audit.record(
+        "cohort.training_day_move",
+        actor,
+        cohort,
+        moved_from=moved_from.isoformat(),
+        moved_to=moved_to.isoformat(),
+        reason=reason,
+    )
+    return move
+
+
+def undo_problem(move: TrainingDayMove) -> str | None:
+    """Why a move cannot be undone: attendance was recorded on the day it moved to."""
+    cohort = db.session.get(Cohort, move.cohort_id)
+    assert cohort is not None
+    if _session_held(cohort, move.moved_to):
+        return _(
+            "Attendance is recorded for %(date)s: the training day took place then, so the move"
+            " stays.",
+            date=_date_text(move.moved_to),
+        )
     return None
+
+
+def undo_move(move: TrainingDayMove, *, actor: User) -> None:
+    """The training day is held on its own day again (audited)."""
+    problem = undo_problem(move)
+    if problem:
+        raise MoveError(problem)
+    cohort = db.session.get(Cohort, move.cohort_id)
+    assert cohort is not None
+    audit.record(
+        "cohort.training_day_move_undo",
+        actor,
+        cohort,
+        moved_from=move.moved_from.isoformat(),
+        moved_to=move.moved_to.isoformat(),
+        reason=move.reason,
+    )
+    db.session.delete(move)
+    db.session.flush()
+
+
+def _session_held(cohort: Cohort, day: date) -> bool:
+    return (
+        db.session.scalar(
+            sa.select(AttendanceSession.id).where(
+                AttendanceSession.cohort_id == cohort.id, AttendanceSession.held_on == day
+            )
+        )
+        is not None
+    )

@@ -39,6 +39,7 @@ from lms.models import (
     Period,
     Programme,
     Role,
+    TrainingDayMove,
     User,
 )
 from lms.permissions import calendar_cohorts
@@ -156,7 +157,8 @@ def feed_cohorts(user: User) -> list[Cohort]:
 
 
 def cohort_years(cohorts: Sequence[Cohort]) -> list[CohortYear]:
-    """Each cohort's year plan, with the closures of all of them read in one statement."""
+    """Each cohort's year plan, with the closures of all of them read in one statement and their
+    moved training days in another."""
     if not cohorts:
         return []
     first = min(cohort.start_date for cohort in cohorts)
@@ -178,12 +180,18 @@ def cohort_years(cohorts: Sequence[Cohort]) -> list[CohortYear]:
             .order_by(CalendarClosure.first_day, CalendarClosure.id)
         )
     )
+    moves = db.session.scalars(
+        sa.select(TrainingDayMove)
+        .where(TrainingDayMove.cohort_id.in_(ids))
+        .order_by(TrainingDayMove.moved_from)
+    ).all()
     return [
         CohortYear(
             cohort,
             year_plan(
                 cohort,
                 [c for c in closures if c.cohort_id is None or c.cohort_id == cohort.id],
+                [move for move in moves if move.cohort_id == cohort.id],
             ),
         )
         for cohort in cohorts
@@ -203,6 +211,8 @@ def event_uid(cohort: Cohort, line: PlanLine) -> str:
             # content, not by their id.
             name = hashlib.sha256(f"{subject.kind.value}:{subject.name}".encode()).hexdigest()
             key = f"closed-{subject.first_day:%Y%m%d}-{name[:12]}"
+    elif isinstance(subject, TrainingDayMove):
+        key = f"moved-{subject.id}"
     elif line.kind is PlanKind.REVIEW:
         key = f"review-week-{line.week}"
     else:
@@ -218,6 +228,8 @@ def event_summary(line: PlanLine) -> str:
         return _("Period %(code)s starts: %(title)s", code=subject.code, title=subject.title)
     if line.kind is PlanKind.CLOSED:
         return _("No programme: %(name)s", name=line.title)
+    if line.kind is PlanKind.MOVED:
+        return _("Training day (moved) %(what)s", what=line.title)
     if line.kind is PlanKind.REVIEW:
         return _("Progress review (programme week %(week)d)", week=line.week or 0)
     if line.kind is PlanKind.START:
@@ -307,7 +319,8 @@ def _event(cohort: Cohort, line: PlanLine, at: datetime, with_cohort: bool) -> E
 
 def feed_document(feed: CalendarFeed, at: datetime | None = None) -> bytes:
     """The feed of ``feed``'s owner as RFC 5545 text, in the owner's language: a constant number of
-    statements whatever the number of cohorts (three for the cohorts, one for their closures)."""
+    statements whatever the number of cohorts (three for the cohorts, one for their closures, one for
+    their moved training days)."""
     at = at or clock.now()
     user = feed.user
     years = cohort_years(feed_cohorts(user))

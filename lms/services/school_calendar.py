@@ -33,6 +33,7 @@ from pydantic import Field, StringConstraints, ValidationError
 from lms.dates import short_date
 from lms.extensions import db
 from lms.holidays import is_public_holiday
+from lms.i18n import day_with_weekday
 from lms.models import (
     Assignment,
     CalendarClosure,
@@ -42,6 +43,7 @@ from lms.models import (
     Period,
     Programme,
     SchoolCalendar,
+    TrainingDayMove,
     User,
 )
 from lms.models.calendar import SCHOOL_HOLIDAYS
@@ -558,6 +560,7 @@ class PlanKind(enum.StrEnum):
     START = "start"
     PERIOD = "period"
     CLOSED = "closed"  # a school holiday, a closed day of the programme, the cohort's exception
+    MOVED = "moved"  # a training day held on another day (on the day it moved to)
     DUE = "due"  # an assignment's due date
     REVIEW = "review"  # a progress review, by the rhythm of twelve programme weeks
     END = "end"
@@ -572,13 +575,17 @@ class PlanLine:
     week: int | None = None  # the programme week it falls in
     # What the line is about (a period, an assignment, a closure), for whoever needs more than the
     # title: the calendar feed's stable event ids.
-    subject: Period | Assignment | CalendarClosure | None = None
+    subject: Period | Assignment | CalendarClosure | TrainingDayMove | None = None
 
 
-def year_plan(cohort: Cohort, closures: Sequence[CalendarClosure]) -> list[PlanLine]:
+def year_plan(
+    cohort: Cohort,
+    closures: Sequence[CalendarClosure],
+    moves: Sequence[TrainingDayMove] = (),
+) -> list[PlanLine]:
     """The cohort's year in date order: start, periods, ``closures`` (``closures_between`` the
-    cohort's start and end), due dates, review moments and end. ``cohort.programme`` with its
-    periods and assignments is read."""
+    cohort's start and end), training days held on another day (``moves``, the cohort's), due
+    dates, review moments and end. ``cohort.programme`` with its periods and assignments is read."""
     programme = cohort.programme
     lines = [PlanLine(PlanKind.START, cohort.start_date, None, "", 1)]
     lines += [
@@ -596,6 +603,21 @@ def year_plan(cohort: Cohort, closures: Sequence[CalendarClosure]) -> list[PlanL
         PlanLine(PlanKind.CLOSED, c.first_day, c.last_day, c.name, subject=c)
         for c in closures
         if c.first_day <= cohort.end_date and c.last_day >= cohort.start_date
+    ]
+    lines += [
+        PlanLine(
+            PlanKind.MOVED,
+            move.moved_to,
+            None,
+            _(
+                "instead of %(date)s: %(reason)s",
+                date=day_with_weekday(move.moved_from),
+                reason=move.reason,
+            ),
+            cohort.week_of_programme(move.moved_to),
+            move,
+        )
+        for move in moves
     ]
     lines += [
         PlanLine(

@@ -61,7 +61,8 @@ def _day_or_404(day: str) -> date:
 def cohort(cohort_id: int):  # type: ignore[no-untyped-def]
     cohort = _cohort(cohort_id)
     today = clock.today()
-    lines = attendance_service.date_lines(cohort, today)
+    schedule = attendance_service.schedule_of(cohort)
+    lines = attendance_service.date_lines(cohort, today, schedule)
     participants = attendance_service.participants_of(cohort)
     return render_template(
         "attendance/cohort.html",
@@ -70,7 +71,7 @@ def cohort(cohort_id: int):  # type: ignore[no-untyped-def]
         to_record=sum(1 for line in lines if not line.recorded),
         participants=participants,
         figures=attendance_service.figures_for(e.id for e in participants),
-        next_day=attendance_service.next_training_date(cohort, today),
+        next_day=schedule.next_date(today),
         may_record=can_record_attendance(current_user, cohort),
         today=today,
     )

@@ -139,6 +139,23 @@ class CohortExceptionForm(Form):
     submit = SubmitField(_l("Add exception"))
 
 
+class TrainingDayMoveForm(Form):
+    """One training day held on another day; the choices are the cohort's coming training days."""
+
+    moved_from = SelectField(
+        _l("Training day"), validators=[InputRequired(_l("Choose the training day that moves."))]
+    )
+    moved_to = DateField(
+        _l("Held on"), validators=[InputRequired(_l("Fill in the day it is held instead."))]
+    )
+    reason = StringField(
+        _l("Reason"),
+        validators=[DataRequired(_l("Say why the training day moves.")), Length(max=120)],
+        filters=[strip],
+    )
+    submit = SubmitField(_l("Move training day"))
+
+
 class ConfirmForm(Form):
     """A required "yes, I mean it" checkbox before closing a cohort."""
 

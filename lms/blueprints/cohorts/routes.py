@@ -3,6 +3,7 @@ transferring participants. The rules live in ``lms.services.cohorts`` and ``lms.
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 import sqlalchemy as sa
@@ -20,10 +21,12 @@ from lms.blueprints.cohorts.forms import (
     EmptyForm,
     EnrolForm,
     NewCohortForm,
+    TrainingDayMoveForm,
     TransferForm,
     WithdrawForm,
 )
 from lms.extensions import db
+from lms.i18n import day_with_weekday
 from lms.models import (
     CalendarClosure,
     Cohort,
@@ -34,11 +37,13 @@ from lms.models import (
     Programme,
     Region,
     Role,
+    TrainingDayMove,
     User,
 )
 from lms.names import fold
 from lms.pagination import contains, paginate, search_term
 from lms.permissions import role_required, visible_cohorts
+from lms.services import attendance as attendance_service
 from lms.services import cohorts as cohort_service
 from lms.services import enrolment as enrolment_service
 from lms.services import school_calendar
@@ -271,6 +276,11 @@ def detail(cohort_id: int):  # type: ignore[no-untyped-def]
             )
         }
     closures = school_calendar.closures_between(cohort.start_date, cohort.end_date, cohort.id)
+    moves = db.session.scalars(
+        sa.select(TrainingDayMove)
+        .where(TrainingDayMove.cohort_id == cohort.id)
+        .order_by(TrainingDayMove.moved_from)
+    ).all()
     employers: dict[int, tuple[Employer, int]] = {}
     for enrolment in active:
         employer, count = employers.get(enrolment.employer_id, (enrolment.employer, 0))
@@ -283,8 +293,9 @@ def detail(cohort_id: int):  # type: ignore[no-untyped-def]
         ended=ended,
         successors=successors,
         employers=sorted(employers.values(), key=lambda pair: fold(pair[0].name)),
-        plan=school_calendar.year_plan(cohort, closures),
+        plan=school_calendar.year_plan(cohort, closures, moves),
         exceptions=[closure for closure in closures if closure.cohort_id == cohort.id],
+        moves=moves,
         missing_years=school_calendar.missing_school_years(cohort.start_date, cohort.end_date),
         today=clock.today(),
         reopen_form=EmptyForm(),
@@ -335,6 +346,76 @@ def remove_exception(cohort_id: int, closure_id: int):  # type: ignore[no-untype
         return redirect(url_for("cohorts.detail", cohort_id=cohort.id, _anchor="year-title"))
     return render_template(
         "cohorts/remove_exception.html", form=form, cohort=cohort, closure=closure
+    )
+
+
+@bp.route("/<int:cohort_id>/training-days/move", methods=["GET", "POST"])
+@role_required(Role.COORDINATOR)
+def move_training_day(cohort_id: int):  # type: ignore[no-untyped-def]
+    cohort = _cohort_or_404(cohort_id)
+    form = TrainingDayMoveForm()
+    movable = attendance_service.movable_training_dates(cohort)
+    form.moved_from.choices = [("", _("Choose a training day"))] + [
+        (day.isoformat(), day_with_weekday(day)) for day in movable
+    ]
+    if not form.is_submitted():  # the next training day, the one most often moved
+        today = clock.today()
+        form.moved_from.data = next((d.isoformat() for d in movable if d >= today), "")
+    if form.validate_on_submit():
+        try:
+            move = attendance_service.move_training_day(
+                cohort,
+                moved_from=date.fromisoformat(form.moved_from.data),
+                moved_to=form.moved_to.data,
+                reason=form.reason.data,
+                actor=_actor(),
+            )
+        except attendance_service.MoveError as error:
+            _show_error(form, error)
+        else:
+            db.session.commit()
+            flash(
+                _(
+                    "The training day of %(from)s is held on %(to)s.",
+                    **{
+                        "from": day_with_weekday(move.moved_from),
+                        "to": day_with_weekday(move.moved_to),
+                    },
+                ),
+                "success",
+            )
+            return redirect(url_for("cohorts.detail", cohort_id=cohort.id, _anchor="year-title"))
+    return render_template(
+        "cohorts/move_training_day.html", form=form, cohort=cohort, has_days=bool(movable)
+    )
+
+
+@bp.route("/<int:cohort_id>/training-days/moves/<int:move_id>/undo", methods=["GET", "POST"])
+@role_required(Role.COORDINATOR)
+def undo_training_day_move(cohort_id: int, move_id: int):  # type: ignore[no-untyped-def]
+    cohort = _cohort_or_404(cohort_id)
+    move = db.session.get(TrainingDayMove, move_id)
+    if move is None or move.cohort_id != cohort.id:
+        abort(404)
+    form = EmptyForm()
+    problem = attendance_service.undo_problem(move)
+    if problem is None and form.validate_on_submit():
+        attendance_service.undo_move(move, actor=_actor())
+        db.session.commit()
+        flash(
+            _(
+                "The training day is held on %(date)s again.",
+                date=day_with_weekday(move.moved_from),
+            ),
+            "success",
+        )
+        return redirect(url_for("cohorts.detail", cohort_id=cohort.id, _anchor="year-title"))
+    return render_template(
+        "cohorts/undo_training_day_move.html",
+        form=form,
+        cohort=cohort,
+        move=move,
+        problem=problem,
     )
 
 
