@@ -514,6 +514,12 @@ def _create_progress(programme: Programme, cohorts: Sequence[DemoCohort], today:
         confirmation.attempt_id = attempt.id
     db.session.flush()
 
+    # Hundreds of sign-offs, no progress read meanwhile: the summaries are refreshed once.
+    with progress.refreshed_once():
+        _sign_planned(planned)
+
+
+def _sign_planned(planned: list[PlannedSignOff]) -> None:
     signed: set[tuple[int, int]] = set()
     for plan in sorted(planned, key=lambda p: (p.at, p.enrolment.id, p.submission.id)):
         for item in _items_to_sign(plan.submission.assignment):

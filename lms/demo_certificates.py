@@ -34,6 +34,7 @@ from lms.models import (
     Verdict,
 )
 from lms.services import certificates as certificate_service
+from lms.services import progress
 from lms.services.cohorts import calendar_dates
 from lms.services.signoff import sign_off
 
@@ -200,6 +201,15 @@ def _complete_the_year(
         assignment = linked.get(item.id, last)
         submission, assessed = approved[assignment.id]
         plans.append((assessed + timedelta(hours=1), item, submission))
+    with progress.refreshed_once():
+        _sign_in_order(enrolment, trainer, plans)
+
+
+def _sign_in_order(
+    enrolment: Enrolment,
+    trainer: User,
+    plans: list[tuple[datetime, ChecklistItem, Submission]],
+) -> None:
     for at, item, submission in sorted(plans, key=lambda p: (p[0], p[1].id)):
         with clock.frozen_at(at):
             sign_off(

@@ -197,6 +197,28 @@ def test_a_service_write_updates_the_summary_in_its_own_transaction(db) -> None:
     assert verify_summaries().ok
 
 
+def test_refreshed_once_refreshes_every_enrolment_written_at_its_end(db) -> None:
+    enrolments, submissions = small_world(count=2)
+    trainer = make_user(Role.TRAINER)
+    enrolments[0].cohort.trainers.append(trainer)
+    db.session.commit()
+    ids = [e.id for e in enrolments]
+
+    def approved(enrolment_id: int) -> int:
+        db.session.expire_all()
+        return summary_of(enrolment_id).assignments_approved
+
+    with progress.refreshed_once():
+        with progress.refreshed_once():  # an inner one leaves the refresh to the outer
+            for submission in submissions:
+                assess_submission(
+                    submission, actor=trainer, verdict=Verdict.APPROVED, feedback="Goed.", at=AT
+                )
+        assert [approved(i) for i in ids] == [0, 0]  # noted, not refreshed yet
+    assert [approved(i) for i in ids] == [1, 1]
+    assert verify_summaries().ok
+
+
 # --- Read in one statement ------------------------------------------------------------------------
 
 

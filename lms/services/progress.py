@@ -28,6 +28,8 @@ import enum
 from bisect import bisect_left, bisect_right
 from collections import defaultdict
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field, fields
 from datetime import UTC, date, datetime, timedelta
 
@@ -577,6 +579,26 @@ def _certificates(enrolments: Sequence[Enrolment]) -> tuple[dict[int, int], dict
 
 REBUILD_BATCH = 500
 
+# The enrolments whose refresh waits for the end of ``refreshed_once``; None outside it.
+_waiting: ContextVar[set[int] | None] = ContextVar("summaries_waiting", default=None)
+
+
+@contextmanager
+def refreshed_once() -> Iterator[None]:
+    """Within: ``refresh_summaries`` only notes its enrolments, and they are refreshed once at the end.
+    For a bulk load that writes many times for the same people and reads no progress meanwhile (the
+    demo's hundreds of sign-offs): one refresh instead of one per write."""
+    if _waiting.get() is not None:  # already inside one: the outer one refreshes
+        yield
+        return
+    waiting: set[int] = set()
+    token = _waiting.set(waiting)
+    try:
+        yield
+    finally:
+        _waiting.reset(token)
+    refresh_summaries(waiting)
+
 
 def refresh_summaries(enrolments: Iterable[Enrolment | int]) -> None:
     """Recompute and store the summaries of these enrolments, and of the other enrolments of the same
@@ -590,6 +612,10 @@ def refresh_summaries(enrolments: Iterable[Enrolment | int]) -> None:
     """
     ids = {e if isinstance(e, int) else e.id for e in enrolments}
     if not ids:
+        return
+    waiting = _waiting.get()
+    if waiting is not None:
+        waiting |= ids
         return
     db.session.flush()
     family = db.session.scalars(
