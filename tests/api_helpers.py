@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from lms import clock
 from lms.extensions import db
 from lms.models import (
+    AbsenceReason,
     ApiToken,
     ApiTokenScope,
+    AttendanceStatus,
     Certificate,
     Cohort,
     Employer,
@@ -22,6 +24,7 @@ from lms.models import (
     User,
 )
 from lms.services import signoff
+from lms.services.attendance import Mark, record_attendance
 from tests.factories import (
     make_approved_submission,
     make_cohort,
@@ -82,6 +85,18 @@ def make_certificate(
     return certificate
 
 
+def record_day(cohort: Cohort, day: date, marks: dict[Enrolment, Mark], *, actor: User) -> None:
+    """Record the attendance of ``cohort`` on ``day`` (on that day), as its trainer does."""
+    record_attendance(
+        cohort,
+        day,
+        {enrolment.id: mark for enrolment, mark in marks.items()},
+        actor=actor,
+        at=WORK_AT,
+        today=day,
+    )
+
+
 @dataclass
 class World:
     coordinator: User
@@ -102,6 +117,7 @@ class World:
     revocation: SignOff
     certificate: Certificate
     revoked_certificate: Certificate
+    training_day: date  # cohort_a's second Monday: a1 present, a2 absent (sick, with a note)
 
 
 def build_world() -> World:
@@ -135,6 +151,16 @@ def build_world() -> World:
     )
     certificate = make_certificate(b1, coordinator, "VK-2027-WM-0001")
     revoked_certificate = make_certificate(a2, coordinator, "VK-2027-PK-0001", revoked=True)
+    training_day = cohort_a.start_date + timedelta(weeks=1)
+    record_day(
+        cohort_a,
+        training_day,
+        {
+            a1: Mark(AttendanceStatus.PRESENT),
+            a2: Mark(AttendanceStatus.ABSENT, AbsenceReason.SICK, note="Griep"),
+        },
+        actor=trainer_a,
+    )
     db.session.commit()
     return World(
         coordinator=coordinator,
@@ -155,4 +181,5 @@ def build_world() -> World:
         revocation=revocation,
         certificate=certificate,
         revoked_certificate=revoked_certificate,
+        training_day=training_day,
     )

@@ -72,12 +72,16 @@ MATRIX: dict[str, tuple[object, ...] | str] = {
     "api.verify_certificate":                 PUBLIC_API,  # /api/v1/certificates/<code>
     "api.cohorts":                            TOKEN,  # /api/v1/cohorts
     "api.cohort":                             TOKEN,  # /api/v1/cohorts/<int:cohort_id>
+    "api.cohort_attendance":                  TOKEN,  # /api/v1/cohorts/<int:cohort_id>/attendance — per role: tests/test_api_attendance.py
+    "api.cohort_calendar":                    TOKEN,  # /api/v1/cohorts/<int:cohort_id>/calendar — per role: tests/test_api_attendance.py
     "api.reference":                          PUBLIC_API,  # /api/v1/docs
     "api.enrolments":                         TOKEN,  # /api/v1/enrolments
     "api.create_enrolment":                   TOKEN,  # /api/v1/enrolments
     "api.enrolment":                          TOKEN,  # /api/v1/enrolments/<int:enrolment_id>
     "api.enrolment_assignments":              TOKEN,  # /api/v1/enrolments/<int:enrolment_id>/assignments
+    "api.enrolment_attendance":               TOKEN,  # /api/v1/enrolments/<int:enrolment_id>/attendance — per role: tests/test_api_attendance.py
     "api.openapi_document":                   PUBLIC_API,  # /api/v1/openapi.json
+    "api.school_calendars":                   TOKEN,  # /api/v1/school-calendars
     "api.signoffs":                           TOKEN,  # /api/v1/signoffs
     "api.submissions":                        TOKEN,  # /api/v1/submissions
     "attendance.mine":                        (LOGIN,   200,   200,   403,   403,   403,   403,   403),  # /attendance/

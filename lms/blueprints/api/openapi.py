@@ -14,7 +14,7 @@ from lms.blueprints.api.idempotency import WAIT
 from lms.blueprints.api.params import MAX_CURSOR_LENGTH, MAX_PER_PAGE
 from lms.services.idempotency_keys import KEEP_FOR
 
-API_VERSION = "1.1.0"
+API_VERSION = "1.2.0"
 _WAIT_SECONDS = int(WAIT.total_seconds())
 _KEEP_HOURS = int(KEEP_FOR.total_seconds() // 3600)
 MAX_ID = 2**31 - 1
@@ -31,6 +31,8 @@ def nullable(schema: Schema) -> Schema:
         return {"anyOf": [schema, {"type": "null"}]}
     result = dict(schema)
     result["type"] = [schema["type"], "null"]
+    if "enum" in schema:  # an enum holds every value allowed, null included
+        result["enum"] = [*schema["enum"], None]
     return result
 
 
@@ -59,6 +61,13 @@ REGION = {"type": "string", "enum": ["parkstad", "westelijke_mijnstreek", "maast
 ENROLMENT_STATUS = {"type": "string", "enum": ["active", "completed", "withdrawn", "transferred"]}
 SUBMISSION_STATUS = {"type": "string", "enum": ["draft", "submitted", "needs_revision", "approved"]}
 INTAKE = {"type": "string", "enum": ["side_entrant", "employed"]}
+ATTENDANCE_STATUS = {"type": "string", "enum": ["present", "late", "absent"]}
+ABSENCE_REASON = {"type": "string", "enum": ["sick", "authorised", "unauthorised"]}
+WEEKDAY = {"type": "string", "enum": ["monday", "tuesday", "wednesday", "thursday", "friday"]}
+SCHOOL_HOLIDAY = {"type": "string", "enum": ["autumn", "christmas", "spring", "may", "summer"]}
+CLOSURE_KIND = {"type": "string", "enum": [*SCHOOL_HOLIDAY["enum"], "closed", "cohort"]}
+PLAN_KIND = {"type": "string", "enum": ["start", "period", "closed", "due", "review", "end"]}
+SCHOOL_YEAR_PATTERN = "^[0-9]{4}-[0-9]{4}$"
 
 SCHEMAS: dict[str, Schema] = {
     "Problem": {
@@ -268,6 +277,198 @@ SCHEMAS: dict[str, Schema] = {
             "verification_code": STR,
         }
     ),
+    "AttendanceMark": obj(
+        {
+            "enrolment_id": ID,
+            "status": {
+                **ATTENDANCE_STATUS,
+                "description": "present, late (counts as attended) or absent (with a reason).",
+            },
+            "reason": {
+                **nullable(ABSENCE_REASON),
+                "description": "Why the participant was absent; null unless absent.",
+            },
+            "note": {"type": "string", "description": "The trainer's short note (may be empty)."},
+        },
+        "One participant on one training day.",
+    ),
+    "AttendanceSession": obj(
+        {
+            "id": ID,
+            "cohort_id": ID,
+            "held_on": {**DATE, "description": "The training day."},
+            "recorded_at": DATETIME,
+            "recorded_by": {
+                **nullable(ref("Person")),
+                "description": "The trainer who recorded it; null when that account is gone.",
+            },
+            "updated_at": {
+                **nullable(DATETIME),
+                "description": "When it was last recorded again; null when never changed.",
+            },
+            "updated_by": nullable(ref("Person")),
+            "counts": obj(
+                {"present": COUNT, "late": COUNT, "absent": COUNT},
+                "How many participants were present, late and absent.",
+            ),
+            "records": {
+                "type": "array",
+                "items": ref("AttendanceMark"),
+                "description": "One per participant of the day, by enrolment id.",
+            },
+        },
+        "A training day of a cohort whose attendance has been recorded.",
+    ),
+    "AttendanceFigures": obj(
+        {
+            "sessions": {**COUNT, "description": "Training days recorded for the participant."},
+            "attended": {**COUNT, "description": "present + late."},
+            "present": COUNT,
+            "late": COUNT,
+            "absent": {**COUNT, "description": "sick + authorised + unauthorised."},
+            "sick": COUNT,
+            "authorised": COUNT,
+            "unauthorised": COUNT,
+            "percent": {
+                **nullable(PERCENT),
+                "description": (
+                    "attended over sessions, rounded (arriving late counts as attending); null "
+                    "when nothing has been recorded."
+                ),
+            },
+        },
+        "A participant's attendance over every training day recorded for them, as the pages "
+        "show it. Training days not recorded yet do not count.",
+    ),
+    "AttendanceRecord": obj(
+        {
+            "session_id": ID,
+            "held_on": {**DATE, "description": "The training day."},
+            "enrolment_id": ID,
+            "status": ATTENDANCE_STATUS,
+            "reason": {
+                **nullable(ABSENCE_REASON),
+                "description": "Why the participant was absent; null unless absent.",
+            },
+            "note": {"type": "string", "description": "The trainer's short note (may be empty)."},
+        },
+        "The participant on one training day.",
+    ),
+    "PeriodRef": obj({"id": ID, "code": STR, "title": STR, "start_week": ID, "end_week": ID}),
+    "PlanLine": obj(
+        {
+            "kind": {
+                **PLAN_KIND,
+                "description": (
+                    "start, period (a period of the programme), closed (a school holiday, a closed "
+                    "day of the programme or the cohort's own exception), due (an assignment's due "
+                    "date), review (a progress review is due), end."
+                ),
+            },
+            "first_day": DATE,
+            "last_day": {
+                **nullable(DATE),
+                "description": "For a period or a closure: its last day; otherwise null.",
+            },
+            "title": {
+                "type": "string",
+                "description": "The period, assignment or closure; empty for start, review and end.",
+            },
+            "week": {
+                **nullable(ID),
+                "description": "The programme week it falls in; null for a closure.",
+            },
+            "period": {**nullable(ref("PeriodRef")), "description": "For kind period."},
+            "assignment": {**nullable(ref("AssignmentRef")), "description": "For kind due."},
+            "closure_kind": {
+                **nullable(CLOSURE_KIND),
+                "description": (
+                    "For kind closed: the school holiday (autumn ... summer), closed (a closed day "
+                    "of the programme) or cohort (the cohort's own exception)."
+                ),
+            },
+        },
+        "One line of the cohort's year plan.",
+    ),
+    "TeachingWeek": obj(
+        {
+            "week": ID,
+            "starts_on": {**DATE, "description": "The Monday of programme week `week`."},
+        }
+    ),
+    "CohortCalendar": obj(
+        {
+            "cohort": ref("CohortRef"),
+            "start_date": DATE,
+            "end_date": {**DATE, "description": "The Friday of the last programme week."},
+            "training_weekdays": {
+                "type": "array",
+                "items": WEEKDAY,
+                "description": "The weekdays the group spends with the trainer.",
+            },
+            "teaching_weeks": {
+                "type": "array",
+                "items": ref("TeachingWeek"),
+                "description": (
+                    "Every programme week: week N is the Nth week that is not a holiday (a week "
+                    "counts unless all its working days are closed)."
+                ),
+            },
+            "training_dates": {
+                "type": "array",
+                "items": DATE,
+                "description": (
+                    "Every training day from start to end: the training weekdays, less holiday "
+                    "weeks and public holidays. Attendance is recorded on these days."
+                ),
+            },
+            "missing_school_years": {
+                "type": "array",
+                "items": {"type": "string", "pattern": SCHOOL_YEAR_PATTERN},
+                "description": (
+                    "School years the cohort runs through whose calendar is not loaded yet: their "
+                    "holidays still count as programme weeks."
+                ),
+            },
+            "plan": {
+                "type": "array",
+                "items": ref("PlanLine"),
+                "description": "The year in date order, as the cohort page shows it.",
+            },
+        },
+        "A cohort's year by the school calendar.",
+    ),
+    "Closure": obj(
+        {
+            "kind": {
+                **CLOSURE_KIND,
+                "description": "A school holiday (autumn ... summer) or closed (the programme's).",
+            },
+            "name": STR,
+            "first_day": DATE,
+            "last_day": DATE,
+        }
+    ),
+    "SchoolCalendar": obj(
+        {
+            "school_year": {"type": "string", "pattern": SCHOOL_YEAR_PATTERN},
+            "region": {"type": "string", "description": "The holiday region (zuid)."},
+            "first_day": DATE,
+            "last_day": {**DATE, "description": "The last day of its summer holiday."},
+            "source": {"type": "string", "description": "Where the dates come from."},
+            "closures": {
+                "type": "array",
+                "items": ref("Closure"),
+                "description": "The school holidays and the programme's closed days, by date.",
+            },
+            "public_holidays": {
+                "type": "array",
+                "items": DATE,
+                "description": "The public holidays from first_day to last_day (no programme).",
+            },
+        },
+        "A school year: the days the programme does not run.",
+    ),
     "CertificateVerification": obj(
         {
             "status": {"type": "string", "enum": ["valid", "revoked", "replaced"]},
@@ -285,7 +486,7 @@ def list_of(name: str, meta: str = "PageMeta") -> Schema:
 
 
 # Small lists are paged by number; the big ones by cursor (keyset: the 100th page costs what the first does).
-NUMBERED_LISTS = ("Cohort", "Certificate")
+NUMBERED_LISTS = ("Cohort", "Certificate", "AttendanceSession", "SchoolCalendar")
 CURSOR_LISTS = ("Enrolment", "Submission", "SignOff")
 for _name in NUMBERED_LISTS:
     SCHEMAS[f"{_name}List"] = list_of(_name)
@@ -293,6 +494,16 @@ for _name in CURSOR_LISTS:
     SCHEMAS[f"{_name}List"] = list_of(_name, "CursorMeta")
 SCHEMAS["EnrolmentAssignments"] = obj(
     {"enrolment_id": ID, "data": {"type": "array", "items": ref("AssignmentStatus")}}
+)
+SCHEMAS["EnrolmentAttendance"] = obj(
+    {
+        "enrolment_id": ID,
+        "figures": ref("AttendanceFigures"),
+        "data": {"type": "array", "items": ref("AttendanceRecord")},
+        "meta": ref("PageMeta"),
+    },
+    "A page of the participant's records, with the figures over all of them (not only this page "
+    "or the dates asked for).",
 )
 
 
@@ -347,6 +558,8 @@ PARAMETERS: dict[str, Schema] = {
         {"type": "integer", "minimum": 1, "maximum": MAX_ID},
         "Only this enrolment (id).",
     ),
+    "from": query("from", DATE, "Only training days on or after this date (2026-09-14)."),
+    "to": query("to", DATE, "Only training days on or before this date (on or after from)."),
     "updated_since": query(
         "updated_since",
         DATETIME,
@@ -437,6 +650,9 @@ AUTH_ERRORS = {"401": r("Unauthorized"), "403": r("Forbidden")}
 RECORD_ERRORS = {"401": r("Unauthorized"), "404": r("NotFound")}
 LIST_ERRORS = {"400": r("BadRequest"), **AUTH_ERRORS}
 PAGING = [p("page"), p("per_page")]
+# One record's list by id: its parameters can be wrong (400), the record missing or not the key's
+# user's to see (404).
+SUBLIST_ERRORS = {"400": r("BadRequest"), **RECORD_ERRORS}
 CURSOR_PAGING = [p("after"), p("per_page")]
 
 
@@ -493,6 +709,39 @@ PATHS: dict[str, dict[str, Schema]] = {
             "A cohort with its programme, seats and trainers.",
             "Cohorts",
             {"200": ok("Cohort", "The cohort."), **RECORD_ERRORS},
+            parameters=[path_id("cohort_id", "The cohort's id.")],
+        )
+    },
+    "/cohorts/{cohort_id}/attendance": {
+        "get": _operation(
+            "listCohortAttendance",
+            "Attendance of a cohort",
+            "The cohort's recorded training days, oldest first, each with who recorded it, the "
+            "counts and every participant's record (status, reason when absent, note). For whoever "
+            "sees the cohort's attendance page: its trainers and the coordinator. Training days not "
+            "recorded yet are not listed (training_dates of the cohort's calendar lists them all).",
+            "Attendance",
+            {
+                "200": ok("AttendanceSessionList", "A page of training days, by date.", paged=True),
+                **SUBLIST_ERRORS,
+            },
+            parameters=[
+                path_id("cohort_id", "The cohort's id."),
+                p("from"),
+                p("to"),
+                *PAGING,
+            ],
+        )
+    },
+    "/cohorts/{cohort_id}/calendar": {
+        "get": _operation(
+            "getCohortCalendar",
+            "The year of a cohort",
+            "The cohort's year as its page plans it by the school calendar: start, periods, "
+            "holidays and closed days (the cohort's own exceptions included), due dates, review "
+            "moments and end, with its programme weeks, training weekdays and training dates.",
+            "Calendar",
+            {"200": ok("CohortCalendar", "The cohort's year."), **RECORD_ERRORS},
             parameters=[path_id("cohort_id", "The cohort's id.")],
         )
     },
@@ -588,6 +837,31 @@ PATHS: dict[str, dict[str, Schema]] = {
             parameters=[path_id("enrolment_id", "The enrolment's id.")],
         )
     },
+    "/enrolments/{enrolment_id}/attendance": {
+        "get": _operation(
+            "getEnrolmentAttendance",
+            "Attendance of a participant",
+            "The participant's attendance as their attendance page shows it: the figures over every "
+            "recorded training day, and the records (status, reason when absent, the trainer's "
+            "note), oldest first. For whoever may see the enrolment: the participant, their "
+            "employer's contacts, the cohort's trainers and the coordinator.",
+            "Attendance",
+            {
+                "200": ok(
+                    "EnrolmentAttendance",
+                    "The figures and a page of records, by date.",
+                    paged=True,
+                ),
+                **SUBLIST_ERRORS,
+            },
+            parameters=[
+                path_id("enrolment_id", "The enrolment's id."),
+                p("from"),
+                p("to"),
+                *PAGING,
+            ],
+        )
+    },
     "/submissions": {
         "get": _operation(
             "listSubmissions",
@@ -657,6 +931,28 @@ PATHS: dict[str, dict[str, Schema]] = {
                     "status", {"type": "string", "enum": ["valid", "revoked"]}, "Valid or revoked."
                 ),
                 p("updated_since"),
+                *PAGING,
+            ],
+        )
+    },
+    "/school-calendars": {
+        "get": _operation(
+            "listSchoolCalendars",
+            "List school years",
+            "The school years whose calendar is loaded, with the school holidays of region Zuid, "
+            "the programme's closed days and the public holidays: the days the programme does not "
+            "run. The same for every key.",
+            "Calendar",
+            {
+                "200": ok("SchoolCalendarList", "A page of school years, by year.", paged=True),
+                **LIST_ERRORS,
+            },
+            parameters=[
+                query(
+                    "school_year",
+                    {"type": "string", "pattern": SCHOOL_YEAR_PATTERN},
+                    "Only this school year: two years in a row, such as 2026-2027.",
+                ),
                 *PAGING,
             ],
         )
@@ -747,15 +1043,18 @@ def document(server_url: str) -> dict[str, Any]:
         "info": {
             "title": "Vakkracht LMS API",
             "version": API_VERSION,
-            "summary": "Cohorts, enrolments with progress, work, sign-offs and certificates.",
+            "summary": (
+                "Cohorts, enrolments with progress, work, sign-offs, certificates, attendance and "
+                "the school calendar."
+            ),
             "description": (
                 "A JSON API for training partners' and employers' own systems. Send a personal access "
                 "key as `Authorization: Bearer <key>`; a coordinator makes and revokes keys on the "
                 "API keys page. A key acts as the user who made it and sees what that user sees on the "
                 "pages. Lists come in pages in a stable order, with a Link header: enrolments, "
                 "submissions and sign-offs by cursor (`after`: follow `meta.next` or the next "
-                "link; no total is counted, so every page costs the same), cohorts and "
-                "certificates by number (`page`, `per_page`, with a total). "
+                "link; no total is counted, so every page costs the same), the other lists by "
+                "number (`page`, `per_page`, with a total). "
                 "Every POST accepts an `Idempotency-Key` header, so a request can be sent again "
                 "safely: it changes the data once and answers every copy with the first answer. "
                 "Errors are `application/problem+json`."
@@ -852,5 +1151,5 @@ def type_text(spec: Schema) -> str:
     if "format" in spec:
         text += f" ({spec['format']})"
     if "enum" in spec:
-        text += ": " + ", ".join(str(value) for value in spec["enum"])
+        text += ": " + ", ".join("null" if value is None else str(value) for value in spec["enum"])
     return text

@@ -13,7 +13,7 @@ import binascii
 import enum
 import re
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any, TypeVar
 
 import sqlalchemy as sa
@@ -32,6 +32,10 @@ MAX_INT = 2**31 - 1  # the database's integer; larger ids cannot exist
 MAX_CURSOR_LENGTH = 64
 _CURSOR_CHARACTERS = re.compile(r"[A-Za-z0-9_-]+")
 _CURSOR_CONTENT = re.compile(r"(?P<list>[a-z]+)\.(?P<key>[0-9]{1,10})")
+# A date as RFC 3339 writes it (2026-09-14): not the other forms ``date.fromisoformat`` also reads
+# (20260914, 2026-W38-1), and ASCII digits only.
+_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+_SCHOOL_YEAR = re.compile(r"(?P<first>[0-9]{4})-(?P<second>[0-9]{4})")
 
 
 def bad_parameter(name: str, message: str) -> ApiProblem:
@@ -86,6 +90,39 @@ def datetime_arg(name: str) -> datetime | None:
         raise bad_parameter(name, _("give a date and time such as 2026-09-01T08:00:00Z.")) from None
 
 
+def date_arg(name: str) -> date | None:
+    """A date such as 2026-09-14 (RFC 3339 full-date)."""
+    raw = request.args.get(name)
+    if raw is None:
+        return None
+    try:
+        if not _DATE.fullmatch(raw):
+            raise ValueError(raw)
+        return date.fromisoformat(raw)
+    except ValueError:
+        raise bad_parameter(name, _("give a date such as 2026-09-14.")) from None
+
+
+def date_range() -> tuple[date | None, date | None]:
+    """``?from=`` and ``?to=``: the first and the last day wanted (both included, either may be left
+    out); a range that ends before it starts is a 400."""
+    first, last = date_arg("from"), date_arg("to")
+    if first is not None and last is not None and last < first:
+        raise bad_parameter("to", _("give a date on or after 'from'."))
+    return first, last
+
+
+def school_year_arg(name: str) -> str | None:
+    """A school year: two years in a row, such as 2026-2027."""
+    raw = request.args.get(name)
+    if raw is None:
+        return None
+    match = _SCHOOL_YEAR.fullmatch(raw)
+    if match is None or int(match["second"]) != int(match["first"]) + 1:
+        raise bad_parameter(name, _("give two years in a row, such as 2026-2027."))
+    return raw
+
+
 @dataclass(frozen=True)
 class Page:
     items: list[Any]
@@ -98,9 +135,9 @@ class Page:
         return max(1, -(-self.total // self.per_page))
 
 
-def paginate(query: sa.Select, order_by: Any) -> Page:  # type: ignore[type-arg]
-    """The page asked for (``?page=``, ``?per_page=``) of ``query``, ordered by ``order_by`` (a unique
-    column, so the order is stable between pages). A page past the end is empty."""
+def paginate(query: sa.Select, *order_by: Any) -> Page:  # type: ignore[type-arg]
+    """The page asked for (``?page=``, ``?per_page=``) of ``query``, ordered by ``order_by`` (unique
+    together, so the order is stable between pages). A page past the end is empty."""
     page = int_arg("page") or 1
     per_page = int_arg("per_page", maximum=MAX_PER_PAGE) or DEFAULT_PER_PAGE
     total = db.session.scalar(
@@ -108,7 +145,7 @@ def paginate(query: sa.Select, order_by: Any) -> Page:  # type: ignore[type-arg]
     )
     offset = (page - 1) * per_page
     items = (
-        list(db.session.scalars(query.order_by(order_by).limit(per_page).offset(offset)).unique())
+        list(db.session.scalars(query.order_by(*order_by).limit(per_page).offset(offset)).unique())
         if offset < (total or 0)
         else []
     )
@@ -121,8 +158,11 @@ def _page_url(number: int, per_page: int) -> str:
     return url_for(request.endpoint or "", _external=True, **(request.view_args or {}), **args)
 
 
-def list_response(page: Page, data: list[dict[str, Any]]) -> Response:
-    """``{"data": [...], "meta": {...}}`` with a Link header (first, prev, next, last)."""
+def list_response(
+    page: Page, data: list[dict[str, Any]], extra: dict[str, Any] | None = None
+) -> Response:
+    """``{"data": [...], "meta": {...}}`` with a Link header (first, prev, next, last); ``extra``
+    adds fields about the list as a whole beside them."""
     links = [(_page_url(1, page.per_page), "first")]
     if page.page > 1:
         links.append((_page_url(min(page.page - 1, page.pages), page.per_page), "prev"))
@@ -131,6 +171,7 @@ def list_response(page: Page, data: list[dict[str, Any]]) -> Response:
     links.append((_page_url(page.pages, page.per_page), "last"))
     response = jsonify(
         {
+            **(extra or {}),
             "data": data,
             "meta": {
                 "page": page.page,

@@ -1,5 +1,6 @@
 """The JSON API at /api/v1: read cohorts, enrolments with progress, assignments, submissions,
-sign-offs and certificates; create an enrolment; verify a certificate (public).
+sign-offs, certificates, attendance and the school calendar; create an enrolment; verify a
+certificate (public).
 
 A token acts as the user who made it: every list starts from the same scopes in ``lms.permissions`` as
 the pages, and writing needs the same role as the page that does it (and a read-write token).
@@ -9,6 +10,7 @@ Progress comes from ``lms.services.progress`` only. Errors are problem documents
 from __future__ import annotations
 
 import re
+from datetime import date
 from typing import Any
 
 import sqlalchemy as sa
@@ -22,6 +24,7 @@ from lms.blueprints.api import serializers as out
 from lms.blueprints.api.auth import api_user, token_required
 from lms.blueprints.api.params import (
     MAX_INT,
+    date_range,
     datetime_arg,
     enum_arg,
     int_arg,
@@ -29,6 +32,7 @@ from lms.blueprints.api.params import (
     keyset_response,
     list_response,
     paginate,
+    school_year_arg,
 )
 from lms.blueprints.api.problems import PROBLEM_KINDS, ApiProblem, from_exception
 from lms.blueprints.api.writes import create_enrolment_from_json
@@ -36,20 +40,26 @@ from lms.blueprints.verify.routes import rate_limit as verify_rate_limit
 from lms.extensions import csrf, db, limiter
 from lms.models import (
     Assignment,
+    AttendanceRecord,
+    AttendanceSession,
     Certificate,
     ChecklistItem,
     Cohort,
     Enrolment,
     EnrolmentStatus,
+    Programme,
     ProgressSummary,
     Region,
     Role,
+    SchoolCalendar,
     SignOff,
     Submission,
     SubmissionStatus,
 )
 from lms.permissions import can_view_enrolment, visible_cohorts, visible_enrolments
+from lms.services import attendance as attendance_service
 from lms.services import enrolment as enrolment_service
+from lms.services import school_calendar
 from lms.services.certificates import verification_facts
 from lms.services.progress import enrolment_progress
 
@@ -202,17 +212,82 @@ def cohorts() -> Response:
     return list_response(page, [out.cohort(item, seats.get(item.id, 0)) for item in page.items])
 
 
+def _cohort_or_problem(cohort_id: int, *options: Any) -> Cohort:
+    """Load → check: the cohort (with ``options``) if the key's user may see it
+    (``visible_cohorts``, as the pages); 404 when it does not exist or is not theirs to see (the
+    same answer). An id past the database's integers is refused without a statement."""
+    item = (
+        None
+        if cohort_id > MAX_INT
+        else db.session.scalar(
+            visible_cohorts(api_user()).where(Cohort.id == cohort_id).options(*options)
+        )
+    )
+    if item is None:
+        raise ApiProblem(404, _("There is no cohort %(id)d.", id=cohort_id), kind="not-found")
+    return item
+
+
 @bp.get("/cohorts/<int:cohort_id>")
 @token_required()
 def cohort(cohort_id: int) -> Response:
-    if cohort_id > MAX_INT:
-        raise ApiProblem(404, _("There is no cohort %(id)d.", id=cohort_id), kind="not-found")
-    item = db.session.scalar(
-        visible_cohorts(api_user()).where(Cohort.id == cohort_id).options(*_cohort_options())
-    )
-    if item is None:  # missing or not the key's user's to see: the same answer
-        raise ApiProblem(404, _("There is no cohort %(id)d.", id=cohort_id), kind="not-found")
+    item = _cohort_or_problem(cohort_id, *_cohort_options())
     return jsonify(out.cohort(item, _seats_taken([item.id]).get(item.id, 0)))
+
+
+@bp.get("/cohorts/<int:cohort_id>/attendance")
+@token_required()
+def cohort_attendance(cohort_id: int) -> Response:
+    """The cohort's recorded training days, by date, each with every record: for whoever may see
+    the cohort's attendance page (``can_view_attendance``: its trainers and the coordinator, which
+    is ``visible_cohorts``)."""
+    item = _cohort_or_problem(cohort_id)
+    first, last = date_range()
+    query = (
+        sa.select(AttendanceSession)
+        .where(AttendanceSession.cohort_id == item.id)
+        .options(
+            joinedload(AttendanceSession.recorded_by),
+            joinedload(AttendanceSession.updated_by),
+            selectinload(AttendanceSession.records),
+        )
+    )
+    query = _held_between(query, first, last)
+    page = paginate(query, AttendanceSession.held_on)
+    return list_response(page, [out.attendance_session(session) for session in page.items])
+
+
+def _held_between(query: sa.Select, first: date | None, last: date | None) -> sa.Select:  # type: ignore[type-arg]
+    if first is not None:
+        query = query.where(AttendanceSession.held_on >= first)
+    if last is not None:
+        query = query.where(AttendanceSession.held_on <= last)
+    return query
+
+
+@bp.get("/cohorts/<int:cohort_id>/calendar")
+@token_required()
+def cohort_calendar(cohort_id: int) -> Response:
+    """The cohort's year as the cohort page plans it (``school_calendar.year_plan``), with its
+    programme weeks and training dates."""
+    item = _cohort_or_problem(
+        cohort_id,
+        joinedload(Cohort.programme).options(
+            selectinload(Programme.periods), selectinload(Programme.assignments)
+        ),
+    )
+    closures = school_calendar.closures_between(item.start_date, item.end_date, item.id)
+    return jsonify(
+        out.cohort_calendar(
+            item,
+            teaching_weeks=school_calendar.stored_weeks(item),
+            plan=school_calendar.year_plan(item, closures),
+            training_dates=attendance_service.training_dates(item, item.end_date),
+            missing_school_years=school_calendar.missing_school_years(
+                item.start_date, item.end_date
+            ),
+        )
+    )
 
 
 # --- enrolments ------------------------------------------------------------------------------
@@ -313,6 +388,23 @@ def enrolment_assignments(enrolment_id: int) -> Response:
                 for assignment in assignments
             ],
         }
+    )
+
+
+@bp.get("/enrolments/<int:enrolment_id>/attendance")
+@token_required()
+def enrolment_attendance(enrolment_id: int) -> Response:
+    """The participant's attendance as their attendance page shows it: the figures over every
+    recorded training day, and the records, by date. For whoever may see the enrolment."""
+    item = _enrolment_or_problem(enrolment_id)
+    first, last = date_range()
+    query = _held_between(attendance_service.records_query(item).order_by(None), first, last)
+    page = paginate(query, AttendanceSession.held_on, AttendanceRecord.id)
+    figures = attendance_service.figures_for([item.id])[item.id]
+    return list_response(
+        page,
+        [out.attendance_record(record) for record in page.items],
+        {"enrolment_id": item.id, "figures": out.attendance_figures(figures)},
     )
 
 
@@ -419,6 +511,22 @@ def certificates() -> Response:
         query = query.where(sa.or_(Certificate.issued_at >= since, Certificate.revoked_at >= since))
     page = paginate(query, Certificate.id)
     return list_response(page, [out.certificate(item) for item in page.items])
+
+
+# --- the school calendar -----------------------------------------------------------------------
+
+
+@bp.get("/school-calendars")
+@token_required()
+def school_calendars() -> Response:
+    """The loaded school years: holidays of region Zuid, the programme's closed days and the public
+    holidays. The same for every key (no one's personal data)."""
+    query = sa.select(SchoolCalendar).options(selectinload(SchoolCalendar.closures))
+    school_year = school_year_arg("school_year")
+    if school_year is not None:
+        query = query.where(SchoolCalendar.school_year == school_year)
+    page = paginate(query, SchoolCalendar.school_year)
+    return list_response(page, [out.school_calendar(item) for item in page.items])
 
 
 # --- public ------------------------------------------------------------------------------------

@@ -5,18 +5,30 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
+from lms.holidays import public_holidays
 from lms.models import (
     Assignment,
+    AttendanceRecord,
+    AttendanceSession,
+    AttendanceStatus,
+    CalendarClosure,
     Certificate,
     Cohort,
     Employer,
     Enrolment,
+    Period,
+    SchoolCalendar,
     SignOff,
     Submission,
     SubmissionStatus,
     User,
 )
+from lms.services.attendance import Figures
 from lms.services.progress import AssignmentProgress, ItemProgress, Progress
+from lms.services.school_calendar import PlanLine
+
+# ``Cohort.training_weekdays`` counts from 0 (Monday); the API names the days.
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday")
 
 
 def timestamp(value: datetime | None) -> str | None:
@@ -181,4 +193,137 @@ def certificate(item: Certificate) -> dict[str, Any]:
         "revocation_reason": item.revocation_reason if item.is_revoked else None,
         "replaces_id": item.replaces_id,
         "verification_code": item.verification_code,
+    }
+
+
+# --- attendance --------------------------------------------------------------------------------
+
+
+def attendance_mark(record: AttendanceRecord) -> dict[str, Any]:
+    return {
+        "enrolment_id": record.enrolment_id,
+        "status": record.status.value,
+        "reason": record.reason.value if record.reason is not None else None,
+        "note": record.note,
+    }
+
+
+def attendance_session(item: AttendanceSession) -> dict[str, Any]:
+    records = sorted(item.records, key=lambda record: record.enrolment_id)
+    return {
+        "id": item.id,
+        "cohort_id": item.cohort_id,
+        "held_on": day(item.held_on),
+        "recorded_at": timestamp(item.recorded_at),
+        "recorded_by": person(item.recorded_by) if item.recorded_by is not None else None,
+        "updated_at": timestamp(item.updated_at),
+        "updated_by": person(item.updated_by) if item.updated_by is not None else None,
+        "counts": {
+            status.value: sum(1 for record in records if record.status is status)
+            for status in AttendanceStatus
+        },
+        "records": [attendance_mark(record) for record in records],
+    }
+
+
+def attendance_record(record: AttendanceRecord) -> dict[str, Any]:
+    return {
+        "session_id": record.session_id,
+        "held_on": day(record.session.held_on),
+        **attendance_mark(record),
+    }
+
+
+FIGURES = (
+    "sessions",
+    "attended",
+    "present",
+    "late",
+    "absent",
+    "sick",
+    "authorised",
+    "unauthorised",
+    "percent",
+)
+
+
+def attendance_figures(figures: Figures) -> dict[str, Any]:
+    return {name: getattr(figures, name) for name in FIGURES}
+
+
+# --- the calendar ------------------------------------------------------------------------------
+
+
+def period_ref(item: Period) -> dict[str, Any]:
+    return {
+        "id": item.id,
+        "code": item.code,
+        "title": item.title,
+        "start_week": item.start_week,
+        "end_week": item.end_week,
+    }
+
+
+def plan_line(line: PlanLine) -> dict[str, Any]:
+    subject = line.subject
+    return {
+        "kind": line.kind.value,
+        "first_day": day(line.first_day),
+        "last_day": day(line.last_day),
+        "title": line.title,
+        "week": line.week,
+        "period": period_ref(subject) if isinstance(subject, Period) else None,
+        "assignment": assignment_ref(subject) if isinstance(subject, Assignment) else None,
+        "closure_kind": subject.kind.value if isinstance(subject, CalendarClosure) else None,
+    }
+
+
+def cohort_calendar(
+    item: Cohort,
+    *,
+    teaching_weeks: list[date],
+    plan: list[PlanLine],
+    training_dates: list[date],
+    missing_school_years: list[str],
+) -> dict[str, Any]:
+    return {
+        "cohort": cohort_ref(item),
+        "start_date": day(item.start_date),
+        "end_date": day(item.end_date),
+        "training_weekdays": [WEEKDAYS[weekday] for weekday in item.training_weekdays],
+        "teaching_weeks": [
+            {"week": week, "starts_on": day(monday)}
+            for week, monday in enumerate(teaching_weeks, start=1)
+        ],
+        "training_dates": [day(value) for value in training_dates],
+        "missing_school_years": missing_school_years,
+        "plan": [plan_line(line) for line in plan],
+    }
+
+
+def closure(item: CalendarClosure) -> dict[str, Any]:
+    return {
+        "kind": item.kind.value,
+        "name": item.name,
+        "first_day": day(item.first_day),
+        "last_day": day(item.last_day),
+    }
+
+
+def school_calendar(item: SchoolCalendar) -> dict[str, Any]:
+    first, last = item.first_day, item.last_day
+    holidays = sorted(
+        holiday
+        for year in range(first.year, last.year + 1)
+        for holiday in public_holidays(year)
+        if first <= holiday <= last
+    )
+    return {
+        "school_year": item.school_year,
+        "region": item.region,
+        "first_day": day(first),
+        "last_day": day(last),
+        "source": item.source,
+        "closures": [closure(found) for found in item.closures],
+        "public_holidays": [day(holiday) for holiday in holidays],
     }
