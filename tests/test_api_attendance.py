@@ -9,7 +9,13 @@ import pytest
 
 from lms.extensions import db
 from lms.holidays import is_public_holiday
-from lms.models import AbsenceReason, ApiTokenScope, AttendanceStatus, CalendarClosure
+from lms.models import (
+    AbsenceReason,
+    ApiTokenScope,
+    AttendanceStatus,
+    CalendarClosure,
+    TrainingDayMove,
+)
 from lms.services import school_calendar
 from lms.services.attendance import Mark
 from lms.services.school_calendar import PlanKind
@@ -316,6 +322,15 @@ def test_a_cohorts_year_follows_the_school_calendar(client, db) -> None:
         last_day=date(2026, 11, 6),
     )
     db.session.add(exception)
+    monday = cohort.week_start(6)
+    db.session.add(
+        TrainingDayMove(
+            cohort_id=cohort.id,
+            moved_from=monday,
+            moved_to=monday + timedelta(days=1),
+            reason="Vakbeurs",
+        )
+    )
     db.session.commit()
     _token, headers = make_key(world.trainer_a)
     response = client.get(f"/api/v1/cohorts/{cohort.id}/calendar", headers=headers)
@@ -334,7 +349,9 @@ def test_a_cohorts_year_follows_the_school_calendar(client, db) -> None:
 
     training = [date.fromisoformat(day) for day in body["training_dates"]]
     assert training[0] == cohort.start_date and training[-1] <= cohort.end_date
-    assert {day.weekday() for day in training} == {0, 3}
+    # Mondays and Thursdays, but the sixth week's Monday is held on its Tuesday.
+    assert {day.weekday() for day in training} == {0, 1, 3}
+    assert monday not in training and monday + timedelta(days=1) in training
     assert not any(day - timedelta(days=day.weekday()) not in weeks for day in training)
     assert not any(is_public_holiday(day) for day in training)
 
@@ -355,6 +372,12 @@ def test_a_cohorts_year_follows_the_school_calendar(client, db) -> None:
     (period,) = [line for line in plan if line["kind"] == "period"]
     assert period["period"]["code"] == "P1" and period["week"] == 1
     assert [line["week"] for line in plan if line["kind"] == "review"] == [12, 24, 36]
+    (moved,) = [line for line in plan if line["kind"] == "moved"]
+    assert (moved["first_day"], moved["moved_from"], moved["week"]) == (
+        (monday + timedelta(days=1)).isoformat(),
+        monday.isoformat(),
+        6,
+    )
     assert body["missing_school_years"] == []
 
 
@@ -429,8 +452,9 @@ def test_attendance_and_calendar_cost_the_same_statements_however_much_there_is(
         f"/api/v1/cohorts/{world.cohort_a.id}/attendance": 5,  # key, cohort, count, page, records
         # key, enrolment, its cohort's trainers, figures, count, page
         f"/api/v1/enrolments/{world.a1.id}/attendance": 6,
-        # key, cohort with programme, periods, assignments, closures, school years loaded
-        f"/api/v1/cohorts/{world.cohort_a.id}/calendar": 6,
+        # key, cohort with programme, periods, assignments, closures, moved training days, school
+        # years loaded
+        f"/api/v1/cohorts/{world.cohort_a.id}/calendar": 7,
         "/api/v1/school-calendars": 4,  # key, count, page, closures
     }
     few = {path: _statements(client, count_queries, path, headers) for path in paths}

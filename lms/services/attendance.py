@@ -15,7 +15,7 @@ Functions flush, never commit: the route commits once.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
@@ -30,6 +30,7 @@ from lms.models import (
     AttendanceRecord,
     AttendanceSession,
     AttendanceStatus,
+    CalendarClosure,
     Cohort,
     Enrolment,
     EnrolmentStatus,
@@ -119,11 +120,13 @@ class Schedule:
         return found
 
 
-def schedule_of(cohort: Cohort) -> Schedule:
-    """The cohort's ``Schedule``: two statements (its closures, its moved training days)."""
+def schedule_of(cohort: Cohort, closures: Sequence[CalendarClosure] | None = None) -> Schedule:
+    """The cohort's ``Schedule``: two statements (its closures, its moved training days), one when
+    the caller read the closures already (``closures_between`` the cohort's start and end)."""
     from lms.services.school_calendar import closures_between
 
-    closures = closures_between(cohort.start_date, cohort.end_date, cohort.id)
+    if closures is None:
+        closures = closures_between(cohort.start_date, cohort.end_date, cohort.id)
     moves = db.session.scalars(
         sa.select(TrainingDayMove)
         .where(TrainingDayMove.cohort_id == cohort.id)

@@ -13,6 +13,7 @@ from lms.blueprints.api.body import MAX_DEPTH
 from lms.blueprints.api.idempotency import WAIT
 from lms.blueprints.api.params import MAX_CURSOR_LENGTH, MAX_PER_PAGE
 from lms.services.idempotency_keys import KEEP_FOR
+from lms.services.school_calendar import PlanKind
 
 API_VERSION = "1.2.0"
 _WAIT_SECONDS = int(WAIT.total_seconds())
@@ -66,7 +67,7 @@ ABSENCE_REASON = {"type": "string", "enum": ["sick", "authorised", "unauthorised
 WEEKDAY = {"type": "string", "enum": ["monday", "tuesday", "wednesday", "thursday", "friday"]}
 SCHOOL_HOLIDAY = {"type": "string", "enum": ["autumn", "christmas", "spring", "may", "summer"]}
 CLOSURE_KIND = {"type": "string", "enum": [*SCHOOL_HOLIDAY["enum"], "closed", "cohort"]}
-PLAN_KIND = {"type": "string", "enum": ["start", "period", "closed", "due", "review", "end"]}
+PLAN_KIND = {"type": "string", "enum": [kind.value for kind in PlanKind]}
 SCHOOL_YEAR_PATTERN = "^[0-9]{4}-[0-9]{4}$"
 
 SCHEMAS: dict[str, Schema] = {
@@ -385,6 +386,13 @@ SCHEMAS: dict[str, Schema] = {
                 "description": (
                     "For kind closed: the school holiday (autumn ... summer), closed (a closed day "
                     "of the programme) or cohort (the cohort's own exception)."
+                ),
+            },
+            "moved_from": {
+                **nullable(DATE),
+                "description": (
+                    "For kind moved: the training day held on first_day instead (the line's title "
+                    "says why)."
                 ),
             },
         },

@@ -277,12 +277,13 @@ def cohort_calendar(cohort_id: int) -> Response:
         ),
     )
     closures = school_calendar.closures_between(item.start_date, item.end_date, item.id)
+    schedule = attendance_service.schedule_of(item, closures)
     return jsonify(
         out.cohort_calendar(
             item,
             teaching_weeks=school_calendar.stored_weeks(item),
-            plan=school_calendar.year_plan(item, closures),
-            training_dates=attendance_service.training_dates(item, item.end_date),
+            plan=school_calendar.year_plan(item, closures, schedule.moves),
+            training_dates=schedule.dates(item.end_date),
             missing_school_years=school_calendar.missing_school_years(
                 item.start_date, item.end_date
             ),

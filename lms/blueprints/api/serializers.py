@@ -21,6 +21,7 @@ from lms.models import (
     SignOff,
     Submission,
     SubmissionStatus,
+    TrainingDayMove,
     User,
 )
 from lms.services.attendance import Figures
@@ -275,6 +276,7 @@ def plan_line(line: PlanLine) -> dict[str, Any]:
         "period": period_ref(subject) if isinstance(subject, Period) else None,
         "assignment": assignment_ref(subject) if isinstance(subject, Assignment) else None,
         "closure_kind": subject.kind.value if isinstance(subject, CalendarClosure) else None,
+        "moved_from": day(subject.moved_from) if isinstance(subject, TrainingDayMove) else None,
     }
 
 
