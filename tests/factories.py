@@ -4,13 +4,18 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import asdict
-from datetime import date, datetime
+from datetime import date, datetime, time
+
+import sqlalchemy as sa
 
 from lms import clock
 from lms.extensions import db
 from lms.models import (
     Assignment,
     Attempt,
+    AttendanceRecord,
+    AttendanceSession,
+    AttendanceStatus,
     ChecklistGroup,
     ChecklistItem,
     ChecklistKind,
@@ -202,6 +207,34 @@ def make_enrolment(
     db.session.flush()
     progress.refresh_summaries([enrolment])
     return enrolment
+
+
+def make_attendance_recorded(cohort: Cohort, until: date | None = None) -> None:
+    """Every training day of ``cohort`` up to ``until`` (its end if None) not recorded yet recorded
+    as rows, whoever was in the group present: tests about other reminders then get none about
+    attendance not recorded (``attendance_unrecorded``)."""
+    from lms.services.attendance import training_dates
+
+    enrolments = db.session.scalars(
+        sa.select(Enrolment).where(Enrolment.cohort_id == cohort.id)
+    ).all()
+    recorded = set(
+        db.session.scalars(
+            sa.select(AttendanceSession.held_on).where(AttendanceSession.cohort_id == cohort.id)
+        )
+    )
+    for day in training_dates(cohort, until or cohort.end_date):
+        if day in recorded:
+            continue
+        recorded_at = datetime.combine(day, time(16), tzinfo=clock.LOCAL_TZ)  # that afternoon
+        session = AttendanceSession(cohort=cohort, held_on=day, recorded_at=recorded_at)
+        session.records = [
+            AttendanceRecord(enrolment=enrolment, status=AttendanceStatus.PRESENT)
+            for enrolment in enrolments
+            if enrolment.enrolled_on <= day
+        ]
+        db.session.add(session)
+    db.session.flush()
 
 
 def make_handed_in_submission(

@@ -20,6 +20,7 @@ from lms.services.assessment import assess_submission
 from lms.services.reminders import ASSESSMENT_WAITING, sweep
 from lms.services.reviews import record_review
 from tests.factories import (
+    make_attendance_recorded,
     make_cohort,
     make_employer,
     make_enrolment,
@@ -46,6 +47,7 @@ def world(db):  # type: ignore[no-untyped-def]
         make_handed_in_submission(enrolment, assignment, at=HANDED_IN)
         for assignment in (first, second)
     ]
+    make_attendance_recorded(cohort)  # the trainer's only reminder is the waiting work
     db.session.commit()
     return {
         "trainer": trainer,

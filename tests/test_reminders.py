@@ -33,6 +33,7 @@ from lms.services.outbox import deliver_outbox
 from lms.services.reminders import sweep
 from tests.certificate_helpers import complete
 from tests.factories import (
+    make_attendance_recorded,
     make_cohort,
     make_employer,
     make_enrolment,
@@ -80,6 +81,7 @@ def world(db) -> World:  # type: ignore[no-untyped-def]
     busy = make_enrolment(
         cohort, make_user(Role.PARTICIPANT, first_name="Bea", last_name="Busy"), employer
     )
+    make_attendance_recorded(cohort)  # the attendance rules: tests/test_reminders_attendance.py
     db.session.commit()
     return World(trainer, coordinator, contact, idle, busy)
 

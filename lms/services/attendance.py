@@ -6,6 +6,7 @@ records one session per training day for the whole group: each participant prese
 with a reason (sick, authorised, unauthorised), with an optional short note. Recording a session
 again updates it (and leaves an audit record of what changed); two trainers saving the same day at
 the same moment both succeed, one after the other, with one session and one record per participant.
+Recording a day marks the reminder that it was not recorded yet (``attendance_unrecorded``) as read.
 
 Every recording rewrites the progress summaries of the participants whose marks changed: the
 attendance figures of dashboards and reports are read from there (``lms.services.progress``).
@@ -37,8 +38,9 @@ from lms.models import (
     TrainingDayMove,
     User,
 )
-from lms.services import audit, characters, progress
+from lms.services import audit, characters, notifications, progress
 from lms.services.enrolment import lock_cohort
+from lms.services.reminders import ATTENDANCE_UNRECORDED
 
 MAX_NOTE_LENGTH = 200
 
@@ -120,23 +122,62 @@ class Schedule:
         return found
 
 
+def schedules_of(cohorts: Sequence[Cohort]) -> dict[int, Schedule]:
+    """The ``Schedule`` of each cohort (by id), in two statements however many cohorts: the school
+    years' closures over all their years with their own exceptions, and their moved training days."""
+    if not cohorts:
+        return {}
+    ids = [cohort.id for cohort in cohorts]
+    closures = db.session.scalars(
+        sa.select(CalendarClosure).where(
+            sa.or_(
+                sa.and_(
+                    CalendarClosure.calendar_id.is_not(None),
+                    CalendarClosure.first_day <= max(c.end_date for c in cohorts),
+                    CalendarClosure.last_day >= min(c.start_date for c in cohorts),
+                ),
+                CalendarClosure.cohort_id.in_(ids),
+            )
+        )
+    ).all()
+    moves = _moves_of(ids)
+    return {
+        cohort.id: Schedule(
+            cohort,
+            tuple(
+                (closure.first_day, closure.last_day)
+                for closure in closures
+                if closure.cohort_id == cohort.id
+                or (
+                    closure.cohort_id is None
+                    and closure.first_day <= cohort.end_date
+                    and closure.last_day >= cohort.start_date
+                )
+            ),
+            tuple(move for move in moves if move.cohort_id == cohort.id),
+        )
+        for cohort in cohorts
+    }
+
+
 def schedule_of(cohort: Cohort, closures: Sequence[CalendarClosure] | None = None) -> Schedule:
     """The cohort's ``Schedule``: two statements (its closures, its moved training days), one when
     the caller read the closures already (``closures_between`` the cohort's start and end)."""
-    from lms.services.school_calendar import closures_between
-
     if closures is None:
-        closures = closures_between(cohort.start_date, cohort.end_date, cohort.id)
-    moves = db.session.scalars(
-        sa.select(TrainingDayMove)
-        .where(TrainingDayMove.cohort_id == cohort.id)
-        .order_by(TrainingDayMove.moved_from)
-    ).all()
+        return schedules_of([cohort])[cohort.id]
     return Schedule(
         cohort,
         tuple((closure.first_day, closure.last_day) for closure in closures),
-        tuple(moves),
+        tuple(_moves_of([cohort.id])),
     )
+
+
+def _moves_of(cohort_ids: Sequence[int]) -> Sequence[TrainingDayMove]:
+    return db.session.scalars(
+        sa.select(TrainingDayMove)
+        .where(TrainingDayMove.cohort_id.in_(cohort_ids))
+        .order_by(TrainingDayMove.moved_from)
+    ).all()
 
 
 def training_dates(cohort: Cohort, until: date) -> list[date]:
@@ -306,6 +347,10 @@ def record_attendance(
         db.session.add(session)
         db.session.flush()
         progress.refresh_summaries(marks)
+        # The reminder that this day was not recorded yet is done with.
+        notifications.handled(
+            notifications.attendance_subject(cohort.id, day), {ATTENDANCE_UNRECORDED}, at=at
+        )
         return Recorded(session, created=True)
 
     existing = {record.enrolment_id: record for record in session.records}

@@ -15,7 +15,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -72,6 +72,11 @@ def assignment_subject(enrolment_id: int, assignment_id: int) -> str:
 
 def hours_subject(hours_id: int) -> str:
     return f"hours:{hours_id}"
+
+
+def attendance_subject(cohort_id: int, day: date) -> str:
+    """A training day of a cohort, whose attendance is to be recorded."""
+    return f"cohort:{cohort_id}:attendance:{day.isoformat()}"
 
 
 def notify(

@@ -24,6 +24,25 @@ The rules (``period`` is what "once" means for each):
 - ``certificate_due``: every requirement met but no certificate issued -> coordinators (weekly).
 - ``inactive``: nothing done for 21 days -> participant and trainers (after 21, 42, ... days); the
   days of the weeks the cohort's programme skips (school holidays, its exceptions) do not count.
+- ``unauthorised_absences``: a participant was absent without permission (reason "ongeoorloofd") on
+  three training days within 28 days (the first and the third ``held_on`` at most 27 days apart) ->
+  the coordinators, the enrolment's employer contacts (the praktijkopleider) and the cohort's
+  trainers: the people who must talk to the participant. Once per occurrence: the participant's
+  unauthorised absences are counted oldest first, each toward one reminder at most, from the one
+  after the third absence of the previous reminder (read back from ``sent_reminders``); the period
+  is the date of the third absence. So a fourth absence in the same weeks reminds of nothing, three
+  new ones within 28 days do. Only an occurrence whose third absence is at most four weeks old is
+  reminded of (a record made late, or the first sweep on a database with a year of attendance,
+  brings up nothing older). Looked at when a session with an unauthorised absence was recorded or
+  changed since the previous sweep; the statements read only the records of the last eight weeks.
+- ``attendance_unrecorded``: a training date of a cohort (a training weekday on which its programme
+  runs, between its start and end; ``lms.services.attendance``) without a recorded session on the
+  second working day after it (a Tuesday's on Thursday, a Friday's on Tuesday; public holidays are no
+  working days) -> the cohort's trainers and the coordinators, once per cohort and date. Not the
+  praktijkopleider: only the trainer can record attendance. Only for cohorts with an active
+  enrolment (enrolled on or before the date), and only the training dates of the last four weeks,
+  so the first sweep on a database that kept no attendance before does not list a year of dates.
+  Recording the day marks the reminder read. Looked at on the first sweep of a day.
 
 Nothing is reminded of for a cohort in a week its programme skips (``lms.services.school_calendar``).
 The first sweep of a day after such a week looks at the cohort's enrolments again with every rule, as
@@ -63,14 +82,19 @@ import sqlalchemy as sa
 from flask import current_app, g
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import selectinload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from lms import clock
 from lms.extensions import db, insert_rows
 from lms.holidays import is_working_day
 from lms.models import (
+    AbsenceReason,
     Assignment,
+    AttendanceRecord,
+    AttendanceSession,
     CalendarClosure,
     Cohort,
+    CohortTrainer,
     Enrolment,
     EnrolmentStatus,
     MailPreference,
@@ -96,6 +120,8 @@ REVIEW_DUE = "review_due"
 END_APPROACHING = "end_approaching"
 CERTIFICATE_DUE = "certificate_due"
 INACTIVE = "inactive"
+UNAUTHORISED_ABSENCES = "unauthorised_absences"
+ATTENDANCE_UNRECORDED = "attendance_unrecorded"
 WEEKLY_DIGEST = "weekly_digest"
 
 RULES = (
@@ -107,6 +133,8 @@ RULES = (
     END_APPROACHING,
     CERTIFICATE_DUE,
     INACTIVE,
+    UNAUTHORISED_ABSENCES,
+    ATTENDANCE_UNRECORDED,
 )
 # Mailed even to users who chose the weekly digest: waiting a week would make them useless.
 URGENT = frozenset({DUE_SOON, END_APPROACHING})
@@ -115,6 +143,12 @@ DUE_SOON_DAYS = 7
 ASSESSMENT_WAITING_WORKING_DAYS = 5
 END_WARNING = timedelta(weeks=6)
 INACTIVE_DAYS = 21
+UNAUTHORISED_ABSENCES_COUNT = 3
+ABSENCE_SPAN = timedelta(days=28)  # the three absences' training dates lie within 28 days
+ATTENDANCE_RECORDED_WITHIN = 2  # working days after the training day
+# How far back the attendance rules look: an occurrence of three absences, or a training date
+# without its session, older than this is not reminded of.
+ATTENDANCE_LOOKBACK = timedelta(weeks=4)
 # A write's transaction may have begun (and stamped its summary) before the previous sweep and
 # committed after it: look this much further back than the previous run.
 CHANGE_MARGIN = timedelta(minutes=5)
@@ -131,6 +165,10 @@ SENTENCES: dict[str, Any] = {
     ),
     CERTIFICATE_DUE: _l("A certificate can be issued: %(items)s."),
     INACTIVE: _l("No activity for 21 days or more: %(items)s."),
+    UNAUTHORISED_ABSENCES: _l(
+        "Absent without permission three times within four weeks: %(items)s."
+    ),
+    ATTENDANCE_UNRECORDED: _l("Attendance not recorded yet: %(items)s."),
 }
 notifications.SENTENCES.update(SENTENCES)
 
@@ -144,6 +182,8 @@ SUBJECTS: dict[str, Any] = {
     END_APPROACHING: _l("Six weeks to go: work still open"),
     CERTIFICATE_DUE: _l("Certificates ready to issue"),
     INACTIVE: _l("No activity for three weeks"),
+    UNAUTHORISED_ABSENCES: _l("Absent without permission three times"),
+    ATTENDANCE_UNRECORDED: _l("Attendance not recorded yet"),
     WEEKLY_DIGEST: _l("Your weekly overview of reminders"),
 }
 INTROS: dict[str, Any] = {
@@ -164,6 +204,13 @@ INTROS: dict[str, Any] = {
     ),
     CERTIFICATE_DUE: _l("These participants have finished everything but have no certificate yet:"),
     INACTIVE: _l("Nothing has been done in the portfolio for 21 days or more:"),
+    UNAUTHORISED_ABSENCES: _l(
+        "These participants were absent without permission three times within four weeks (the date"
+        " is that of the third time). Talk with the participant about it:"
+    ),
+    ATTENDANCE_UNRECORDED: _l(
+        "The attendance of these training days has not been recorded yet, two working days later:"
+    ),
     WEEKLY_DIGEST: _l("These reminders came in last week:"),
 }
 ACTIONS: dict[str, Any] = {
@@ -175,17 +222,22 @@ ACTIONS: dict[str, Any] = {
     END_APPROACHING: _l("Open the system"),
     CERTIFICATE_DUE: _l("Open the system"),
     INACTIVE: _l("Open the system"),
+    UNAUTHORISED_ABSENCES: _l("View the attendance"),
+    ATTENDANCE_UNRECORDED: _l("Go to the attendance"),
     WEEKLY_DIGEST: _l("View all notifications"),
 }
 
 
 @dataclass(frozen=True)
 class Item:
-    """One line of a reminder: what it is about, an optional date, and a path on this site."""
+    """One line of a reminder: what it is about, an optional date, and a path on this site;
+    ``group_link`` where a reminder of several such lines leads (the cohort's attendance page for
+    several of its days) when they all have the same one."""
 
     text: str
     on: date | None = None
     link: str = ""
+    group_link: str = ""
 
 
 @dataclass(frozen=True)
@@ -377,6 +429,7 @@ DUE_SOON_GROUP, OVERDUE_GROUP, REVIEW_GROUP, END_GROUP, CERTIFICATE_GROUP, INACT
     "certificate",
     "inactive",
 )
+ABSENCE_GROUP = "absence"
 GROUPS = (
     DUE_SOON_GROUP,
     OVERDUE_GROUP,
@@ -384,6 +437,7 @@ GROUPS = (
     END_GROUP,
     CERTIFICATE_GROUP,
     INACTIVE_GROUP,
+    ABSENCE_GROUP,
 )
 
 
@@ -439,13 +493,28 @@ def _cohorts_with_due_date_in(after: date, until: date, today: date) -> list[int
     ]
 
 
+def _absence_recorded_since(since: datetime, today: date) -> sa.ColumnElement[bool]:
+    """The enrolment has an unauthorised absence of the last eight weeks in a session recorded or
+    recorded again since ``since`` (what ``unauthorised_absence_hits`` counts)."""
+    return Enrolment.id.in_(
+        sa.select(AttendanceRecord.enrolment_id)
+        .join(AttendanceRecord.session)
+        .where(
+            AttendanceRecord.reason == AbsenceReason.UNAUTHORISED,
+            AttendanceSession.held_on >= _first_absence_counted(today),
+            sa.or_(AttendanceSession.recorded_at > since, AttendanceSession.updated_at > since),
+        )
+    )
+
+
 def candidates(window: Window) -> Candidates:
     """The active enrolments (of started, open cohorts) for which something changed or fell due since
     the previous sweep, with everyone involved: one statement (three more on the first sweep of a day).
 
     Changed: the progress summary was rewritten since the previous sweep (hand-in, verdict, sign-off,
     hours, enrolment, transfer, certificate, a new start date ...: every write refreshes it), or it
-    has none; for reviews also a review recorded since then. Fell due, per group of rules, between the
+    has none; for reviews also a review recorded since then; for absences (only) a session with an
+    unauthorised absence of theirs recorded or changed since then. Fell due, per group of rules, between the
     previous sweep's day and today: an assignment's due date entering the 7-day window; a first
     overdue assignment (in a new week: any); twelve weeks since the last review; six weeks before the
     end; another 21 days of silence; in a new week, work complete without a certificate. Without a
@@ -463,6 +532,8 @@ def candidates(window: Window) -> Candidates:
                 sa.select(ProgressReview.enrolment_id).where(ProgressReview.created_at > since)
             )
         )
+        # Absences change only with attendance, which rewrites no progress summary.
+        conditions[ABSENCE_GROUP] = [_absence_recorded_since(since, today)]
         last_day = window.last_day
         assert last_day is not None
         if window.new_day:
@@ -560,6 +631,28 @@ def candidates(window: Window) -> Candidates:
             if getattr(row, group):
                 ids[group].add(row[0].id)
     return Candidates([row[0] for row in rows], ids)
+
+
+def _with_trainers(enrolments: Iterable[Enrolment]) -> None:
+    """Make sure the enrolments' cohorts hold their trainers: ``candidates`` loads them, but
+    ``enrolment_progress`` reads the cohorts again with ``populate_existing``, which unloads them,
+    and each cohort would then load its own (a statement per cohort). One statement, or none."""
+    unloaded: dict[int, Cohort] = {}
+    for enrolment in enrolments:
+        if "trainers" in sa.inspect(enrolment.cohort).unloaded:
+            unloaded[enrolment.cohort_id] = enrolment.cohort
+    if not unloaded:
+        return
+    trainers: dict[int, list[User]] = defaultdict(list)
+    for cohort_id, trainer in db.session.execute(
+        sa.select(CohortTrainer.cohort_id, User)
+        .join(User, User.id == CohortTrainer.trainer_id)
+        .where(CohortTrainer.cohort_id.in_(sorted(unloaded)))
+        .order_by(User.sort_key)
+    ):
+        trainers[cohort_id].append(trainer)
+    for cohort_id, cohort in unloaded.items():
+        set_committed_value(cohort, "trainers", trainers[cohort_id])
 
 
 def _active(users: Iterable[User]) -> list[User]:
@@ -770,6 +863,7 @@ def end_and_certificate_hits(
     from lms.services.certificates import certificate_status
 
     progress = enrolment_progress(enrolments, today)
+    _with_trainers(enrolments)
     # Only those progress calls complete can have a certificate due; ask certificates about them.
     statuses = certificate_status(
         [
@@ -842,6 +936,7 @@ def inactive_hits(enrolments: Sequence[Enrolment], today: date) -> Iterator[Hit]
     if not enrolments:
         return
     activity = last_activity(enrolments)
+    _with_trainers(enrolments)
     for enrolment in enrolments:
         if today > enrolment.cohort.end_date:
             continue
@@ -870,6 +965,182 @@ def inactive_hits(enrolments: Sequence[Enrolment], today: date) -> Iterator[Hit]
             )
 
 
+def _first_absence_counted(today: date) -> date:
+    """The oldest training date an occurrence reminded of on ``today`` can count: its third absence
+    is at most ``ATTENDANCE_LOOKBACK`` old, its first less than ``ABSENCE_SPAN`` before that."""
+    return today - ATTENDANCE_LOOKBACK - ABSENCE_SPAN + timedelta(days=1)
+
+
+def absence_occurrences(days: Sequence[date], after: date | None = None) -> list[date]:
+    """The dates on which unauthorised absences on ``days`` (oldest first) reach three within
+    ``ABSENCE_SPAN``: the third absence of each occurrence. Only absences after ``after`` (the
+    third absence of the previous reminder) count, and each toward one occurrence at most."""
+    found: list[date] = []
+    run: list[date] = []
+    for day in days:
+        if after is not None and day <= after:
+            continue
+        run = [*(earlier for earlier in run if day - earlier < ABSENCE_SPAN), day]
+        if len(run) == UNAUTHORISED_ABSENCES_COUNT:
+            found.append(day)
+            run = []
+    return found
+
+
+def _absence_period(day: date) -> str:
+    return f"absent:{day.isoformat()}"
+
+
+def _last_reminded_absences(subjects: Collection[str]) -> dict[str, date]:
+    """Per subject (an enrolment), the third absence of its latest ``unauthorised_absences``
+    reminder: one statement over the keys in ``sent_reminders``."""
+    found: dict[str, date] = {}
+    for subject, period in db.session.execute(
+        sa.select(SentReminder.subject_key, sa.func.max(SentReminder.period_key))
+        .where(
+            SentReminder.rule == UNAUTHORISED_ABSENCES,
+            SentReminder.subject_key.in_(sorted(subjects)),
+        )
+        .group_by(SentReminder.subject_key)
+    ):
+        try:  # "absent:2026-10-13": the ISO dates sort as the days do
+            found[subject] = date.fromisoformat(period.removeprefix("absent:"))
+        except ValueError:
+            continue
+    return found
+
+
+def unauthorised_absence_hits(enrolments: Sequence[Enrolment], today: date) -> Iterator[Hit]:
+    """Three unauthorised absences within 28 days: coordinators, the employer's contacts and the
+    cohort's trainers, once per occurrence (see the module's docstring). At most four statements:
+    the absences of the last eight weeks, the previous reminders of those with three or more, the
+    coordinators and the contacts."""
+    if not enrolments:
+        return
+    absences: dict[int, list[date]] = defaultdict(list)
+    for enrolment_id, held_on in db.session.execute(
+        sa.select(AttendanceRecord.enrolment_id, AttendanceSession.held_on)
+        .join(AttendanceRecord.session)
+        .where(
+            AttendanceRecord.enrolment_id.in_([enrolment.id for enrolment in enrolments]),
+            AttendanceRecord.reason == AbsenceReason.UNAUTHORISED,
+            AttendanceSession.held_on >= _first_absence_counted(today),
+            AttendanceSession.held_on <= today,
+        )
+        .order_by(AttendanceRecord.enrolment_id, AttendanceSession.held_on)
+    ):
+        absences[enrolment_id].append(held_on)
+    enough = {
+        f"enrolment:{enrolment_id}": days
+        for enrolment_id, days in absences.items()
+        if len(days) >= UNAUTHORISED_ABSENCES_COUNT
+    }
+    if not enough:
+        return
+    previous = _last_reminded_absences(enough)
+    recent = today - ATTENDANCE_LOOKBACK
+    occurrences = {
+        enrolment.id: [
+            day
+            for day in absence_occurrences(enough[subject], previous.get(subject))
+            if day >= recent
+        ]
+        for enrolment in enrolments
+        if (subject := f"enrolment:{enrolment.id}") in enough
+    }
+    if not any(occurrences.values()):
+        return
+    _with_trainers(enrolments)
+    coordinators = _coordinators()
+    contacts = _employer_contacts(
+        {enrolment.employer_id for enrolment in enrolments if occurrences.get(enrolment.id)}
+    )
+    for enrolment in enrolments:
+        cohort = enrolment.cohort
+        name = f"{_participant_name(enrolment)} ({cohort.name})"
+        link = path_for("attendance.enrolment", enrolment_id=enrolment.id)
+        # Several participants of one cohort: its attendance page (not the contacts': not theirs).
+        cohort_link = path_for("attendance.cohort", cohort_id=cohort.id)
+        staff = [*_active(cohort.trainers), *coordinators]
+        for day in occurrences.get(enrolment.id, ()):
+            for recipient, item in (
+                *((user, Item(name, day, link, cohort_link)) for user in staff),
+                *((user, Item(name, day, link)) for user in contacts[enrolment.employer_id]),
+            ):
+                yield Hit(
+                    UNAUTHORISED_ABSENCES,
+                    recipient,
+                    f"enrolment:{enrolment.id}",
+                    _absence_period(day),
+                    item,
+                )
+
+
+def attendance_unrecorded_hits(window: Window) -> Iterator[Hit]:
+    """Training dates of the last four weeks without a recorded session on the second working day
+    after them: the cohort's trainers and the coordinators, once per cohort and date. Five
+    statements (the cohorts with their trainers, their schedules' closures and moved training days,
+    their sessions of those weeks, the coordinators).
+
+    A date is new when its second working day came since the previous sweep; a cohort back from a
+    holiday week, and the first sweep, look at all of its dates of the last four weeks."""
+    from lms.services.attendance import schedules_of
+
+    today, last_day = window.today, window.last_day
+    first = today - ATTENDANCE_LOOKBACK
+    first_enrolled = (
+        sa.select(sa.func.min(Enrolment.enrolled_on))
+        .where(Enrolment.cohort_id == Cohort.id, Enrolment.status == EnrolmentStatus.ACTIVE)
+        .scalar_subquery()
+    )
+    rows = db.session.execute(
+        sa.select(Cohort, first_enrolled)
+        .where(
+            Cohort.closed_at.is_(None),
+            Cohort.start_date <= today,
+            Cohort.end_date >= first,
+            first_enrolled.is_not(None),
+            sa.not_(_in_holiday(today)),  # nothing is reminded of in a holiday week
+        )
+        .options(selectinload(Cohort.trainers))
+        .order_by(Cohort.id)
+    ).all()
+    due: list[tuple[Cohort, date]] = []
+    schedules = schedules_of([cohort for cohort, _ in rows])
+    for cohort, enrolled_on in rows:
+        # The previous sweep's day, unless the cohort is looked at whole.
+        since = None if last_day is None or cohort.in_holiday(last_day) else last_day
+        for day in schedules[cohort.id].dates(today, since=max(first, enrolled_on)):
+            if working_days_between(day, today) < ATTENDANCE_RECORDED_WITHIN:
+                continue  # the trainer still has time
+            if since is None or working_days_between(day, since) < ATTENDANCE_RECORDED_WITHIN:
+                due.append((cohort, day))
+    if not due:
+        return
+    recorded = {
+        (cohort_id, held_on)
+        for cohort_id, held_on in db.session.execute(
+            sa.select(AttendanceSession.cohort_id, AttendanceSession.held_on).where(
+                AttendanceSession.cohort_id.in_({cohort.id for cohort, _ in due}),
+                AttendanceSession.held_on >= first,
+            )
+        )
+    }
+    coordinators = _coordinators()
+    for cohort, day in due:
+        if (cohort.id, day) in recorded:
+            continue
+        item = Item(
+            cohort.name,
+            day,
+            path_for("attendance.session", cohort_id=cohort.id, day=day.isoformat()),
+            path_for("attendance.cohort", cohort_id=cohort.id),
+        )
+        subject = notifications.attendance_subject(cohort.id, day)
+        for recipient in [*_active(cohort.trainers), *coordinators]:
+            yield Hit(ATTENDANCE_UNRECORDED, recipient, subject, day.isoformat(), item)
+
+
 def all_hits(window: Window) -> tuple[list[Hit], int]:
     """Every rule's hits among what changed or fell due since the previous sweep, and how many
     enrolments that was."""
@@ -893,6 +1164,9 @@ def all_hits(window: Window) -> tuple[list[Hit], int]:
             certificate=ids[CERTIFICATE_GROUP],
         ),
         *inactive_hits(found.of(INACTIVE_GROUP), today),
+        *unauthorised_absence_hits(found.of(ABSENCE_GROUP), today),
+        # Training dates fall due by the day, and recording one only ends its reminder.
+        *(attendance_unrecorded_hits(window) if window.new_day else ()),
     ]
     # Always claim in the same order, so two processes at once wait for each other, never deadlock.
     return sorted(hits, key=lambda hit: hit.key), len(found.enrolments)
@@ -904,6 +1178,9 @@ def all_hits(window: Window) -> tuple[list[Hit], int]:
 def _group_link(rule: str, recipient: User, items: Sequence[Item]) -> str:
     if len(items) == 1 and items[0].link:
         return items[0].link
+    group_links = {item.group_link for item in items}
+    if len(group_links) == 1 and "" not in group_links:
+        return group_links.pop()
     if rule == ASSESSMENT_WAITING:
         return path_for("assessment.queue")
     if rule == REVIEW_DUE:
@@ -935,7 +1212,8 @@ def reminder(
     notification = notifications.NewNotification(
         user_id=recipient.id,
         kind=rule,
-        params={"items": "; ".join(item.text for item in items)},
+        # Each text once: several days of one cohort, or two occurrences of one participant.
+        params={"items": "; ".join(dict.fromkeys(item.text for item in items))},
         link=link,
         subjects=tuple(subjects),
         digest_pending=digest,
