@@ -22,6 +22,7 @@ from lms.models import (
     OutboxMessage,
     ProgressSummary,
     Role,
+    TrainingDayMove,
     User,
 )
 from lms.models.cohorts import format_weeks, weekday_bits
@@ -401,6 +402,26 @@ def test_the_first_sweep_looks_back_four_weeks_only(group: Group) -> None:
     [mail] = mails(group.trainer, "Aanwezigheid nog niet geregistreerd")
     listed = [line for line in mail.body_text.splitlines() if line.startswith("- ")]
     assert len(listed) == 4 and "(3 nov 2026)" in listed[0] and "(24 nov 2026)" in listed[-1]
+
+
+def test_a_moved_training_day_is_reminded_of_on_its_new_day(group: Group) -> None:
+    """The first Tuesday held on the Wednesday: due two working days after the Wednesday (Friday),
+    for the Wednesday; the Tuesday itself is no training day."""
+    tuesday = TUESDAYS[0]
+    _db.session.add(
+        TrainingDayMove(
+            cohort_id=group.cohort.id,
+            moved_from=tuesday,
+            moved_to=tuesday + timedelta(days=1),
+            reason="Vakbeurs",
+        )
+    )
+    _db.session.commit()
+    run(at(START))
+    assert run(at(tuesday + timedelta(days=2))).claimed.get(ATTENDANCE_UNRECORDED) is None
+    assert run(at(tuesday + timedelta(days=3))).claimed[ATTENDANCE_UNRECORDED] == 2
+    [note] = notes(group.trainer, ATTENDANCE_UNRECORDED)
+    assert note.link.endswith("/2026-09-09")
 
 
 def test_no_reminder_for_a_cohort_without_active_participants(group: Group) -> None:
