@@ -6,7 +6,8 @@ loader (`lms curriculum load`), and then cohorts, people, submissions and sign-o
 At scale 1: 500 cohorts of 12 across the three regions (6,000 participants, one enrolment each), about
 1,500 employers with a contact each, 50 trainers, 96,000 submissions (16 assignments x 6,000 enrolments,
 the most the unique (enrolment, assignment) pair allows) with their attempts and assessments, and about
-250,000 sign-offs, one in 200 of them revoked later. Cohorts started between a week and a year ago, so
+250,000 sign-offs, one in 200 of them revoked later, and the attendance of every training day so far
+(about 120,000 records). Cohorts started between a week and a year ago, so
 every stage of the year is there; the oldest tenth has finished, with certificates (at least one cohort,
 whatever the scale).
 
@@ -54,9 +55,11 @@ from benchmarks.common import (
     is_postgres,
     summaries_line,
 )
+from lms.holidays import is_public_holiday
 from lms.names import person_sort_key
 
 BATCH = 5_000
+ABSENCE_REASONS = ("sick", "sick", "authorised", "unauthorised")
 SIGNOFFS_PER_ENROLMENT = 250_000 / 6_000
 REVOKED_SHARE = 1 / 200  # of the sign-offs, revoked later by the same trainer
 GENESIS_HASH = "0" * 64
@@ -391,6 +394,8 @@ GENERATED_TABLES = (
     "workplace_confirmations",
     "signoffs",
     "certificates",
+    "attendance_sessions",
+    "attendance_records",
 )
 
 
@@ -647,6 +652,7 @@ def fill(
                     }
                 )
     chain(signoffs)
+    sessions, records = attendance(cohorts, enrolments, trainers_of, rng, today)
 
     # Certificates for the finished cohorts' participants.
     certificates = []
@@ -690,11 +696,69 @@ def fill(
         ("workplace_confirmations", confirmations),
         ("signoffs", signoffs),
         ("certificates", certificates),
+        ("attendance_sessions", sessions),
+        ("attendance_records", records),
     ):
         insert(conn, t[name], rows)
     reset_sequences(conn, GENERATED_TABLES)
     if conn.dialect.name == "postgresql":
         conn.execute(sa.text("ANALYZE"))
+
+
+def attendance(
+    cohorts: Sequence[dict[str, Any]],
+    enrolments: Sequence[dict[str, Any]],
+    trainers_of: dict[int, list[int]],
+    rng: random.Random,
+    today: date,
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Every training day (the cohorts train on Mondays, the weekday they start) before today recorded
+    for the whole group, but for a running cohort's last one now and then (not recorded yet): most
+    present, some late, some absent with a reason."""
+    sessions: list[dict[str, Any]] = []
+    records: list[dict[str, Any]] = []
+    group: dict[int, list[dict[str, Any]]] = {}
+    for enrolment in enrolments:
+        group.setdefault(enrolment["cohort_id"], []).append(enrolment)
+    for cohort in cohorts:
+        last = min(cohort["end_date"], today - timedelta(days=1))
+        days = [
+            cohort["start_date"] + timedelta(weeks=week)
+            for week in range((last - cohort["start_date"]).days // 7 + 1)
+        ]
+        days = [day for day in days if not is_public_holiday(day)]
+        if days and cohort["end_date"] >= today and rng.random() < 0.2:
+            days.pop()
+        for held_on in days:
+            sessions.append(
+                {
+                    "id": len(sessions) + 1,
+                    "cohort_id": cohort["id"],
+                    "held_on": held_on,
+                    "recorded_by_id": trainers_of[cohort["id"]][0],
+                    "recorded_at": utc(held_on, 16),
+                }
+            )
+            for enrolment in group[cohort["id"]]:
+                if enrolment["ended_on"] is not None and enrolment["ended_on"] <= held_on:
+                    continue
+                roll = rng.random()
+                status, reason = "present", None
+                if roll > 0.94:
+                    status, reason = "absent", rng.choice(ABSENCE_REASONS)
+                elif roll > 0.88:
+                    status = "late"
+                records.append(
+                    {
+                        "id": len(records) + 1,
+                        "session_id": len(sessions),
+                        "enrolment_id": enrolment["id"],
+                        "status": status,
+                        "reason": reason,
+                        "note": "",
+                    }
+                )
+    return sessions, records
 
 
 def main(argv: Sequence[str] | None = None) -> int:

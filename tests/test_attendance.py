@@ -737,8 +737,10 @@ def test_the_participants_home_shows_attendance_and_training_hours(auth, client,
     db.session.commit()
     auth.login(group.participants[1].email)  # Bram
     with clock.frozen_at(NOW):
-        text = text_of(client.get("/dashboard/participant"))
-    assert "Aanwezig op 2 van 3 trainingsdagen (67%)." in text
+        page = client.get("/dashboard/participant").get_data(as_text=True)
+    text = text_of_html(page)
+    assert "Aanwezig op 2 van 3 trainingsdagen (67%). Mijn aanwezigheid" in text
+    assert '<a href="/attendance/">Mijn aanwezigheid</a>' in page
     assert "12 van 200 trainingsuren bij de trainer" in text
 
 

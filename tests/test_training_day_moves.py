@@ -156,6 +156,11 @@ def test_undoing_a_move_brings_the_day_back_unless_it_took_place(db, setting) ->
     with pytest.raises(MoveError):
         attendance.undo_move(held, actor=coordinator)
 
+    # A day another training day moved onto cannot take its own back.
+    first = move(setting, TUESDAYS[5], TUESDAYS[5] + timedelta(days=1))
+    move(setting, TUESDAYS[6], TUESDAYS[5])
+    assert "Maak die verplaatsing eerst ongedaan" in attendance.undo_problem(first)
+
 
 def test_a_closed_day_inside_a_week_that_counts_is_no_training_day(db, setting) -> None:
     cohort, _, coordinator, _ = setting

@@ -621,7 +621,8 @@ def move_training_day(
 
 
 def undo_problem(move: TrainingDayMove) -> str | None:
-    """Why a move cannot be undone: attendance was recorded on the day it moved to."""
+    """Why a move cannot be undone: attendance was recorded on the day it moved to, or another
+    training day is held on the day it comes from."""
     cohort = db.session.get(Cohort, move.cohort_id)
     assert cohort is not None
     if _session_held(cohort, move.moved_to):
@@ -629,6 +630,17 @@ def undo_problem(move: TrainingDayMove) -> str | None:
             "Attendance is recorded for %(date)s: the training day took place then, so the move"
             " stays.",
             date=_date_text(move.moved_to),
+        )
+    taken = db.session.scalar(
+        sa.select(TrainingDayMove).where(
+            TrainingDayMove.cohort_id == cohort.id, TrainingDayMove.moved_to == move.moved_from
+        )
+    )
+    if taken is not None:
+        return _(
+            "The training day of %(other)s is held on %(date)s now. Undo that move first.",
+            other=_date_text(taken.moved_from),
+            date=_date_text(move.moved_from),
         )
     return None
 
