@@ -7,7 +7,7 @@ At scale 1: 500 cohorts of 12 across the three regions (6,000 participants, one 
 1,500 employers with a contact each, 50 trainers, 96,000 submissions (16 assignments x 6,000 enrolments,
 the most the unique (enrolment, assignment) pair allows) with their attempts and assessments, and about
 250,000 sign-offs, one in 200 of them revoked later, and the attendance of every training day so far
-(about 120,000 records). Cohorts started between a week and a year ago, so
+(about 135,000 records). Cohorts started between a week and a year ago, so
 every stage of the year is there; the oldest tenth has finished, with certificates (at least one cohort,
 whatever the scale).
 
