@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import enum
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
@@ -170,9 +170,18 @@ class Employer(db.Model):
     postcode: Mapped[str] = mapped_column(sa.String(7), default="")
     city: Mapped[str] = mapped_column(sa.String(80), default="")
     region: Mapped[Region] = mapped_column(enum_column(Region, "employer_region"))
+    # Its recognition as a learning company (erkend leerbedrijf, SBB): the number and the day the
+    # coordinator checked it ("" and None: not recorded yet).
+    recognition_number: Mapped[str] = mapped_column(sa.String(12), default="", server_default="")
+    recognition_checked_on: Mapped[date | None]
     created_at: Mapped[datetime] = created_at_column()
 
     contacts: Mapped[list[User]] = relationship(back_populates="employer")
+
+    @property
+    def is_recognised(self) -> bool:
+        """A recognition number and the day it was checked are recorded."""
+        return bool(self.recognition_number) and self.recognition_checked_on is not None
 
     def __repr__(self) -> str:
         return f"<Employer {self.name} ({self.kvk_number})>"

@@ -10,7 +10,7 @@ import enum
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -123,6 +123,28 @@ class EmployerData:
     street: str = ""
     postcode: str = ""
     city: str = ""
+    recognition_number: str = ""
+    recognition_checked_on: date | None = None
+
+
+def recognition_problem(
+    number: str, checked_on: date | None, today: date
+) -> tuple[str, str] | None:
+    """Why a recognition as a learning company cannot be recorded, as (field, message), or None:
+    the number is digits only, and a number needs the day it was checked (not in the future)."""
+    if number and not re.fullmatch(r"[0-9]{1,12}", number):
+        return "recognition_number", _(
+            "A recognition number has only digits (at most 12), as in the SBB register."
+        )
+    if number and checked_on is None:
+        return "recognition_checked_on", _(
+            "Fill in the day you checked the recognition in the SBB register."
+        )
+    if checked_on is not None and not number:
+        return "recognition_number", _("Fill in the recognition number you checked.")
+    if checked_on is not None and checked_on > today:
+        return "recognition_checked_on", _("The day it was checked cannot be in the future.")
+    return None
 
 
 def find_employer_by_kvk(kvk_number: str) -> Employer | None:
@@ -151,6 +173,10 @@ def _clean_employer(data: EmployerData, employer: Employer | None) -> dict[str, 
     problem = street_problem(data.street)
     if problem:
         raise PeopleError(problem, field="street")
+    number = re.sub(r"\s+", "", data.recognition_number or "")
+    recognition = recognition_problem(number, data.recognition_checked_on, clock.today())
+    if recognition:
+        raise PeopleError(recognition[1], field=recognition[0])
     return {
         "name": name,
         "kvk_number": kvk,
@@ -158,6 +184,8 @@ def _clean_employer(data: EmployerData, employer: Employer | None) -> dict[str, 
         "postcode": normalise_postcode(data.postcode),
         "city": data.city.strip(),
         "region": Region(data.region),
+        "recognition_number": number,
+        "recognition_checked_on": data.recognition_checked_on,
     }
 
 

@@ -293,6 +293,10 @@ def detail(cohort_id: int):  # type: ignore[no-untyped-def]
         ended=ended,
         successors=successors,
         employers=sorted(employers.values(), key=lambda pair: fold(pair[0].name)),
+        unrecognised=sorted(
+            (employer for employer, _count in employers.values() if not employer.is_recognised),
+            key=lambda employer: fold(employer.name),
+        ),
         plan=school_calendar.year_plan(cohort, closures, moves),
         exceptions=[closure for closure in closures if closure.cohort_id == cohort.id],
         moves=moves,

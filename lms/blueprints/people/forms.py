@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from flask_babel import lazy_gettext as _l
-from wtforms import EmailField, Field, SelectField, StringField, SubmitField
+from wtforms import DateField, EmailField, Field, SelectField, StringField, SubmitField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, Length, Optional, ValidationError
 
@@ -67,6 +67,15 @@ class EmployerForm(Form):
         render_kw={"autocomplete": "address-level2"},
     )
     region = SelectField(_l("Region"), validators=[DataRequired(_l("Choose a region."))])
+    recognition_number = StringField(
+        _l("Recognition number (learning company)"),
+        validators=[Optional(), Length(max=20)],
+        filters=[_strip],
+        render_kw={"inputmode": "numeric", "autocomplete": "off"},
+    )
+    recognition_checked_on = DateField(
+        _l("Checked in the SBB register on"), validators=[Optional()]
+    )
     submit = SubmitField(_l("Save"))
 
     def __init__(self, *args: object, **kwargs: object) -> None:
@@ -83,6 +92,8 @@ class EmployerForm(Form):
             street=self.street.data or "",
             postcode=self.postcode.data or "",
             city=self.city.data or "",
+            recognition_number=self.recognition_number.data or "",
+            recognition_checked_on=self.recognition_checked_on.data,
         )
 
 
