@@ -6,6 +6,7 @@ them and build a fresh application.
 
 from __future__ import annotations
 
+import json
 import os
 from datetime import timedelta
 from pathlib import Path
@@ -104,6 +105,57 @@ class Config:
     BADGE_DID_DOMAIN: str | None = None
     MAIL_DEFAULT_SENDER = "Vakkracht MKB Zuid-Limburg <noreply@vakkracht.example>"
 
+    # The programme's owner, who issues the certificate and the badge (lms/services/issuer.py), and
+    # its partners. DEMO VALUES: addresses, websites and the programme manager are made up (.example
+    # domains); a deployment sets the real ones in the environment under the same names
+    # (PROGRAMME_PARTNERS as a JSON list of {"name", "role", "address", "url", "logo"}). A logo is a
+    # PNG or JPEG: a path inside lms/static or an absolute path.
+    ISSUER_NAME = "Vakkracht MKB Zuid-Limburg"
+    ISSUER_DESCRIPTION = (
+        "Leer-, ontwikkel- en kwalificatietraject Productie/montage Vakkracht MKB Zuid-Limburg"
+        " (mbo-niveau 2), uitgevoerd met Technicom, de SIM LeerWerkFabriek en groepen bedrijven"
+        " in Zuid-Limburg"
+    )
+    ISSUER_STREET_ADDRESS = "Voorbeeldstraat 1 (demo)"
+    ISSUER_POSTAL_CODE = "6411 AA"
+    ISSUER_LOCALITY = "Heerlen"
+    ISSUER_COUNTRY = "NL"
+    ISSUER_URL = "https://vakkracht.example/"
+    ISSUER_LOGO = "img/issuer-logo-demo.png"
+    PROGRAMME_PARTNERS: tuple[dict[str, str], ...] = (
+        {
+            "name": "Technicom",
+            "role": "landelijk technisch opleider",
+            "address": "Demostraat 10, 6221 AA Maastricht (demo)",
+            "url": "https://technicom.example/",
+            "logo": "",
+        },
+        {
+            "name": "SIM LeerWerkFabriek",
+            "role": "leerwerkbedrijf voor productie",
+            "address": "Demoweg 5, 6199 AA Maastricht-Airport (demo)",
+            "url": "https://sim-leerwerkfabriek.example/",
+            "logo": "",
+        },
+        {
+            "name": "Business communities en groepen bedrijven in Zuid-Limburg",
+            "role": "leerbedrijven in Parkstad, Westelijke Mijnstreek en Maastricht-Heuvelland",
+            "address": "",
+            "url": "",
+            "logo": "",
+        },
+        {
+            "name": "Economische Samenwerking Zuid-Limburg (ESZL)",
+            "role": "faciliteert de MKB-deal Zuid-Limburg",
+            "address": "Demoplein 2, 6411 AB Heerlen (demo)",
+            "url": "https://eszl.example/",
+            "logo": "",
+        },
+    )
+    # Who signs the certificate for the owner, and where it is issued (printed on the PDF).
+    PROGRAMME_MANAGER_NAME = "P. de Voorbeeld (demo)"
+    CERTIFICATE_PLACE = "Heerlen"
+
     # Outbox delivery over SMTP (from the environment, see init_app). Without MAIL_SERVER, development
     # and tests print each mail to the log and mark it sent; production leaves it in the outbox.
     MAIL_SERVER: str | None = None
@@ -147,6 +199,7 @@ class Config:
         ):
             if os.environ.get(name):
                 app.config[name] = os.environ[name]
+        load_issuer_settings(app)
         if os.environ.get("BADGE_DID_DOMAIN"):
             app.config["BADGE_DID_DOMAIN"] = os.environ["BADGE_DID_DOMAIN"]
         if not app.config.get("BADGE_KEY_DIR"):
@@ -189,6 +242,54 @@ def load_mail_settings(app: Flask) -> None:
             app.config[name] = _env_flag(env[name])
     if env.get("MAIL_FROM"):
         app.config["MAIL_DEFAULT_SENDER"] = env["MAIL_FROM"]
+
+
+ISSUER_SETTINGS = (
+    "ISSUER_NAME",
+    "ISSUER_DESCRIPTION",
+    "ISSUER_STREET_ADDRESS",
+    "ISSUER_POSTAL_CODE",
+    "ISSUER_LOCALITY",
+    "ISSUER_COUNTRY",
+    "ISSUER_URL",
+    "ISSUER_LOGO",
+    "PROGRAMME_MANAGER_NAME",
+    "CERTIFICATE_PLACE",
+)
+PARTNER_FIELDS = ("name", "role", "address", "url", "logo")
+
+
+def load_issuer_settings(app: Flask) -> None:
+    """The owner, its partners, the programme manager and the place of issue from the environment
+    (the names of ``ISSUER_SETTINGS``, and PROGRAMME_PARTNERS as a JSON list of objects)."""
+    env = os.environ
+    for name in ISSUER_SETTINGS:
+        if env.get(name, "").strip():
+            app.config[name] = env[name].strip()
+    if env.get("PROGRAMME_PARTNERS", "").strip():
+        app.config["PROGRAMME_PARTNERS"] = parse_partners(env["PROGRAMME_PARTNERS"])
+
+
+def parse_partners(text: str) -> tuple[dict[str, str], ...]:
+    """PROGRAMME_PARTNERS: ``[{"name": "...", "url": "..."}, ...]``; every field but the name may be
+    left out. Anything else stops the application with a message that says what is wrong."""
+    try:
+        value = json.loads(text)
+    except ValueError as error:
+        raise ConfigurationError(f"PROGRAMME_PARTNERS is not valid JSON: {error}") from None
+    if not isinstance(value, list) or not all(
+        isinstance(partner, dict)
+        and isinstance(partner.get("name"), str)
+        and partner["name"].strip()
+        and all(isinstance(partner.get(key, ""), str) for key in PARTNER_FIELDS)
+        for partner in value
+    ):
+        raise ConfigurationError(
+            "PROGRAMME_PARTNERS must be a JSON list of objects with a name and optionally "
+            + ", ".join(PARTNER_FIELDS[1:])
+            + " (all text)"
+        )
+    return tuple({key: partner.get(key, "").strip() for key in PARTNER_FIELDS} for partner in value)
 
 
 class DevelopmentConfig(Config):

@@ -14,6 +14,7 @@ import pytest
 from lms import clock
 from lms.models import Certificate, Region, Role
 from lms.services import certificates as service
+from lms.services import issuer
 from lms.storage import get_storage
 from tests.certificate_helpers import FINISHED, make_eligible_enrolment, make_finished_cohort
 from tests.factories import make_enrolment, make_user
@@ -63,12 +64,15 @@ def test_issue_makes_a_numbered_certificate_with_a_stored_pdf(db, coordinator): 
     assert "Certificaat" in text  # Dutch, whatever the coordinator's language
     assert "Maastricht-Heuvelland" in text
     assert "Veiligheid" in text and "ICT-basisvaardigheden" in text  # groups and skills achieved
-    assert "Tinus Trainer" in text and "Corrie Coördinator" in text
+    # Signed by the programme manager and the trainer; the issuing coordinator is on record, not printed.
+    assert "Tinus Trainer" in text and issuer.programme_manager() in text
+    assert "Corrie Coördinator" not in text
+    assert certificate.issued_by == coordinator
     verify_url = "http://127.0.0.1:5000/verify/" + certificate.verification_code
     assert service.verification_url(certificate.verification_code) == verify_url
     assert verify_url in link_targets(reader)  # the QR code is a link to the same address
     assert reader.metadata.title == "Certificaat VK-2027-MH-0001"
-    assert reader.metadata.author == "Vakkracht MKB Zuid-Limburg"
+    assert reader.metadata.author == issuer.owner().name
     assert "Zoë Çelik-Doğan" in reader.metadata.subject
     assert reader.pages[0].mediabox.width == pytest.approx(595.28, abs=0.1)  # A4
     fonts = {

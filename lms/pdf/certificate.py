@@ -1,6 +1,7 @@
-"""The certificate as a PDF (A4, portrait): programme, participant, cohort and region, dates, the
-competency groups and 21st-century skills achieved, trainer and coordinator, the number, and a QR code
-(ReportLab's own vector widget) that opens the public verification page.
+"""The certificate as a PDF (A4, portrait): the issuer (logo and name), what kind of document it is,
+programme, participant, cohort and region, dates, the competency groups and 21st-century skills achieved,
+place and date of issue, signature lines (programme manager and trainer), the partners, the number, and
+a QR code (ReportLab's own vector widget) that opens the public verification page.
 
 ``render_certificate(CertificateText) -> bytes``. Every text arrives translated and formatted; this
 module only escapes and lays it out. The QR code is also a clickable link to the same address, so a
@@ -19,8 +20,17 @@ from reportlab.lib.enums import TA_CENTER
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
+from reportlab.lib.utils import ImageReader
 from reportlab.pdfgen.canvas import Canvas
-from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+from reportlab.platypus import (
+    Image,
+    KeepInFrame,
+    Paragraph,
+    SimpleDocTemplate,
+    Spacer,
+    Table,
+    TableStyle,
+)
 
 from lms.pdf import register_fonts
 from lms.pdf.common import (
@@ -39,15 +49,19 @@ from lms.pdf.common import paragraph_text as _text
 
 MARGIN = 20 * mm
 QR_SIZE = 32 * mm
-FOOT = QR_SIZE + 16 * mm  # room kept free at the bottom for the QR code and the number
+FOOT = QR_SIZE + 6 * mm  # room kept free at the bottom for the QR code and the number
+FRAME_PADDING = 6  # points: ReportLab's default padding inside the page's frame
+LOGO_HEIGHT = 12 * mm
+LOGO_MAX_WIDTH = 70 * mm
 
 
 @dataclass(frozen=True)
 class CertificateText:
     heading: str  # "Certificaat"
     programme: str  # programme title
-    level: str  # "mbo-niveau 2"
-    intro: str  # "Hierbij verklaren wij dat"
+    level: str  # "Programmacertificaat (certificaat van deelname) op mbo-niveau 2"
+    kind: str  # "Dit is geen mbo-diploma: ..."
+    intro: str  # "<issuer> verklaart dat"
     name: str  # the participant's full name
     statement: str  # "... de praktijkopleiding met goed gevolg heeft afgerond."
     facts: Sequence[Pair]  # (label, value): cohort and region, dates, employer, issued on
@@ -60,6 +74,10 @@ class CertificateText:
     number: str  # VK-2027-PK-0007
     verify_text: str  # "Controleer dit certificaat op:"
     verify_url: str  # absolute /verify/<code> address, encoded in the QR code
+    issuer: str = ""  # the issuing organisation, with its address and website
+    logo: str | None = None  # path of the issuer's logo (PNG/JPEG), printed above the heading
+    place_and_date: str = ""  # "Uitgereikt in Heerlen op 2 juli 2027"
+    partners: str = ""  # "In samenwerking met ..."
     document_title: str = ""  # PDF metadata
     author: str = ""
     subject: str = ""
@@ -73,7 +91,7 @@ def _styles() -> Styles:
     return {
         "body": base,
         "centred": centred,
-        "heading": heading_style("heading", centred, font_size=30, leading=36),
+        "heading": heading_style("heading", centred, font_size=28, leading=32),
         "programme": ParagraphStyle(
             "programme", centred, fontName=bold, fontSize=14, leading=18, spaceBefore=2 * mm
         ),
@@ -84,16 +102,46 @@ def _styles() -> Styles:
             fontName=bold,
             fontSize=22,
             leading=28,
-            spaceBefore=3 * mm,
-            spaceAfter=3 * mm,
+            spaceBefore=2 * mm,
+            spaceAfter=2 * mm,
         ),
         "h2": heading_style(
-            "h2", base, font_size=11.5, leading=15, space_before=4 * mm, space_after=1.5 * mm
+            "h2", base, font_size=11.5, leading=15, space_before=3 * mm, space_after=1 * mm
         ),
         "label": label_style(base, leading=12),
-        "list": ParagraphStyle("list", base, fontSize=9.5, leading=12.5),
+        "list": ParagraphStyle("list", base, fontSize=9, leading=11.5),
         "signature": ParagraphStyle("signature", base, fontSize=9.5, leading=12.5),
+        "small": ParagraphStyle("small", centred, fontSize=8.5, leading=11, textColor=MUTED),
+        "issuer": ParagraphStyle("issuer", base, fontSize=8.5, leading=11, textColor=MUTED),
     }
+
+
+def _issuer_header(document: CertificateText, styles: Styles, width: float) -> Table:
+    """The issuer's logo (when there is one) beside its name, address and website."""
+    name, _newline, rest = document.issuer.partition("\n")
+    text = Paragraph(f"<b>{_text(name)}</b><br/>{_text(rest)}", styles["issuer"])
+    if not document.logo:
+        return Table([[text]], colWidths=[width])
+    logo = _logo(document.logo)
+    table = Table([[logo, text]], colWidths=[logo.drawWidth + 4 * mm, None], hAlign="LEFT")
+    table.setStyle(
+        TableStyle(
+            [
+                ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
+                ("LEFTPADDING", (0, 0), (-1, -1), 0),
+                ("TOPPADDING", (0, 0), (-1, -1), 0),
+                ("BOTTOMPADDING", (0, 0), (-1, -1), 0),
+            ]
+        )
+    )
+    return table
+
+
+def _logo(path: str) -> Image:
+    """The logo at LOGO_HEIGHT, its proportions kept (narrower when it would be too wide)."""
+    width, height = ImageReader(path).getSize()
+    scale = min(LOGO_HEIGHT / height, LOGO_MAX_WIDTH / width)
+    return Image(path, width=width * scale, height=height * scale, mask="auto")
 
 
 def _two_columns(items: Sequence[str], styles: Styles, width: float) -> Table:
@@ -184,6 +232,39 @@ def draw_qr(canvas: Canvas, url: str, x: float, y: float, size: float = QR_SIZE)
     canvas.restoreState()
 
 
+def certificate_story(document: CertificateText, styles: Styles, width: float) -> list:
+    """The flowables of the certificate's page, top to bottom (the footer is drawn by the page)."""
+    story: list = [_issuer_header(document, styles, width)] if document.issuer else []
+    story += [
+        Paragraph(_text(document.heading), styles["heading"]),
+        Paragraph(_text(document.programme), styles["programme"]),
+        Paragraph(_text(document.level), styles["level"]),
+        Paragraph(_text(document.kind), styles["small"]),
+        Spacer(1, 3 * mm),
+        Paragraph(_text(document.intro), styles["centred"]),
+        Paragraph(_text(document.name), styles["name"]),
+        Paragraph(_text(document.statement), styles["centred"]),
+        Spacer(1, 5 * mm),
+        facts_table(document.facts, styles, width, top_padding=1, bottom_padding=1.5),
+    ]
+    if document.groups:
+        story.append(Paragraph(_text(document.groups_heading), styles["h2"]))
+        story.append(_two_columns(document.groups, styles, width))
+    if document.skills:
+        story.append(Paragraph(_text(document.skills_heading), styles["h2"]))
+        story.append(_two_columns(document.skills, styles, width))
+    if document.place_and_date:
+        story.append(Spacer(1, 4 * mm))
+        story.append(Paragraph(_text(document.place_and_date), styles["body"]))
+    if document.signatures:
+        story.append(Spacer(1, 10 * mm))
+        story.append(_signatures(document.signatures, styles, width))
+    if document.partners:
+        story.append(Spacer(1, 3 * mm))
+        story.append(Paragraph(_text(document.partners), styles["small"]))
+    return story
+
+
 def render_certificate(document: CertificateText) -> bytes:
     """The certificate as PDF bytes."""
     styles = _styles()
@@ -203,27 +284,15 @@ def render_certificate(document: CertificateText) -> bytes:
         creator=CREATOR,
         lang="nl",
     )
-    width = template.width
-    story: list = [
-        Paragraph(_text(document.heading), styles["heading"]),
-        Paragraph(_text(document.programme), styles["programme"]),
-        Paragraph(_text(document.level), styles["level"]),
-        Spacer(1, 6 * mm),
-        Paragraph(_text(document.intro), styles["centred"]),
-        Paragraph(_text(document.name), styles["name"]),
-        Paragraph(_text(document.statement), styles["centred"]),
-        Spacer(1, 5 * mm),
-        facts_table(document.facts, styles, width, top_padding=1.5, bottom_padding=2.5),
+    # One page always: a longer curriculum (more groups and skills) shrinks the text a little.
+    story = [
+        KeepInFrame(
+            template.width,
+            template.height - 2 * FRAME_PADDING,
+            certificate_story(document, styles, template.width),
+            mode="shrink",
+        )
     ]
-    if document.groups:
-        story.append(Paragraph(_text(document.groups_heading), styles["h2"]))
-        story.append(_two_columns(document.groups, styles, width))
-    if document.skills:
-        story.append(Paragraph(_text(document.skills_heading), styles["h2"]))
-        story.append(_two_columns(document.skills, styles, width))
-    if document.signatures:
-        story.append(Spacer(1, 12 * mm))
-        story.append(_signatures(document.signatures, styles, width))
 
     def frame(canvas: Canvas, doc: SimpleDocTemplate) -> None:
         page_width, page_height = A4

@@ -3,11 +3,13 @@
 Every certificate has an ``OpenBadgeCredential`` (W3C Verifiable Credentials data model 2.0), built
 from the certificate row whenever it is asked for, so nothing extra is stored:
 
-- the issuer is the programme's organisation, identified by ``did:web:<domain>`` (``BADGE_DID_DOMAIN``,
+- the issuer is the programme's owner (its name, website, address and logo from the configuration,
+  ``lms.services.issuer``), identified by ``did:web:<domain>`` (``BADGE_DID_DOMAIN``,
   default the host of ``BASE_URL``); its DID document at ``/.well-known/did.json`` lists every public
   key, the active one and the older ones;
 - the achievement names the programme, its criteria and alignments to the technical competencies and
-  the 21st-century skills signed off for it;
+  the 21st-century skills signed off for it. The four-level scale and the indicators are the
+  programme's own; only the names of the 21st-century skills are SLO's, and the credential says so;
 - the recipient is a salted SHA-256 hash of their email address (the salt is in the credential);
 - ``credentialStatus`` points at bit ``certificate.id`` of the status list (Bitstring Status List
   v1.0) at ``/badges/status/1``, whose bits are set from the database: a revoked (or replaced)
@@ -42,12 +44,12 @@ from sqlalchemy.orm import joinedload
 from lms import clock
 from lms.extensions import db
 from lms.models import Certificate, ChecklistGroup, ChecklistKind, Cohort, Enrolment, Programme
+from lms.services import issuer as issuing
 from lms.services.badge_keys import BadgeKeyError, public_keys, signing_key
 from lms.services.mail import external_url
 
 VC_CONTEXT = "https://www.w3.org/ns/credentials/v2"
 OB_CONTEXT = "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json"
-ISSUER_NAME = "Vakkracht MKB Zuid-Limburg"
 STATUS_LIST_ID = 1
 # At least 16 KB of bits (herd privacy, as the specification asks); longer when ids grow past it.
 STATUS_LIST_MIN_BITS = 131_072
@@ -74,13 +76,38 @@ def issuer_did() -> str:
     return "did:web:" + did_domain().replace(":", "%3A")
 
 
+def issuer_name() -> str:
+    return issuing.owner().name
+
+
 def issuer_profile() -> dict[str, Any]:
-    return {
+    """The OB 3.0 ``Profile`` of the programme's owner: name, website, description, postal address
+    and logo, each when configured."""
+    owner = issuing.owner()
+    profile: dict[str, Any] = {
         "id": issuer_did(),
         "type": ["Profile"],
-        "name": ISSUER_NAME,
-        "url": current_app.config["BASE_URL"].rstrip("/") + "/",
+        "name": owner.name,
+        "url": owner.url or current_app.config["BASE_URL"].rstrip("/") + "/",
     }
+    if owner.description:
+        profile["description"] = owner.description
+    address = {
+        key: value
+        for key, value in (
+            ("streetAddress", owner.street_address),
+            ("postalCode", owner.postal_code),
+            ("addressLocality", owner.locality),
+            ("addressCountry", owner.country),
+        )
+        if value
+    }
+    if address:
+        profile["address"] = {"type": ["Address"], **address}
+    logo = issuing.logo_url(owner)
+    if logo:
+        profile["image"] = {"id": logo, "type": "Image", "caption": owner.name}
+    return profile
 
 
 def public_jwk(public_key: Ed25519PublicKey) -> dict[str, str]:
@@ -165,6 +192,12 @@ def _load(certificate_id: int) -> Certificate:
     return certificate
 
 
+def _scale_text(programme: Programme) -> str:
+    """The levels the curriculum names, in order: "1. Met begeleiding, 2. ..."."""
+    entries = sorted(programme.levels or [], key=lambda entry: int(entry["level"]))
+    return ", ".join(f"{entry['level']}. {entry.get('name', '')}".strip() for entry in entries)
+
+
 def build_credential(certificate: Certificate) -> dict[str, Any]:
     """The unsigned ``OpenBadgeCredential`` of ``certificate`` (the same every time it is built)."""
     certificate = _load(certificate.id)
@@ -183,7 +216,7 @@ def build_credential(certificate: Certificate) -> dict[str, Any]:
                 "targetCode": group.code,
                 "targetFramework": _("Technical competencies")
                 if group.kind is ChecklistKind.TECHNICAL
-                else _("21st-century skills (SLO)"),
+                else _("21st-century skills (names as defined by SLO)"),
                 "targetType": "ceasn:Competency"
                 if group.kind is ChecklistKind.TECHNICAL
                 else "ext:21stCenturySkill",
@@ -206,6 +239,12 @@ def build_credential(certificate: Certificate) -> dict[str, Any]:
                     "Every assignment of the programme approved by the trainer, and every"
                     " technical competency and 21st-century skill of the checklist signed off at"
                     " its required level during the programme year at the workplace."
+                )
+                + " "
+                + _(
+                    "Levels and indicators are the programme's own assessment scale"
+                    " (%(levels)s); only the names of the 21st-century skills are SLO's.",
+                    levels=_scale_text(programme),
                 )
             },
             "alignment": alignment,
@@ -402,11 +441,13 @@ def _check_issuer(header: dict[str, Any], payload: dict[str, Any]) -> Check:
     kid = header.get("kid")
     if _issuer_id(payload) != did:
         return Check(
-            False, _("Not issued by %(issuer)s: another issuer is named.", issuer=ISSUER_NAME)
+            False, _("Not issued by %(issuer)s: another issuer is named.", issuer=issuer_name())
         )
     if not isinstance(kid, str) or not kid.startswith(did + "#"):
-        return Check(False, _("The signing key does not belong to %(issuer)s.", issuer=ISSUER_NAME))
-    return Check(True, _("Issued by %(issuer)s (%(did)s).", issuer=ISSUER_NAME, did=did))
+        return Check(
+            False, _("The signing key does not belong to %(issuer)s.", issuer=issuer_name())
+        )
+    return Check(True, _("Issued by %(issuer)s (%(did)s).", issuer=issuer_name(), did=did))
 
 
 def _check_signature(

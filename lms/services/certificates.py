@@ -37,7 +37,9 @@ from lms.dates import short_date
 from lms.extensions import db, savepoint
 from lms.i18n import label
 from lms.models import (
+    Assessment,
     Assignment,
+    Attempt,
     Certificate,
     CertificateState,
     ChecklistGroup,
@@ -49,12 +51,14 @@ from lms.models import (
     ProgressSummary,
     Region,
     Role,
+    SignOff,
     Submission,
     SubmissionStatus,
     User,
 )
 from lms.pdf.certificate import CertificateText, render_certificate
 from lms.services import audit, progress
+from lms.services import issuer as issuing
 from lms.services.mail import external_url
 from lms.services.progress import Progress, enrolment_progress
 from lms.services.signoff import current_levels
@@ -600,10 +604,41 @@ def ascii_slug(text: str) -> str:
 # --- The certificate's text --------------------------------------------------------------------------
 
 
+def signing_trainer(enrolment: Enrolment) -> User | None:
+    """The trainer who signs the certificate: of the cohort's trainers, the one who assessed this
+    participant most (verdicts on their work plus checklist sign-offs); on a tie, or when no trainer
+    assessed anything, the first of the cohort's trainers by name. ``None`` for a cohort without
+    trainers. Two queries."""
+    trainers = list(enrolment.cohort.trainers)
+    if not trainers:
+        return None
+    ids = [trainer.id for trainer in trainers]
+    verdicts = (
+        sa.select(Assessment.assessor_id.label("user_id"))
+        .join(Attempt, Assessment.attempt_id == Attempt.id)
+        .join(Submission, Attempt.submission_id == Submission.id)
+        .where(Submission.enrolment_id == enrolment.id, Assessment.assessor_id.in_(ids))
+    )
+    signoffs = sa.select(SignOff.signed_by_id.label("user_id")).where(
+        SignOff.enrolment_id == enrolment.id, SignOff.signed_by_id.in_(ids)
+    )
+    acts = sa.union_all(verdicts, signoffs).subquery()
+    counts = dict(
+        db.session.execute(
+            sa.select(acts.c.user_id, sa.func.count()).group_by(acts.c.user_id)
+        ).all()
+    )
+    # max() keeps the first of equals: the cohort's trainers come ordered by name.
+    return max(trainers, key=lambda trainer: counts.get(trainer.id, 0))
+
+
 def certificate_text(
     enrolment: Enrolment, *, number: str, code: str, issued_on: date, issuer: User
 ) -> CertificateText:
-    """Everything printed on the certificate, always in Dutch."""
+    """Everything printed on the certificate, always in Dutch. ``issuer`` is the coordinator who
+    issues it (recorded on the row and in the audit log, not printed); the organisation named as
+    issuer, the partners, the programme manager who signs and the place of issue come from the
+    configuration (``lms.services.issuer``), the other signature is ``signing_trainer``'s."""
     cohort = enrolment.cohort
     programme = cohort.programme
     participant = enrolment.participant
@@ -612,13 +647,27 @@ def certificate_text(
         .where(ChecklistGroup.programme_id == programme.id)
         .order_by(ChecklistGroup.position)
     ).all()
+    owner = issuing.owner()
+    trainer = signing_trainer(enrolment)
     with force_locale("nl"):
         period = f"{short_date(cohort.start_date)} – {short_date(cohort.end_date)}"
+        signatures = [(_("Programme manager"), issuing.programme_manager())]
+        if trainer is not None:
+            signatures.append((_("Trainer"), trainer.full_name))
+        partners = issuing.partners()
         return CertificateText(
             heading=_("Certificate"),
             programme=programme.title,
-            level=_("mbo level %(level)d", level=programme.level),
-            intro=_("This is to certify that"),
+            level=_(
+                "Programme certificate (certificate of participation) at mbo level %(level)d",
+                level=programme.level,
+            ),
+            kind=_(
+                "This is not an mbo diploma: %(issuer)s issues this certificate for its own"
+                " programme of learning, development and qualification.",
+                issuer=owner.name,
+            ),
+            intro=_("%(issuer)s hereby declares that", issuer=owner.name),
             name=participant.full_name,
             statement=_("has successfully completed this dual programme of work and learning."),
             facts=[
@@ -632,14 +681,28 @@ def certificate_text(
             groups=[g.title for g in groups if g.kind is ChecklistKind.TECHNICAL],
             skills_heading=_("21st-century skills achieved"),
             skills=[g.title for g in groups if g.kind is ChecklistKind.SKILL21],
-            signatures=[(_("Trainer"), trainer.full_name) for trainer in cohort.trainers]
-            + [(_("Coordinator"), issuer.full_name)],
+            signatures=signatures,
             number_label=_("Certificate number"),
             number=number,
             verify_text=_("Check this certificate: scan the QR code or go to"),
             verify_url=verification_url(code),
+            issuer="\n".join(
+                [owner.name, " · ".join(part for part in (owner.address, owner.url) if part)]
+            ),
+            logo=str(path) if (path := issuing.logo_file(owner)) else None,
+            place_and_date=_(
+                "Issued in %(place)s on %(date)s",
+                place=issuing.place_of_issue(),
+                date=short_date(issued_on),
+            ),
+            partners=_(
+                "In cooperation with %(partners)s.",
+                partners=", ".join(partner.name for partner in partners),
+            )
+            if partners
+            else "",
             document_title=_("Certificate %(number)s", number=number),
-            author=_("Vakkracht MKB Zuid-Limburg"),
+            author=owner.name,
             subject=_(
                 "Certificate %(programme)s for %(name)s",
                 programme=programme.title,

@@ -66,7 +66,7 @@ def write_checkpoint(head: SignOff | None, at: datetime) -> LedgerCheckpoint | N
     payload = {
         "type": PAYLOAD_TYPE,
         "iss": badges.issuer_did(),
-        "issuer": badges.ISSUER_NAME,
+        "issuer": badges.issuer_name(),
         "count": count,
         "head_id": head.id if head is not None else None,
         "head_hash": head_hash,

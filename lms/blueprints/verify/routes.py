@@ -12,6 +12,7 @@ from lms.blueprints.verify.forms import CredentialForm
 from lms.extensions import limiter
 from lms.services import badges
 from lms.services.certificates import VerificationState, verification_facts
+from lms.services.issuer import owner
 
 bp = Blueprint("verify", __name__, url_prefix="/verify")
 
@@ -71,6 +72,7 @@ def show(code: str):  # type: ignore[no-untyped-def]
             facts=facts,
             state=VerificationState(facts["status"]),
             issued_on=date.fromisoformat(facts["issued_on"]),
+            issuer=owner().name,
             code=code,
         )
     )
