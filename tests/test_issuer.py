@@ -21,7 +21,7 @@ from lms.services import badge_keys, badges, issuer
 from lms.services import certificates as service
 from lms.storage import get_storage
 from tests.certificate_helpers import complete, make_eligible_enrolment, make_finished_cohort
-from tests.factories import make_enrolment, make_user
+from tests.factories import make_enrolment, make_photo_bytes, make_user
 
 NOW = datetime(2027, 7, 2, 10, tzinfo=clock.LOCAL_TZ)
 LATER = datetime(2027, 7, 20, 10, tzinfo=clock.LOCAL_TZ)
@@ -97,8 +97,16 @@ def test_without_a_logo_file_the_certificate_is_printed_without_one(configured, 
     assert "Stichting Opleidingshuis Test" in pdf_text(data)
 
 
-def test_a_logo_outside_the_static_folder_by_a_relative_path_is_not_read(app):  # type: ignore[no-untyped-def]
+def test_a_logo_outside_the_static_folder_or_not_an_image_is_not_used(app, tmp_path):  # type: ignore[no-untyped-def]
     assert issuer.logo_file(issuer.Organisation("X", logo="../../config.py")) is None
+    not_an_image = tmp_path / "logo.png"
+    not_an_image.write_text("no image")
+    assert issuer.logo_file(issuer.Organisation("X", logo=str(not_an_image))) is None
+    assert issuer.logo_url(issuer.Organisation("X", logo=str(not_an_image))) is None
+    elsewhere = tmp_path / "real.png"
+    elsewhere.write_bytes(make_photo_bytes(image_format="PNG"))
+    assert issuer.logo_file(issuer.Organisation("X", logo=str(elsewhere))) == elsewhere
+    assert issuer.logo_url(issuer.Organisation("X", logo=str(elsewhere))) is None  # not public
     assert issuer.logo_file(issuer.owner()) is not None  # the demo logo ships with the app
 
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from flask import current_app
+from PIL import Image as PILImage
 
 from lms.services.mail import external_url
 
@@ -70,7 +71,8 @@ def place_of_issue() -> str:
 
 
 def logo_file(organisation: Organisation) -> Path | None:
-    """The organisation's logo as a file that exists, or ``None`` (no logo is printed then)."""
+    """The organisation's logo as a file that exists and is an image, or ``None`` (no logo is printed
+    then: a wrong setting must not stop a certificate from being issued)."""
     if not organisation.logo:
         return None
     path = Path(organisation.logo)
@@ -79,7 +81,14 @@ def logo_file(organisation: Organisation) -> Path | None:
         path = (static / path).resolve()
         if not path.is_relative_to(static):
             return None
-    return path if path.is_file() else None
+    if not path.is_file():
+        return None
+    try:
+        with PILImage.open(path) as image:
+            image.verify()
+    except (OSError, SyntaxError, ValueError):  # not an image Pillow can read
+        return None
+    return path
 
 
 def logo_url(organisation: Organisation) -> str | None:
