@@ -79,7 +79,9 @@ def test_with_port_8000_the_demo_mail_and_badges_link_to_port_8000(
         assert link in mail.body_text and link in mail.body_html
         assert external_url("main.index") == "http://127.0.0.1:8000/"
         assert badges.issuer_did() == "did:web:127.0.0.1%3A8000"
-        assert badges.issuer_profile()["url"] == "http://127.0.0.1:8000/"
+        # The issuer's own website is configuration (ISSUER_URL); what this app serves is on port 8000.
+        assert badges.status_list_url() == "http://127.0.0.1:8000/badges/status/1"
+        assert badges.issuer_profile()["image"]["id"].startswith("http://127.0.0.1:8000/static/")
         _db.session.rollback()
         _db.session.remove()
         _db.engine.dispose()
