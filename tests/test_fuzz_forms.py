@@ -332,6 +332,8 @@ def typical(name: str, kind: str, n: int) -> str:
         "hours_learning": "2",
         "valid_days": "30",
         "capacity": "12",
+        "recognition_number": "100234567",
+        "recognition_checked_on": clock.today().isoformat(),  # checked: not a day to come
     }
     if name in by_name:
         return by_name[name]
