@@ -32,7 +32,7 @@ LABELS: dict[Enum, object] = {
     Role.COORDINATOR: _l("Coordinator"),
     Role.TRAINER: _l("Trainer"),
     Role.PARTICIPANT: _l("Participant"),
-    Role.EMPLOYER: _l("Employer"),
+    Role.EMPLOYER: _l("Workplace trainer"),
     Region.PARKSTAD: _l("Parkstad"),
     Region.WESTELIJKE_MIJNSTREEK: _l("Westelijke Mijnstreek"),
     Region.MAASTRICHT_HEUVELLAND: _l("Maastricht-Heuvelland"),
