@@ -51,7 +51,9 @@ def test_a_review_link_shows_the_review_and_acknowledges_it_once(client, db, wor
     token = CSRF_PATTERN.search(page.get_data(as_text=True)).group(1)
     done = client.post(path, data={"csrf_token": token})
     assert done.status_code == 200
-    assert "De trainer ziet dat je het gesprek gelezen hebt" in done.get_data(as_text=True)
+    assert "De trainer ziet dat je het voortgangsgesprek gelezen hebt" in done.get_data(
+        as_text=True
+    )
     db.session.expire_all()
     review = db.session.get(ProgressReview, review.id)
     assert review.employer_acknowledged_by_id == world.contact.id

@@ -332,7 +332,7 @@ def test_queue_page_shows_own_cohorts_oldest_first(auth, client, world) -> None:
     assert "Bram van der Heijden" not in page
     assert "Westelijke Mijnstreek" not in page
     # A1 asks for a workplace confirmation that has not come yet; A2 does not ask for one.
-    assert page.count("Werkgever heeft nog niet bevestigd") == 1
+    assert page.count("Praktijkopleider heeft nog niet bevestigd") == 1
     assert f"/assessment/submissions/{world['sam_a2'].id}" in page  # the oldest is offered first
     assert "Beoordeel de oudste: A2 van Sam Smith" in page
 

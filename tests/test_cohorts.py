@@ -298,7 +298,7 @@ def test_list_searches_filters_marks_closed_and_links(auth, client, db, coordina
     assert "Parkstad 2026-2027" not in regional
 
     nothing = client.get("/cohorts/?q=zzz").get_data(as_text=True)
-    assert "Geen cohorten gevonden" in nothing
+    assert "Geen groepen gevonden" in nothing
 
 
 def test_list_is_paginated(auth, client, db, app, coordinator) -> None:
@@ -337,12 +337,12 @@ def test_list_costs_a_constant_number_of_queries(
     assert many.count == few.count
 
 
-def test_empty_list_without_curriculum_says_the_administrator_loads_it(
+def test_empty_list_without_curriculum_says_whoever_runs_the_server_loads_it(
     auth, client, coordinator
 ) -> None:
     auth.login(coordinator.email)
     page = client.get("/cohorts/").get_data(as_text=True)
-    assert "beheerder" in page
+    assert "wie de server beheert" in page
     assert "flask --app" not in page
     assert 'href="/cohorts/new"' not in page
 
@@ -352,7 +352,7 @@ def test_empty_list_with_curriculum_offers_a_new_cohort(auth, client, db, coordi
     db.session.commit()
     auth.login(coordinator.email)
     page = client.get("/cohorts/").get_data(as_text=True)
-    assert "Maak het eerste cohort" in page
+    assert "Maak de eerste groep" in page
     assert 'href="/cohorts/new"' in page
 
 
@@ -389,7 +389,7 @@ def test_create_page_offers_programmes_and_trainers(auth, client, db, coordinato
 def test_create_without_curriculum_explains(auth, client, coordinator, trainer) -> None:
     auth.login(coordinator.email)
     page = client.get("/cohorts/new").get_data(as_text=True)
-    assert "beheerder" in page
+    assert "wie de server beheert" in page
     assert 'name="name"' not in page
 
 
@@ -420,7 +420,7 @@ def test_create_refuses_a_taken_name_and_keeps_the_input(
     response = auth.post("/cohorts/new", cohort_form(trainer, programme, capacity="10"))
     page = response.get_data(as_text=True)
     assert response.status_code == 200
-    assert "Er is al een cohort met de naam Maastricht-Heuvelland 2026-2027" in page
+    assert "Er is al een groep met de naam Maastricht-Heuvelland 2026-2027" in page
     assert 'value="10"' in page
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Cohort)) == 1
 
@@ -431,7 +431,7 @@ def test_create_refuses_a_taken_name_and_keeps_the_input(
         ({"trainers": []}, "Kies minstens één trainer."),
         ({"capacity": "0"}, "minstens 1"),
         ({"start_date": "2026-09-09"}, "Kies een maandag"),
-        ({"name": ""}, "Geef het cohort een naam."),
+        ({"name": ""}, "Geef de groep een naam."),
     ],
 )
 def test_create_form_errors(auth, client, db, coordinator, trainer, changes, message) -> None:
@@ -523,10 +523,10 @@ def test_closed_cohort_leaves_the_trainers_list_and_takes_no_enrolments(
     auth.login(coordinator.email)
     auth.post(f"/cohorts/{cohort.id}/close", {"confirm": "y"})
     detail = client.get(f"/cohorts/{cohort.id}").get_data(as_text=True)
-    assert "Cohort heropenen" in detail
+    assert "Groep heropenen" in detail
     assert f'href="/cohorts/{cohort.id}/enrol"' not in detail
     enrol_page = client.get(f"/cohorts/{cohort.id}/enrol").get_data(as_text=True)
-    assert "Dit cohort is gesloten" in enrol_page
+    assert "Deze groep is gesloten" in enrol_page
     assert 'name="employer"' not in enrol_page
     auth.logout()
     auth.login(trainer.email)
@@ -664,4 +664,4 @@ def test_enrol_page_of_a_full_cohort_at_most_capacity_does_not_suggest_more_seat
     )
     page = client.get(f"/cohorts/{full.id}/enrol").get_data(as_text=True)
     assert "Verhoog" not in page
-    assert "ander cohort" in page
+    assert "andere groep" in page

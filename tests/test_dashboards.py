@@ -112,7 +112,7 @@ def test_the_trainer_home(auth, client, db, world) -> None:
     with clock.frozen_at(datetime(2026, 11, 12, 12, tzinfo=clock.LOCAL_TZ)):
         page = client.get("/dashboard/trainer").get_data(as_text=True)
     upcoming = page[page.index('id="reviews-title"') :]
-    assert "gesprek uiterlijk op 30 nov 2026" in upcoming
+    assert "voortgangsgesprek uiterlijk op 30 nov 2026" in upcoming
     assert "Noël Çelik" in upcoming and "Bram van der Heijden" in upcoming
 
 
@@ -283,7 +283,7 @@ def test_the_employer_home_shows_own_employees_across_cohorts_only(auth, client,
     # Search and pages.
     with clock.frozen_at(TODAY):
         found = client.get("/dashboard/employer?q=sanne").get_data(as_text=True)
-    employees = found[found.index("<h2>Mijn medewerkers</h2>") :]
+    employees = found[found.index("<h2>Mijn werknemers</h2>") :]
     assert "Sanne Kurvers" in employees and "Noël Çelik" not in employees
 
 

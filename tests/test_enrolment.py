@@ -167,7 +167,7 @@ def test_a_closed_cohort_takes_no_enrolment(db, coordinator) -> None:
     from lms import clock
 
     cohort = make_cohort(name="Oud", closed_at=clock.now())
-    with pytest.raises(EnrolmentError, match="Cohort Oud is gesloten"):
+    with pytest.raises(EnrolmentError, match="Groep Oud is gesloten"):
         enrol(cohort, coordinator, participant=make_user(Role.PARTICIPANT))
 
 
@@ -188,7 +188,7 @@ def test_a_participant_is_never_in_two_active_enrolments(db, coordinator) -> Non
     second = make_cohort(programme, name="Tweede")
     participant = make_user(Role.PARTICIPANT, first_name="Noël", last_name="Çelik")
     enrol(first, coordinator, participant=participant)
-    with pytest.raises(AlreadyEnrolled, match="Noël Çelik is al ingeschreven in cohort Eerste"):
+    with pytest.raises(AlreadyEnrolled, match="Noël Çelik is al ingeschreven in groep Eerste"):
         enrol(second, coordinator, participant=participant)
     with pytest.raises(AlreadyEnrolled):
         enrol(first, coordinator, new_person=NewPerson(participant.email, "Noël", "Çelik"))
@@ -321,7 +321,7 @@ def test_transfer_keeps_the_employer_unless_told(db, coordinator) -> None:
 @pytest.mark.parametrize(
     ("case", "message"),
     [
-        ("same cohort", "Kies een ander cohort"),
+        ("same cohort", "Kies een andere groep"),
         ("other programme", "dezelfde versie"),
         ("target closed", "is gesloten"),
         ("target full", "is vol"),
@@ -563,13 +563,13 @@ def test_the_thirteenth_enrolment_is_refused_on_the_page(
     db.session.commit()
     auth.login(coordinator.email)
     page = client.get(f"/cohorts/{cohort.id}/enrol").get_data(as_text=True)
-    assert "Dit cohort is vol" in page
+    assert "Deze groep is vol" in page
     assert 'name="employer"' not in page
     # Posted anyway (the page was opened when a seat was still free): refused, and nothing typed is lost.
     response = auth.post(f"/cohorts/{cohort.id}/enrol", new_person_form(setting["company"]))
     page = response.get_data(as_text=True)
     assert response.status_code == 409
-    assert "Cohort Parkstad 2026-2027 is vol: alle 12 plaatsen zijn bezet." in page
+    assert "Groep Parkstad 2026-2027 is vol: alle 12 plaatsen zijn bezet." in page
     assert (
         'value="Sanne"' in page
         and 'value="Vries"' in page

@@ -227,7 +227,7 @@ def test_a_completed_cohort_is_not_enrolled_into_again(db, world) -> None:
     enrolment = world["enrolment"]
     enrolment.status, enrolment.ended_on = EnrolmentStatus.COMPLETED, date(2027, 6, 30)
     db.session.commit()
-    with pytest.raises(EnrolmentError, match="heeft cohort Parkstad 2026-2027 al afgerond"):
+    with pytest.raises(EnrolmentError, match="heeft groep Parkstad 2026-2027 al afgerond"):
         enrol_again(world)
 
 
@@ -660,5 +660,5 @@ def test_the_same_new_address_through_two_enrol_pages_at_once(app, db, race) -> 
     statuses = sorted(response.status_code for response in answers.values())
     assert statuses == [302, 409], statuses
     (refused,) = (r for r in answers.values() if r.status_code == 409)
-    assert "Sanne Vries is al ingeschreven in cohort" in refused.get_data(as_text=True)
+    assert "Sanne Vries is al ingeschreven in groep" in refused.get_data(as_text=True)
     assert_one_person_one_enrolment(db)

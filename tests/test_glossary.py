@@ -122,7 +122,9 @@ def test_no_dutch_translation_uses_a_banned_synonym(dutch: Catalog) -> None:
 
 def test_the_interface_uses_every_glossary_word(dutch: Catalog) -> None:
     """Each thing has its word in the interface: the glossary is not about words nobody sees."""
-    text = "\n".join(string for strings in translations(dutch).values() for string in strings).lower()
+    text = "\n".join(
+        string for strings in translations(dutch).values() for string in strings
+    ).lower()
     assert [word for word in BANNED if word.lower() not in text] == []
 
 

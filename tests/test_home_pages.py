@@ -239,7 +239,7 @@ def test_the_employer_home_lists_the_latest_certificates_and_each_on_its_holders
         assert certificate.number in listed
     for certificate in newest_first[dashboards.CERTIFICATES_ON_HOME :]:
         assert certificate.number not in listed
-    assert "En nog 1. Elk certificaat staat ook bij de medewerker onder Mijn medewerkers." in listed
+    assert "En nog 1. Elk certificaat staat ook bij de werknemer onder Mijn werknemers." in listed
     # Each valid certificate is on its holder's card; the revoked one nowhere.
     for certificate in certificates[1:]:
         assert f'href="/certificates/{certificate.id}/download">Certificaat (pdf)' in cards

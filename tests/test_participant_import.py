@@ -259,7 +259,7 @@ def test_every_bad_row_is_reported_by_line_and_reason_and_nothing_is_written(db,
     assert messages[3] == "Ontbreekt: voornaam."
     assert messages[4] == '"piet@" is geen geldig e-mailadres.'
     assert "Onbekend B.V." in messages[5]
-    assert messages[7] == "Bas Bezet is al ingeschreven in cohort Westelijke Mijnstreek 2026-2027."
+    assert messages[7] == "Bas Bezet is al ingeschreven in groep Westelijke Mijnstreek 2026-2027."
     assert "stagiair" in messages[9] and "zij-instromer" in messages[9]
     db.session.rollback()
     assert (count(db, User), count(db, Enrolment)) == (users, enrolments)
@@ -275,7 +275,7 @@ def test_rows_beyond_the_free_seats_are_reported_as_cohort_full(db, world) -> No
     assert plan.free_seats == 2
     assert [row.line for row in plan.bad_rows] == [4]
     assert [problem.kind for problem in plan.rows[2].problems] == [ProblemKind.COHORT_FULL]
-    assert plan.rows[2].problems[0].message.startswith("Het cohort is vol")
+    assert plan.rows[2].problems[0].message.startswith("De groep is vol")
 
 
 def test_a_row_that_can_never_be_imported_takes_no_seat(db, world) -> None:
@@ -287,7 +287,7 @@ def test_a_row_that_can_never_be_imported_takes_no_seat(db, world) -> None:
     plan = plan_for(world["cohort"], already_row, GOOD_ROWS[0])
     assert [problem.kind for problem in plan.rows[0].problems] == [ProblemKind.DUPLICATE]
     assert [problem.kind for problem in plan.rows[1].problems] == [ProblemKind.COHORT_FULL]
-    assert plan.rows[1].problems[0].message == "Het cohort is vol: er is geen plaats meer vrij."
+    assert plan.rows[1].problems[0].message == "De groep is vol: er is geen plaats meer vrij."
 
 
 def test_someone_who_was_in_this_cohort_before_cannot_be_enrolled_again(db, world) -> None:
@@ -369,7 +369,7 @@ def test_a_closed_cohort_takes_nobody(db, world) -> None:
     world["cohort"].closed_at = clock.now()
     plan = plan_for(world["cohort"], GOOD_ROWS[0])
     assert not plan.is_valid
-    assert plan.errors == ["Cohort Parkstad 2026-2027 is gesloten."]
+    assert plan.errors == ["Groep Parkstad 2026-2027 is gesloten."]
 
 
 def test_checking_costs_the_same_queries_for_three_rows_or_fifty(db, world, count_queries) -> None:
@@ -590,7 +590,7 @@ def test_a_cohort_filled_between_preview_and_confirm_imports_nothing(
     db.session.commit()
     response = confirm(client, world["cohort"], hidden(page, "content"))
     page = response.get_data(as_text=True)
-    assert "Er is niets geïmporteerd" in page and "Het cohort is vol" in page
+    assert "Er is niets geïmporteerd" in page and "De groep is vol" in page
     db.session.expire_all()
     assert count(db, Enrolment) == 10 and count(db, OutboxMessage) == 0
 
@@ -648,9 +648,9 @@ def test_a_closed_cohort_offers_no_upload_and_refuses_a_file(auth, client, db, w
     db.session.commit()
     auth.login(world["coordinator"].email)
     page = client.get(import_path(world["cohort"])).get_data(as_text=True)
-    assert "Dit cohort is gesloten" in page and 'type="file"' not in page
+    assert "Deze groep is gesloten" in page and 'type="file"' not in page
     page = upload(auth, world["cohort"], csv_bytes(HEADER, GOOD_ROWS[0])).get_data(as_text=True)
-    assert "Cohort Parkstad 2026-2027 is gesloten." in page and "/import/confirm" not in page
+    assert "Groep Parkstad 2026-2027 is gesloten." in page and "/import/confirm" not in page
     assert count(db, Enrolment) == 0
 
 
@@ -665,7 +665,7 @@ def test_a_refusal_while_writing_rolls_back_every_row(auth, client, db, world, m
     response = confirm(client, world["cohort"], base64.b64encode(data).decode())
     assert response.headers["Location"] == import_path(world["cohort"])
     page = client.get(import_path(world["cohort"])).get_data(as_text=True)
-    assert "Er is niets geïmporteerd: Cohort Parkstad 2026-2027 is vol" in page
+    assert "Er is niets geïmporteerd: Groep Parkstad 2026-2027 is vol" in page
     db.session.expire_all()
     assert count(db, Enrolment) == 11
     assert (

@@ -857,7 +857,7 @@ def test_participant_without_enrolments_page_says_what_to_do(as_coordinator, cli
     participant = make_user(Role.PARTICIPANT)
     db.session.commit()
     page = client.get(f"/people/{participant.id}").get_data(as_text=True)
-    assert "Niet ingeschreven in een cohort" in page
+    assert "Niet ingeschreven in een groep" in page
 
 
 def test_edit_participant_name_and_email(as_coordinator, client, db) -> None:

@@ -356,7 +356,9 @@ def test_handed_in_work_waits_for_the_employers_confirmation(auth, client, db, w
     auth.login(world["noel"].email)
     page = text(client.get("/portfolio/assignments/A1"))
     assert "Nog niet bevestigd" in page
-    assert "Je werkgever (Kerkrade Precisie B.V.) heeft nog niet in de app bevestigd" in page
+    assert (
+        "Je praktijkopleider bij Kerkrade Precisie B.V. heeft nog niet in de app bevestigd" in page
+    )
     assert "Ingeleverd op 21 sep 2026 10:00. Je trainer beoordeelt het" in page
     assert 'name="what_i_did"' not in page
 

@@ -270,7 +270,7 @@ def test_the_overview_pages_its_cohorts_by_region_then_newest(auth, client, db, 
         for number in (1, 2):
             page = client.get(f"/dashboard/coordinator?page={number}").get_data(as_text=True)
             rows = re.findall(
-                r'<th scope="row" data-label="Cohort"><a href="[^"]+">([^<]+)</a>', page
+                r'<th scope="row" data-label="Groep"><a href="[^"]+">([^<]+)</a>', page
             )
             assert len(rows) == (25 if number == 1 else 9)
             names += rows
@@ -278,7 +278,7 @@ def test_the_overview_pages_its_cohorts_by_region_then_newest(auth, client, db, 
         assert (
             client.get("/dashboard/coordinator?page=99")
             .get_data(as_text=True)
-            .count('data-label="Cohort"><a')
+            .count('data-label="Groep"><a')
             == 9
         )
         assert client.get("/dashboard/coordinator?page=x").status_code == 200
@@ -297,7 +297,7 @@ def test_the_overview_pages_its_cohorts_by_region_then_newest(auth, client, db, 
     parkstad = _db.session.scalar(
         sa.select(sa.func.count(Cohort.id)).where(Cohort.region == Region.PARKSTAD)
     )
-    assert filtered.count('data-label="Cohort"><a') == min(parkstad, 25)
+    assert filtered.count('data-label="Groep"><a') == min(parkstad, 25)
     # All 42 with the closed ones: two pages, and the link to the next keeps the choice.
     assert "Pagina 1 van 2 (42 in totaal)" in with_closed
     links = with_closed[with_closed.index('class="pagination"') :]

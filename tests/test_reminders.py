@@ -164,7 +164,7 @@ def test_overdue_reminds_the_participant_and_the_employer_weekly(world: World) -
     [note] = notes(world.idle.participant, reminders.OVERDUE)
     assert "A1 Opdracht 1" in note.params["items"]
     [digest] = mails(world.contact)
-    assert digest.subject == "Weekoverzicht: werk van je medewerkers dat te laat is"
+    assert digest.subject == "Weekoverzicht: werk van je werknemers dat te laat is"
     assert f"{world.idle.participant.full_name}: A1 Opdracht 1" in digest.body_text
     assert world.busy.participant.full_name not in digest.body_text
     for day in range(29, 31):

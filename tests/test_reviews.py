@@ -118,7 +118,7 @@ def test_the_acknowledgement_flow_through_the_pages(auth, client, db, world) -> 
     assert response.status_code == 302
     page = client.get(f"/reviews/{review.id}").get_data(as_text=True)
     assert "Gelezen door de deelnemer" in page
-    assert "Ik heb dit gesprek gelezen" not in page
+    assert "Ik heb dit voortgangsgesprek gelezen" not in page
     auth.logout()
 
     auth.login(world.contact.email)

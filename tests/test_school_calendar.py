@@ -305,7 +305,7 @@ def test_the_cohort_page_shows_the_year_and_takes_an_exception(auth, client, db)
     assert "A3 Opdracht 3" in page and "13 nov 2026" in page  # due in week 9, after the autumn week
     assert "Voortgangsgesprek" in page and "16 jul 2027" in page  # the end
     assert "geen schoolkalender geladen" not in page.lower()
-    assert "Geen: het cohort volgt de schoolkalender" in page
+    assert "Geen: de groep volgt de schoolkalender" in page
 
     form = f"/cohorts/{cohort.id}/exceptions/new"
     refused = auth.post(

@@ -253,8 +253,8 @@ def test_the_trainer_sees_the_confirmation_in_the_queue_and_on_the_assessment_pa
     db.session.commit()
     auth.login(world["trainer"].email)
     queue = client.get("/assessment/queue").get_data(as_text=True)
-    assert queue.count("Werkgever heeft bevestigd") == 1  # Noël's A1
-    assert queue.count("Werkgever heeft nog niet bevestigd") == 2  # Noël's A2, Bram's A1
+    assert queue.count("Praktijkopleider heeft bevestigd") == 1  # Noël's A1
+    assert queue.count("Praktijkopleider heeft nog niet bevestigd") == 2  # Noël's A2, Bram's A1
     page = client.get(f"/assessment/submissions/{world['noel_a1'].id}").get_data(as_text=True)
     assert "Petra Janssen heeft op 5 okt 2026 09:00 bevestigd" in page
     assert "Prima gewerkt." in page

@@ -1,5 +1,5 @@
 """Two real clicks on a form's button while the first request is still on its way: the group sign-off
-and the progress review ("Gesprek opslaan") are written once.
+and the progress review ("Voortgangsgesprek opslaan") are written once.
 
 The server holds the first POST of the form for a moment (after it has claimed the form's submission
 token), as a slow connection would. Without JavaScript the browser sends both clicks and the server

@@ -81,7 +81,7 @@ def coordinator_creates_cohort_and_enrols(page: Page, server: LiveServer, world:
     page.get_by_label("Regio").select_option(label="Parkstad")
     page.get_by_label("Startdatum").fill(this_weeks_monday())
     page.get_by_label("Ruud Hermans").check()
-    page.get_by_role("button", name="Cohort maken").click()
+    page.get_by_role("button", name="Groep maken").click()
     expect(page.locator(".flash, [role=status], .alert").first).to_contain_text(
         "Parkstad 2026-2027"
     )
