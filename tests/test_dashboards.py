@@ -112,7 +112,7 @@ def test_the_trainer_home(auth, client, db, world) -> None:
     with clock.frozen_at(datetime(2026, 11, 12, 12, tzinfo=clock.LOCAL_TZ)):
         page = client.get("/dashboard/trainer").get_data(as_text=True)
     upcoming = page[page.index('id="reviews-title"') :]
-    assert "voortgangsgesprek uiterlijk op 30 nov 2026" in upcoming
+    assert "gesprek uiterlijk op 30 nov 2026" in upcoming
     assert "Noël Çelik" in upcoming and "Bram van der Heijden" in upcoming
 
 
