@@ -19,6 +19,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from functools import cached_property
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
@@ -75,11 +76,12 @@ class Schedule:
     closed: tuple[tuple[date, date], ...]
     moves: tuple[TrainingDayMove, ...]
 
-    @property
+    # Asked for every day of a year: made once (a frozen dataclass still has its __dict__).
+    @cached_property
     def moved_from(self) -> dict[date, TrainingDayMove]:
         return {move.moved_from: move for move in self.moves}
 
-    @property
+    @cached_property
     def moved_to(self) -> dict[date, TrainingDayMove]:
         return {move.moved_to: move for move in self.moves}
 
@@ -424,10 +426,8 @@ class Figures:
 
     @property
     def percent(self) -> int | None:
-        """Attended over recorded, rounded; None when nothing has been recorded."""
-        if not self.sessions:
-            return None
-        return round(100 * self.attended / self.sessions)
+        """Attended over recorded (``progress.attendance_percent``)."""
+        return progress.attendance_percent(self.attended, self.sessions)
 
 
 def figures_for(enrolment_ids: Iterable[int]) -> dict[int, Figures]:

@@ -470,11 +470,6 @@ def _percent(part: int, whole: int) -> int:
     return round(100 * part / whole) if whole else 0
 
 
-def _attendance_percent(attended: int, recorded: int) -> int | None:
-    """Training days attended of those recorded, as ``AttendanceProgress.percent`` counts them."""
-    return round(100 * attended / recorded) if recorded else None
-
-
 def _cohort_figures(
     cohort: Cohort, totals: progress_service.CohortTotals, due_weeks: list[int], today: date
 ) -> CohortFigures:
@@ -491,7 +486,7 @@ def _cohort_figures(
         at_risk=progress_service.days_through(totals.at_risk_from, today) if started else 0,
         percent_approved=_percent(totals.assignments_approved, totals.assignments_total),
         expected_percent=_percent(totals.summarised * expected, totals.assignments_total),
-        attendance_percent=_attendance_percent(
+        attendance_percent=progress_service.attendance_percent(
             totals.attendance_attended, totals.attendance_recorded
         ),
     )
@@ -546,7 +541,9 @@ def coordinator_overview(
         figures.withdrawn = int(row.withdrawn)
         figures.seats_taken = figures.active + figures.completed
         figures.percent_approved = _percent(int(row.approved), int(row.assignments))
-        figures.attendance_percent = _attendance_percent(int(row.attended), int(row.recorded))
+        figures.attendance_percent = progress_service.attendance_percent(
+            int(row.attended), int(row.recorded)
+        )
 
     # At risk on ``today``: per cohort that has started, its active participants whose first day
     # at risk (per reason) is on or before today.
@@ -635,7 +632,9 @@ class ReportRow:
 
     @property
     def attendance_percent(self) -> int | None:
-        return _attendance_percent(self.attendance_attended, self.attendance_recorded)
+        return progress_service.attendance_percent(
+            self.attendance_attended, self.attendance_recorded
+        )
 
 
 @dataclass

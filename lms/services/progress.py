@@ -127,6 +127,12 @@ class HoursProgress:
         return self.approved + self.waiting < self.expected
 
 
+def attendance_percent(attended: int, recorded: int) -> int | None:
+    """Training days attended (present or late) of those recorded, rounded; None while nothing is
+    recorded (no figure rather than 0 %). The one rule for every attendance percentage."""
+    return round(100 * attended / recorded) if recorded else None
+
+
 @dataclass(frozen=True)
 class AttendanceProgress:
     """Attendance on the training days of one enrolment, and the supervised training hours it adds up
@@ -144,8 +150,7 @@ class AttendanceProgress:
 
     @property
     def percent(self) -> int | None:
-        """None while nothing has been recorded: no figure rather than 0 %."""
-        return round(100 * self.attended / self.recorded) if self.recorded else None
+        return attendance_percent(self.attended, self.recorded)
 
     @property
     def hours(self) -> float:

@@ -987,8 +987,11 @@ def absence_occurrences(days: Sequence[date], after: date | None = None) -> list
     return found
 
 
+ABSENCE_PERIOD = "absent:"  # + the ISO date of the third absence, which sort as the days do
+
+
 def _absence_period(day: date) -> str:
-    return f"absent:{day.isoformat()}"
+    return f"{ABSENCE_PERIOD}{day.isoformat()}"
 
 
 def _last_reminded_absences(subjects: Collection[str]) -> dict[str, date]:
@@ -1003,8 +1006,8 @@ def _last_reminded_absences(subjects: Collection[str]) -> dict[str, date]:
         )
         .group_by(SentReminder.subject_key)
     ):
-        try:  # "absent:2026-10-13": the ISO dates sort as the days do
-            found[subject] = date.fromisoformat(period.removeprefix("absent:"))
+        try:
+            found[subject] = date.fromisoformat(period.removeprefix(ABSENCE_PERIOD))
         except ValueError:
             continue
     return found
