@@ -85,8 +85,10 @@
       }
     }
 
+    // The close event comes a moment after the dialog closed: a keyboard user may have moved on in
+    // the grid already (an arrow right after Enter). Only bring focus back when it is not there.
     picker.addEventListener("close", function () {
-      if (current) {
+      if (current && !table.contains(document.activeElement)) {
         current.focus();
       }
     });
